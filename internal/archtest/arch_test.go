@@ -23,6 +23,7 @@ var domain = map[string][]string{
 	"form":     {"rathaus"},
 	"fim":      {"rathaus", "rathaus/form"},
 	"bpmn":     {"rathaus"},
+	"vault":    {"rathaus"},
 }
 
 // forbiddenStd are standard-library packages that belong to technology
