@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Command cmd runs the rathaus service-search evaluation on the München
+// development catalog and prints the metrics as JSON (the same shape as the
+// MiniSearch/FlexSearch peer script in bench/search/peers.mjs):
+//
+//	go run ./bench/search/cmd [-data ../shared/data] [-fail] [-typos FILE]
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"rathaus/bench/search/eval"
+	"rathaus/search"
+)
+
+func main() {
+	data := flag.String("data", "../shared/data", "shared data folder")
+	fails := flag.Bool("fail", false, "print the failed queries of the cross-validation")
+	typoOut := flag.String("typos", "", "write the one-typo queries as JSONL to this file")
+	latency := flag.Bool("latency", true, "measure latency and build time")
+	flag.Parse()
+	p := func(rel string) string { return filepath.Join(*data, rel) }
+	leika, err := eval.LoadLeiKa(p("leika/leika-leistungen.csv"))
+	check(err)
+	docs, err := eval.LoadMuenchen(p("chatbot/muenchen-dldb/services_de.dev.json"), leika)
+	check(err)
+	qs, err := eval.LoadQueries(p("chatbot/muenchen-dldb/keyword_queries.dev.jsonl"))
+	check(err)
+	dict, err := search.LoadDictionary(p("chatbot/decompound/dictionary-de.txt"))
+	check(err)
+	opts := search.Options{Dictionary: dict}
+	t0 := time.Now()
+	idx, err := search.Build(docs, opts)
+	check(err)
+	buildMuc := time.Since(t0)
+	typos := eval.Typos(qs, 42)
+	if *typoOut != "" {
+		f, err := os.Create(*typoOut)
+		check(err)
+		enc := json.NewEncoder(f)
+		for _, q := range typos {
+			check(enc.Encode(q))
+		}
+		check(f.Close())
+	}
+	out := map[string]any{
+		"engine":  "rathaus",
+		"tables":  search.TablesVersion(),
+		"dev":     eval.Evaluate(idx, qs),
+		"typo":    eval.Evaluate(idx, typos),
+		"machine": fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+		"date":    time.Now().UTC().Format(time.RFC3339),
+	}
+	cv := eval.CrossValidate(idx, qs)
+	out["unseen"] = cv
+	if *latency {
+		p50, p95 := eval.Latency(idx, qs, 5)
+		out["latency_p50_us"] = p50.Microseconds()
+		out["latency_p95_us"] = p95.Microseconds()
+		out["build_muenchen_ms"] = buildMuc.Milliseconds()
+		ld, err := eval.LeiKaDocs(p("leika/leika-leistungen.csv"))
+		check(err)
+		var builds []time.Duration
+		for range 3 {
+			t0 := time.Now()
+			_, err = search.Build(append(ld, docs...), opts)
+			check(err)
+			builds = append(builds, time.Since(t0))
+		}
+		out["build_leika_plus_muenchen_ms"] = median(builds).Milliseconds()
+		out["build_docs"] = len(ld) + len(docs)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	check(enc.Encode(out))
+	if *fails {
+		for _, f := range cv.Fail {
+			fmt.Fprintf(os.Stderr, "rank %2d  %-45q want %v got %v\n", f.Rank, f.Query, f.Expected, head(f.Got, 3))
+		}
+	}
+}
+
+func head(s []string, n int) []string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
