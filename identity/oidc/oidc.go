@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Package oidc is rathaus's OpenID Connect relying party: citizens log in
+// through their IdP (BundID, or the demo IdP), staff through the staff IdP
+// (may be the same). It runs the authorization code flow with PKCE, state
+// and nonce, verifies the ID token (github.com/coreos/go-oidc/v3), maps the
+// claims to an identity.User (profile for prefill, LoA from acr, staff grants
+// from a "roles" claim), starts a server-side session and writes the audit
+// log.
+//
+// Routes, below Config.Prefix ("/auth"):
+//
+//	GET  /auth/login?as=citizen|staff&next=/local/path
+//	GET  /auth/callback
+//	POST /auth/logout[?next=/local/path]
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"rathaus"
+	"rathaus/audit"
+	"rathaus/identity"
+	"rathaus/identity/session"
+)
+
+// Provider is one OpenID provider and rathaus's client registration there.
+type Provider struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	// Scopes requested besides "openid"; nil means profile and email.
+	Scopes []string
+}
+
+// Config configures the relying party.
+type Config struct {
+	Citizen Provider
+	Staff   Provider
+	// RedirectURL is the absolute URL of the callback as registered at the
+	// providers, e.g. "http://127.0.0.1:8080/auth/callback".
+	RedirectURL string
+	// Prefix is the path the handler is mounted at ("/auth").
+	Prefix string
+	// FlowKey seals the short-lived login cookie (AES-256-GCM, 32 bytes).
+	// All nodes of a cluster need the same key; nil makes a random one,
+	// fine for a single process.
+	FlowKey []byte
+	// Secure marks the login cookie Secure (https deployments).
+	Secure bool
+	// HTTPClient talks to the providers (discovery, token, keys); nil means
+	// a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Logger receives failures that are not shown to the user.
+	Logger *slog.Logger
+	// ErrorPage renders an error; nil writes plain text.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
+}
+
+const (
+	flowCookie = "rathaus_oidc"
+	flowTTL    = 10 * time.Minute
+)
+
+// Handler serves the login, callback and logout routes.
+type Handler struct {
+	cfg      Config
+	store    identity.Store
+	sessions *session.Manager
+	audit    audit.Log
+	sealer   *sealer
+	mux      *http.ServeMux
+
+	mu        sync.Mutex
+	providers map[identity.Kind]*gooidc.Provider
+}
+
+// New returns the relying party handler. Providers are discovered lazily on
+// first use, so the IdP may be served by the same process and not be
+// listening yet. New panics on a FlowKey that is not 32 bytes (a wiring
+// error).
+func New(cfg Config, store identity.Store, sessions *session.Manager, log audit.Log) *Handler {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/auth"
+	}
+	cfg.Prefix = "/" + strings.Trim(cfg.Prefix, "/")
+	if cfg.FlowKey == nil {
+		cfg.FlowKey = make([]byte, 32)
+		rand.Read(cfg.FlowKey)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s, err := newSealer(cfg.FlowKey)
+	if err != nil {
+		panic("oidc: " + err.Error())
+	}
+	h := &Handler{cfg: cfg, store: store, sessions: sessions, audit: log, sealer: s, providers: map[identity.Kind]*gooidc.Provider{}}
+	h.mux = http.NewServeMux()
+	h.mux.HandleFunc("GET "+cfg.Prefix+"/login", h.login)
+	h.mux.HandleFunc("GET "+cfg.Prefix+"/callback", h.callback)
+	h.mux.Handle("POST "+cfg.Prefix+"/logout", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.logout)))
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) providerConfig(k identity.Kind) (Provider, bool) {
+	switch k {
+	case identity.KindCitizen:
+		return h.cfg.Citizen, h.cfg.Citizen.Issuer != ""
+	case identity.KindStaff:
+		return h.cfg.Staff, h.cfg.Staff.Issuer != ""
+	}
+	return Provider{}, false
+}
+
+// provider returns the discovered provider for kind, discovering it on
+// first use; failures are not cached.
+func (h *Handler) provider(ctx context.Context, k identity.Kind) (*gooidc.Provider, Provider, error) {
+	pc, ok := h.providerConfig(k)
+	if !ok {
+		return nil, pc, rathaus.Errorf(rathaus.EINVALID, "Für diese Anmeldeart ist kein Identitätsanbieter eingerichtet. / No identity provider is configured for this kind of login.")
+	}
+	h.mu.Lock()
+	p := h.providers[k]
+	h.mu.Unlock()
+	if p != nil {
+		return p, pc, nil
+	}
+	p, err := gooidc.NewProvider(gooidc.ClientContext(ctx, h.cfg.HTTPClient), pc.Issuer)
+	if err != nil {
+		return nil, pc, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Der Identitätsanbieter ist nicht erreichbar. Bitte versuchen Sie es später erneut. / The identity provider is not reachable.")
+	}
+	h.mu.Lock()
+	h.providers[k] = p
+	h.mu.Unlock()
+	return p, pc, nil
+}
+
+func (h *Handler) oauth2Config(p *gooidc.Provider, pc Provider) *oauth2.Config {
+	scopes := pc.Scopes
+	if scopes == nil {
+		scopes = []string{"profile", "email"}
+	}
+	return &oauth2.Config{
+		ClientID:     pc.ClientID,
+		ClientSecret: pc.ClientSecret,
+		Endpoint:     p.Endpoint(),
+		RedirectURL:  h.cfg.RedirectURL,
+		Scopes:       append([]string{gooidc.ScopeOpenID}, scopes...),
+	}
+}
+
+// SafeNext returns next if it is a path on this site ("/…", not "//…" or
+// "/\…", no scheme, host or control characters) and ok=false otherwise.
+func SafeNext(next string) (string, bool) {
+	if next == "" {
+		return "/", true
+	}
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 2048 {
+		return "", false
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return "", false
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "", false
+	}
+	return next, true
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	msg := rathaus.ErrorMessage(err)
+	if status >= 500 || rathaus.ErrorCode(err) == rathaus.EINTERNAL {
+		h.cfg.Logger.ErrorContext(r.Context(), "oidc", "path", r.URL.Path, "err", err)
+	} else {
+		h.cfg.Logger.InfoContext(r.Context(), "oidc: login refused", "path", r.URL.Path, "err", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if h.cfg.ErrorPage != nil {
+		h.cfg.ErrorPage(w, r, status, msg)
+		return
+	}
+	http.Error(w, msg, status)
+}
+
+func statusOf(err error) int {
+	switch rathaus.ErrorCode(err) {
+	case rathaus.EINVALID:
+		return http.StatusBadRequest
+	case rathaus.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case rathaus.EFORBIDDEN:
+		return http.StatusForbidden
+	case rathaus.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	case rathaus.ENOTFOUND:
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}
+
+// login starts the code flow: it remembers state, nonce, PKCE verifier and
+// the local return path in the sealed flow cookie and redirects to the IdP.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind := identity.Kind(q.Get("as"))
+	if kind == "" {
+		kind = identity.KindCitizen
+	}
+	if kind != identity.KindCitizen && kind != identity.KindStaff {
+		h.fail(w, r, http.StatusBadRequest, rathaus.Errorf(rathaus.EINVALID, "Unbekannte Anmeldeart %q (erlaubt: citizen, staff). / Unknown login kind.", q.Get("as")))
+		return
+	}
+	next, ok := SafeNext(q.Get("next"))
+	if !ok {
+		h.fail(w, r, http.StatusBadRequest, rathaus.Errorf(rathaus.EINVALID, "Das Rücksprungziel muss eine Seite dieses Portals sein. / The return address must be a page of this portal."))
+		return
+	}
+	p, pc, err := h.provider(r.Context(), kind)
+	if err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	f := flow{
+		As:       string(kind),
+		State:    randomString(32),
+		Nonce:    randomString(32),
+		Verifier: oauth2.GenerateVerifier(),
+		Next:     next,
+		Expires:  time.Now().Add(flowTTL).UTC(),
+	}
+	sealed, err := h.sealer.seal(flowCookie, f)
+	if err != nil {
+		h.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: flowCookie, Value: sealed, Path: h.cfg.Prefix + "/", MaxAge: int(flowTTL.Seconds()),
+		HttpOnly: true, Secure: h.cfg.Secure, SameSite: http.SameSiteLaxMode,
+	})
+	w.Header().Set("Cache-Control", "no-store")
+	authURL := h.oauth2Config(p, pc).AuthCodeURL(f.State, gooidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// callback finishes the code flow and starts the session.
+func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	// The flow cookie is single use.
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: h.cfg.Prefix + "/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure, SameSite: http.SameSiteLaxMode})
+
+	restart := rathaus.Errorf(rathaus.EINVALID, "Die Anmeldung ist abgelaufen oder ungültig. Bitte melden Sie sich erneut an. / The login expired or is invalid; please log in again.")
+	c, err := r.Cookie(flowCookie)
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, restart)
+		return
+	}
+	f, err := h.sealer.open(flowCookie, c.Value)
+	if err != nil || time.Now().After(f.Expires) {
+		h.fail(w, r, http.StatusBadRequest, restart)
+		return
+	}
+	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.State)) != 1 {
+		h.fail(w, r, http.StatusBadRequest, restart)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		h.fail(w, r, http.StatusUnauthorized, rathaus.Errorf(rathaus.EUNAUTHORIZED, "Die Anmeldung wurde abgebrochen oder abgelehnt (%s). / The login was cancelled or refused.", e))
+		return
+	}
+	kind := identity.Kind(f.As)
+	p, pc, err := h.provider(r.Context(), kind)
+	if err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	ctx := gooidc.ClientContext(r.Context(), h.cfg.HTTPClient)
+	tok, err := h.oauth2Config(p, pc).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		h.fail(w, r, http.StatusUnauthorized, rathaus.Wrap(rathaus.EUNAUTHORIZED, err, "Der Identitätsanbieter hat die Anmeldung nicht bestätigt. / The identity provider did not confirm the login."))
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		h.fail(w, r, http.StatusUnauthorized, rathaus.Errorf(rathaus.EUNAUTHORIZED, "Der Identitätsanbieter hat kein ID-Token geliefert. / The identity provider sent no ID token."))
+		return
+	}
+	idt, err := p.Verifier(&gooidc.Config{ClientID: pc.ClientID}).Verify(ctx, raw)
+	if err != nil {
+		h.fail(w, r, http.StatusUnauthorized, rathaus.Wrap(rathaus.EUNAUTHORIZED, err, "Das ID-Token ist ungültig. / The ID token is invalid."))
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
+		h.fail(w, r, http.StatusUnauthorized, rathaus.Errorf(rathaus.EUNAUTHORIZED, "Das ID-Token gehört nicht zu dieser Anmeldung. / The ID token does not belong to this login."))
+		return
+	}
+	var cl claims
+	if err := idt.Claims(&cl); err != nil {
+		h.fail(w, r, http.StatusUnauthorized, rathaus.Wrap(rathaus.EUNAUTHORIZED, err, "Das ID-Token ist ungültig. / The ID token is invalid."))
+		return
+	}
+	if cl.Subject == "" {
+		cl.Subject = idt.Subject
+	}
+	u, loa, err := h.signIn(r.Context(), kind, idt.Issuer, &cl)
+	if err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	if _, err := h.sessions.Start(w, r, u, loa, idt.Issuer); err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	http.Redirect(w, r, f.Next, http.StatusSeeOther)
+}
+
+// signIn stores the user (and, for staff, the grants from the roles claim)
+// and writes the "login" audit entry.
+func (h *Handler) signIn(ctx context.Context, kind identity.Kind, issuer string, cl *claims) (*identity.User, identity.LoA, error) {
+	loa := cl.loa()
+	if loa == identity.LoANone {
+		return nil, 0, rathaus.Errorf(rathaus.EFORBIDDEN, "Der Identitätsanbieter hat ein unbekanntes Vertrauensniveau gemeldet. / The identity provider reported an unknown level of assurance.")
+	}
+	want := identity.User{Kind: kind, Issuer: issuer, Subject: cl.Subject, Name: cl.displayName()}
+	if kind == identity.KindCitizen {
+		want.Profile = cl.profile()
+	} else {
+		// Staff: only what identifies the person at work.
+		want.Profile = identity.Profile{GivenName: cl.GivenName, FamilyName: cl.FamilyName, Email: cl.Email}
+	}
+	var grants []identity.Grant
+	if kind == identity.KindStaff {
+		var err error
+		if grants, err = ParseRoles("", cl.Roles); err != nil {
+			return nil, 0, rathaus.Wrap(rathaus.EFORBIDDEN, err, "Die Rollen aus dem Identitätsanbieter sind ungültig; bitte wenden Sie sich an den Betrieb. / The roles sent by the identity provider are invalid.")
+		}
+	}
+	u, err := h.store.UpsertUser(ctx, want)
+	if err != nil {
+		return nil, 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
+	}
+	if u.Kind != kind {
+		return nil, 0, rathaus.Errorf(rathaus.EFORBIDDEN, "Dieses Konto ist als %s registriert und kann sich hier nicht anmelden. / This account cannot log in here.", kindLabel(u.Kind))
+	}
+	if kind == identity.KindStaff {
+		for i := range grants {
+			grants[i].UserID = u.ID
+		}
+		if err := h.store.SetGrants(ctx, u.ID, grants); err != nil {
+			return nil, 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
+		}
+	}
+	details := map[string]string{"kind": string(kind), "loa": loa.String(), "idp": issuer}
+	if kind == identity.KindStaff {
+		details["roles"] = strings.Join(cl.Roles, " ")
+	}
+	if h.audit != nil {
+		if _, err := h.audit.Append(ctx, audit.Entry{Actor: u.ID, Action: "login", Object: "user/" + u.ID, Details: details}); err != nil {
+			return nil, 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
+		}
+	}
+	return u, loa, nil
+}
+
+func kindLabel(k identity.Kind) string {
+	if k == identity.KindStaff {
+		return "Dienstkonto"
+	}
+	return "Bürgerkonto"
+}
+
+// logout ends the session, clears the cookie, writes the "logout" audit
+// entry and returns to next (a local path, default "/").
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	next, ok := SafeNext(r.URL.Query().Get("next"))
+	if !ok {
+		next = "/"
+	}
+	p, err := h.sessions.Load(r.Context(), r)
+	if err != nil {
+		h.fail(w, r, http.StatusServiceUnavailable, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Abmeldung derzeit nicht möglich. / Logout currently not possible."))
+		return
+	}
+	if err := h.sessions.End(w, r); err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	if p != nil && h.audit != nil {
+		if _, err := h.audit.Append(r.Context(), audit.Entry{Actor: p.User.ID, Action: "logout", Object: "user/" + p.User.ID, Details: map[string]string{"kind": string(p.User.Kind)}}); err != nil {
+			h.cfg.Logger.ErrorContext(r.Context(), "oidc: audit logout", "err", err)
+		}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
