@@ -13,17 +13,17 @@ import (
 // claims are the ID token claims rathaus reads: OIDC standard claims plus
 // the BundID-like extras and the staff roles.
 type claims struct {
-	Subject       string `json:"sub"`
-	ACR           string `json:"acr"`
-	Name          string `json:"name"`
-	GivenName     string `json:"given_name"`
-	FamilyName    string `json:"family_name"`
-	Birthdate     string `json:"birthdate"`
-	PlaceOfBirth  string `json:"place_of_birth"`
-	Nationality   string `json:"nationality"`
-	Email         string `json:"email"`
-	PhoneNumber   string `json:"phone_number"`
-	Address       *struct {
+	Subject      string `json:"sub"`
+	ACR          string `json:"acr"`
+	Name         string `json:"name"`
+	GivenName    string `json:"given_name"`
+	FamilyName   string `json:"family_name"`
+	Birthdate    string `json:"birthdate"`
+	PlaceOfBirth string `json:"place_of_birth"`
+	Nationality  string `json:"nationality"`
+	Email        string `json:"email"`
+	PhoneNumber  string `json:"phone_number"`
+	Address      *struct {
 		StreetAddress string `json:"street_address"`
 		PostalCode    string `json:"postal_code"`
 		Locality      string `json:"locality"`
