@@ -52,8 +52,17 @@ type Log interface {
 	Walk(ctx context.Context, fn func(Entry) error) error
 }
 
+// Header is implemented by logs that keep a head record (sequence number
+// and hash of the last appended entry) apart from the entries. Verify uses it
+// to detect deleted last entries, which the chain alone cannot show.
+type Header interface {
+	// Head returns the recorded last sequence number and hash (0, "" when empty).
+	Head(ctx context.Context) (seq int64, hash string, err error)
+}
+
 // Verify walks the log and returns the first broken position (0 if the chain
-// is intact) and a reason.
+// is intact) and a reason. If l is also a Header, the end of the chain must
+// match the head record.
 func Verify(ctx context.Context, l Log) (int64, string, error) {
 	var prev string
 	var want int64 = 1
@@ -75,5 +84,25 @@ func Verify(ctx context.Context, l Log) (int64, string, error) {
 		want++
 		return nil
 	})
-	return badSeq, reason, err
+	if err != nil || badSeq != 0 {
+		return badSeq, reason, err
+	}
+	h, ok := l.(Header)
+	if !ok {
+		return 0, "", nil
+	}
+	headSeq, headHash, err := h.Head(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	last := want - 1
+	switch {
+	case headSeq > last:
+		return last + 1, "entries missing at the end of the log", nil
+	case headSeq < last:
+		return headSeq + 1, "entry after the recorded end of the log", nil
+	case headHash != prev:
+		return last, "last entry does not match the recorded head", nil
+	}
+	return 0, "", nil
 }

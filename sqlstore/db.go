@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Package sqlstore implements every domain Store of rathaus (tenant, catalog,
+// identity, audit) on database/sql, for two dialects:
+//
+//   - "sqlite": the embedded default, modernc.org/sqlite (pure Go) in
+//     DataDir/rathaus.db, WAL journal, synchronous=FULL, foreign keys on;
+//   - "postgres": PostgreSQL through pgx v5's database/sql driver, selected by
+//     a postgres:// URL.
+//
+// Both share *sql.Tx, so a business step (domain write + job enqueue + audit
+// entry) commits in one transaction through DB.InTx. Embedded migrations per
+// dialect run at Open. Queries are written once with "?" placeholders and
+// rebound for PostgreSQL (DB.Rebind).
+//
+// # SQLite connection pools
+//
+// SQLite allows one writer at a time. Instead of retrying SQLITE_BUSY, every
+// write goes through a writer pool with exactly one connection (DB.SQL, and
+// DB.InTx which begins IMMEDIATE transactions): writers queue in Go, never in
+// SQLite. Reads use a separate reader pool (DB.Reader, query_only) that sees
+// the last committed state thanks to WAL and never blocks the writer.
+// Consequence for callers: inside InTx, do not call anything that needs the
+// writer pool again (another InTx, a Store write method) — it would wait for
+// the connection that the running transaction holds. Use the *sql.Tx you were
+// given (see DB.AppendAudit for the audit entry of a business step).
+//
+// synchronous=FULL: an acknowledged (committed) submission survives power
+// loss, not only a process crash; WAL+NORMAL could lose the last commits.
+//
+// # Time values
+//
+// Times are stored as BIGINT microseconds since the Unix epoch (UTC) in both
+// dialects, so that round trips are exact and comparisons are portable.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+
+	"rathaus"
+)
+
+// Dialect names.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Config says where the store lives.
+type Config struct {
+	// DataDir holds rathaus.db for SQLite. ":memory:" gives a private
+	// in-memory database (one connection; for tests and demos).
+	DataDir string
+	// URL selects the database: "postgres://…" or "postgresql://…" selects
+	// PostgreSQL; "sqlite::memory:" an in-memory SQLite database;
+	// "sqlite:PATH" or "file:PATH" a SQLite file. Empty uses DataDir.
+	URL string
+	// MaxOpenConns bounds the reader pool (SQLite) or the pool (PostgreSQL).
+	// 0 means a default (4 for SQLite readers, 10 for PostgreSQL).
+	MaxOpenConns int
+}
+
+// DB is an open store. It is safe for concurrent use.
+type DB struct {
+	dialect string
+	w       *sql.DB // writer pool (SQLite: 1 connection); the only pool on PostgreSQL
+	r       *sql.DB // reader pool (SQLite); == w on PostgreSQL and in-memory SQLite
+	path    string  // SQLite file, "" otherwise
+}
+
+// Open opens the store described by cfg, pings it and applies the embedded
+// migrations of its dialect.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db, err := open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Datenbank nicht erreichbar / database unreachable")
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func open(cfg Config) (*DB, error) {
+	u := cfg.URL
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		p, err := sql.Open("pgx", u)
+		if err != nil {
+			return nil, rathaus.Wrap(rathaus.EINVALID, err, "invalid database URL")
+		}
+		n := cfg.MaxOpenConns
+		if n <= 0 {
+			n = 10
+		}
+		p.SetMaxOpenConns(n)
+		p.SetMaxIdleConns(n)
+		p.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{dialect: Postgres, w: p, r: p}, nil
+	case u == "sqlite::memory:", u == "" && cfg.DataDir == ":memory:":
+		return openSQLite("", cfg.MaxOpenConns)
+	case strings.HasPrefix(u, "sqlite:"):
+		return openSQLite(strings.TrimPrefix(u, "sqlite:"), cfg.MaxOpenConns)
+	case strings.HasPrefix(u, "file:"):
+		return openSQLite(strings.TrimPrefix(u, "file:"), cfg.MaxOpenConns)
+	case u != "":
+		return nil, rathaus.Errorf(rathaus.EINVALID, "unsupported database URL %q (want postgres://… or sqlite:PATH)", redact(u))
+	case cfg.DataDir == "":
+		return nil, rathaus.Errorf(rathaus.EINVALID, "no database: set a data directory (--data) or a database URL (--db)")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot create data directory %s", cfg.DataDir)
+	}
+	return openSQLite(filepath.Join(cfg.DataDir, "rathaus.db"), cfg.MaxOpenConns)
+}
+
+// openSQLite opens the writer and reader pools on path ("" = in memory).
+func openSQLite(path string, readers int) (*DB, error) {
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	if path == "" {
+		w, err := sql.Open("sqlite", "file::memory:?"+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxLifetime(0)
+		w.SetConnMaxIdleTime(0)
+		return &DB{dialect: SQLite, w: w, r: w}, nil
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas + "&_pragma=journal_mode(WAL)"
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Make sure the file exists and is in WAL mode before readers open it.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot open database %s", path)
+	}
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if readers <= 0 {
+		readers = 4
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	return &DB{dialect: SQLite, w: w, r: r, path: path}, nil
+}
+
+// redact removes a password from a URL for messages.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Close closes all pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != db.w {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	return errors.Join(errs...)
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Path returns the SQLite database file, or "" (PostgreSQL, in memory).
+func (db *DB) Path() string { return db.path }
+
+// SQL returns the pool for writes and for anything that must see its own
+// writes (on SQLite the single-connection writer pool; see the package doc).
+func (db *DB) SQL() *sql.DB { return db.w }
+
+// Reader returns the pool for read-only queries. On SQLite it is a separate
+// query_only pool; on PostgreSQL it is the same pool as SQL.
+func (db *DB) Reader() *sql.DB { return db.r }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return err
+	}
+	if db.r != db.w {
+		return db.r.PingContext(ctx)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction on the writer pool: it commits when fn
+// returns nil and rolls back otherwise (also on panic). On SQLite the
+// transaction is BEGIN IMMEDIATE, so it never fails half-way with
+// SQLITE_BUSY.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Datenbank nicht verfügbar / database unavailable")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "commit failed")
+	}
+	return nil
+}
+
+// Rebind rewrites "?" placeholders to "$1, $2, …" for PostgreSQL and returns
+// q unchanged for SQLite. Question marks inside single-quoted string
+// literals, double-quoted identifiers and comments are left alone.
+func (db *DB) Rebind(q string) string {
+	if db.dialect != Postgres {
+		return q
+	}
+	return rebindDollar(q)
+}
+
+func rebindDollar(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(q) && q[j] != c {
+				j++
+			}
+			if j >= len(q) {
+				j = len(q) - 1
+			}
+			b.WriteString(q[i : j+1])
+			i = j
+		case c == '-' && i+1 < len(q) && q[i+1] == '-':
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				j = len(q) - i - 1
+			}
+			b.WriteString(q[i : i+j+1])
+			i += j
+		case c == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// micros converts t to stored microseconds; the zero time is stored as 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts stored microseconds back to UTC; 0 is the zero time.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"rathaus"
+	"rathaus/identity"
+	"rathaus/tenant"
+)
+
+// Identity returns the identity.Store of db.
+func (db *DB) Identity() identity.Store { return identityStore{db} }
+
+type identityStore struct{ db *DB }
+
+var _ identity.Store = identityStore{}
+
+// UpsertUser creates the user for (Issuer, Subject) or updates its name and
+// profile. The kind of an existing user is kept.
+func (s identityStore) UpsertUser(ctx context.Context, u identity.User) (*identity.User, error) {
+	if u.Issuer == "" || u.Subject == "" {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "user: fields Issuer and Subject: must not be empty")
+	}
+	if u.Kind == "" {
+		u.Kind = identity.KindCitizen
+	}
+	if u.Kind != identity.KindCitizen && u.Kind != identity.KindStaff {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "user: field Kind: unknown kind %q", u.Kind)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	prof, _ := json.Marshal(u.Profile)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	out := u
+	var created int64
+	var kind string
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, s.db.Rebind(`INSERT INTO users (id, kind, issuer, subject, name, profile, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (issuer, subject) DO UPDATE SET name = excluded.name, profile = excluded.profile
+			RETURNING id, kind, created_at`),
+			id.String(), string(u.Kind), u.Issuer, u.Subject, u.Name, string(prof), micros(now)).Scan(&out.ID, &kind, &created)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Kind, out.CreatedAt = identity.Kind(kind), fromMicros(created)
+	return &out, nil
+}
+
+// User returns a user by ID.
+func (s identityStore) User(ctx context.Context, id string) (*identity.User, error) {
+	var u identity.User
+	var kind, prof string
+	var created int64
+	err := s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT id, kind, issuer, subject, name, profile, created_at FROM users WHERE id = ?`), id).
+		Scan(&u.ID, &kind, &u.Issuer, &u.Subject, &u.Name, &prof, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Benutzer nicht gefunden / user not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(prof), &u.Profile); err != nil {
+		return nil, err
+	}
+	u.Kind, u.CreatedAt = identity.Kind(kind), fromMicros(created)
+	return &u, nil
+}
+
+// SetGrants replaces the grants of a user in one transaction.
+func (s identityStore) SetGrants(ctx context.Context, userID string, gs []identity.Grant) error {
+	for i, g := range gs {
+		if !tenant.ValidARS(g.Tenant) {
+			return rathaus.Errorf(rathaus.EINVALID, "grant %d: field Tenant: %q is not a 12-digit ARS", i+1, g.Tenant)
+		}
+		switch g.Role {
+		case identity.RoleCaseworker, identity.RoleServiceDesigner, identity.RoleOperator:
+		default:
+			return rathaus.Errorf(rathaus.EINVALID, "grant %d: field Role: unknown role %q", i+1, g.Role)
+		}
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM users WHERE id = ?`), userID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return rathaus.Errorf(rathaus.ENOTFOUND, "Benutzer nicht gefunden / user not found")
+		}
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM grants WHERE user_id = ?`), userID); err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO grants (tenant, user_id, role) VALUES (?, ?, ?)
+				ON CONFLICT (tenant, user_id, role) DO NOTHING`), g.Tenant, userID, string(g.Role)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Grants returns the grants of a user ordered by tenant and role.
+func (s identityStore) Grants(ctx context.Context, userID string) ([]identity.Grant, error) {
+	rows, err := s.db.r.QueryContext(ctx, s.db.Rebind(`SELECT tenant, role FROM grants WHERE user_id = ? ORDER BY tenant, role`), userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []identity.Grant
+	for rows.Next() {
+		g := identity.Grant{UserID: userID}
+		var role string
+		if err := rows.Scan(&g.Tenant, &role); err != nil {
+			return nil, err
+		}
+		g.Role = identity.Role(role)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession stores a new session. Returns ECONFLICT for a duplicate ID.
+func (s identityStore) CreateSession(ctx context.Context, ss identity.Session) error {
+	if len(ss.ID) < 16 || ss.UserID == "" {
+		return rathaus.Errorf(rathaus.EINVALID, "session: fields ID (at least 16 characters) and UserID are required")
+	}
+	if ss.ExpiresAt.IsZero() {
+		return rathaus.Errorf(rathaus.EINVALID, "session: field ExpiresAt: required")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM sessions WHERE id = ?`), ss.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return rathaus.Errorf(rathaus.ECONFLICT, "session exists")
+		}
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO sessions (id, user_id, loa, idp, auth_time, expires_at, tenant, lang)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			ss.ID, ss.UserID, int(ss.LoA), ss.IdP, micros(ss.AuthTime), micros(ss.ExpiresAt), ss.Tenant, ss.Lang)
+		return err
+	})
+}
+
+// Session returns an unexpired session or ENOTFOUND.
+func (s identityStore) Session(ctx context.Context, id string) (*identity.Session, error) {
+	var ss identity.Session
+	var loa int
+	var auth, exp int64
+	err := s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT id, user_id, loa, idp, auth_time, expires_at, tenant, lang
+		FROM sessions WHERE id = ? AND expires_at > ?`), id, time.Now().UnixMicro()).
+		Scan(&ss.ID, &ss.UserID, &loa, &ss.IdP, &auth, &exp, &ss.Tenant, &ss.Lang)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Sitzung abgelaufen / session expired")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ss.LoA, ss.AuthTime, ss.ExpiresAt = identity.LoA(loa), fromMicros(auth), fromMicros(exp)
+	return &ss, nil
+}
+
+// UpdateSession changes Tenant and Lang of an unexpired session.
+func (s identityStore) UpdateSession(ctx context.Context, ss identity.Session) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET tenant = ?, lang = ? WHERE id = ? AND expires_at > ?`),
+			ss.Tenant, ss.Lang, ss.ID, time.Now().UnixMicro())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rathaus.Errorf(rathaus.ENOTFOUND, "Sitzung abgelaufen / session expired")
+		}
+		return nil
+	})
+}
+
+// DeleteSession removes a session; a missing one is not an error.
+func (s identityStore) DeleteSession(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE id = ?`), id)
+		return err
+	})
+}
+
+// DeleteExpiredSessions removes sessions that expired before now and returns
+// how many (for a periodic clean-up job).
+func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.Rebind(`DELETE FROM sessions WHERE expires_at <= ?`), now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
