@@ -473,7 +473,10 @@ func readDLDB(tenantARS string, srcs []dldbSource) ([]catalog.Service, []catalog
 	}
 
 	// Services.
-	type offerRef struct{ serviceID, locationID, url, file string; line int }
+	type offerRef struct {
+		serviceID, locationID, url, file string
+		line                             int
+	}
 	var (
 		services  []catalog.Service
 		keyOf     = map[string]string{} // DLDB id → service key

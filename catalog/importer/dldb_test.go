@@ -251,4 +251,3 @@ func FuzzReadDLDB(f *testing.F) {
 		}
 	})
 }
-
