@@ -218,8 +218,11 @@ func (db *DB) Ping(ctx context.Context) error {
 // InTx runs fn in one transaction on the writer pool: it commits when fn
 // returns nil and rolls back otherwise (also on panic). On SQLite the
 // transaction is BEGIN IMMEDIATE, so it never fails half-way with
-// SQLITE_BUSY.
+// SQLITE_BUSY. With a ctx from Atomic it runs fn in that transaction.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	if tx := txFrom(ctx); tx != nil {
+		return fn(tx) // joined: the outer Atomic commits or rolls back
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Datenbank nicht verfügbar / database unavailable")
