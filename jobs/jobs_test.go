@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package jobs_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"rathaus/jobs"
+	"rathaus/sqlstore/sqltest"
+)
+
+type greet struct {
+	Name string `json:"name"`
+}
+
+func TestEnqueueInTx(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			db := sqltest.Open(t, d)
+			ctx := context.Background()
+			q, err := jobs.New(ctx, db, jobs.Options{PollInterval: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			runs := map[string]int{}
+			done := make(chan struct{}, 10)
+			if err := q.Register("test.greet", func(ctx context.Context, args json.RawMessage) error {
+				var g greet
+				if err := json.Unmarshal(args, &g); err != nil {
+					return err
+				}
+				mu.Lock()
+				runs[g.Name]++
+				mu.Unlock()
+				done <- struct{}{}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Register("test.greet", func(context.Context, json.RawMessage) error { return nil }); err == nil {
+				t.Error("registering a kind twice must fail")
+			}
+
+			rollback := errors.New("roll back")
+			err = db.InTx(ctx, func(tx *sql.Tx) error {
+				if err := q.Enqueue(ctx, tx, "test.greet", greet{Name: "rolled-back"}); err != nil {
+					return err
+				}
+				return rollback
+			})
+			if err != rollback {
+				t.Fatalf("InTx = %v", err)
+			}
+			if err := db.InTx(ctx, func(tx *sql.Tx) error {
+				return q.Enqueue(ctx, tx, "test.greet", greet{Name: "committed"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("committed job did not run within 20 s")
+			}
+			time.Sleep(500 * time.Millisecond) // give a wrong second run a chance
+			stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := q.Stop(stopCtx); err != nil {
+				t.Errorf("Stop: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if runs["committed"] != 1 || runs["rolled-back"] != 0 || len(runs) != 1 {
+				t.Errorf("runs = %v, want committed once and nothing else", runs)
+			}
+			var n int
+			if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM river_job`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("river_job rows = %d, want 1 (the rolled-back job must not exist)", n)
+			}
+		})
+	}
+}
+
+func TestEnqueueNeedsTx(t *testing.T) {
+	db := sqltest.Open(t, "sqlite")
+	q, err := jobs.New(context.Background(), db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(context.Background(), nil, "x", nil); err == nil {
+		t.Error("Enqueue without tx must fail")
+	}
+	if err := q.Start(context.Background()); err == nil {
+		t.Error("Start without kinds must fail")
+	}
+}
