@@ -81,6 +81,8 @@ type Options struct {
 	Dictionary *Dictionary
 	// NoExpansions switches off the synonym and life-event tables.
 	NoExpansions bool
+	// Weights, when not nil, replaces DefaultWeights.
+	Weights *Weights
 }
 
 const (
@@ -93,33 +95,38 @@ const (
 
 var fieldNames = [nFields]string{"name", "keywords", "description", "leika"}
 
-// params are the scoring weights, tuned on the München development set.
-type params struct {
-	field  [nFields]float32 // BM25F field weights
-	b      [nFields]float32 // BM25F length normalisation per field
-	k1     float32
-	exact  float32 // channel weights
-	decomp float32
-	part   float32 // weight of a compound part relative to a whole word
-	gram   float32
-	fuzzy1 float32 // weight of fuzzy matches at distance 1 and 2
-	fuzzy2 float32
-	cover  float32 // share of the score that depends on query coverage
-	phrase float32 // bonus factor when the query equals a name or keyword
+// Weights are the scoring weights. The defaults (DefaultWeights) are tuned
+// on the München development set; Options.Weights overrides them for
+// experiments.
+type Weights struct {
+	Field  [4]float32 // BM25F field weights: name, keywords, description, LeiKa
+	B      [4]float32 // BM25F length normalisation per field
+	K1     float32
+	Exact  float32 // channel weights
+	Decomp float32
+	Part   float32 // weight of a compound part relative to a whole word
+	Gram   float32
+	Fuzzy1 float32 // weight of fuzzy matches at distance 1 and 2
+	Fuzzy2 float32
+	Cover  float32 // share of the score that depends on query coverage
+	Phrase float32 // bonus factor when the query equals a name or keyword
 }
 
-var defaultParams = params{
-	field:  [nFields]float32{3, 2, 0.4, 1},
-	b:      [nFields]float32{0.5, 0.3, 0.75, 0.5},
-	k1:     1.2,
-	exact:  0.5,
-	decomp: 1.0,
-	part:   0.7,
-	gram:   0.3,
-	fuzzy1: 0.6,
-	fuzzy2: 0.4,
-	cover:  0.6,
-	phrase: 1.5,
+// DefaultWeights returns the tuned default weights.
+func DefaultWeights() Weights {
+	return Weights{
+		Field:  [4]float32{3, 2, 0.4, 1},
+		B:      [4]float32{0.5, 0.3, 0.75, 0.5},
+		K1:     1.2,
+		Exact:  0.5,
+		Decomp: 1.0,
+		Part:   0.7,
+		Gram:   0.3,
+		Fuzzy1: 0.6,
+		Fuzzy2: 0.4,
+		Cover:  0.6,
+		Phrase: 1.5,
+	}
 }
 
 type termCount struct {
@@ -147,7 +154,7 @@ type posting struct {
 // safe for concurrent searches, and Add after Search rebuilds lazily.
 type Index struct {
 	opts Options
-	p    params
+	p    Weights
 	dict *Dictionary
 	ex   *expander
 
@@ -172,7 +179,10 @@ type Index struct {
 
 // NewIndex returns an empty index.
 func NewIndex(opts Options) (*Index, error) {
-	idx := &Index{opts: opts, p: defaultParams, termIDs: map[string]int32{}, memo: map[string][]string{}}
+	idx := &Index{opts: opts, p: DefaultWeights(), termIDs: map[string]int32{}, memo: map[string][]string{}}
+	if opts.Weights != nil {
+		idx.p = *opts.Weights
+	}
 	switch {
 	case opts.Dictionary != nil:
 		idx.dict = opts.Dictionary
@@ -244,16 +254,8 @@ func (idx *Index) WithoutKeyword(kw string) *Index {
 	key := strings.Join(Words(kw), " ")
 	c := &Index{opts: idx.opts, p: idx.p, dict: idx.dict, ex: idx.ex, names: idx.names, nameSet: idx.nameSet,
 		termIDs: idx.termIDs, terms: idx.terms, memo: idx.memo, dirty: true}
-	// termIDs, terms and memo are shared: copy them so the copy can grow.
-	c.termIDs = make(map[string]int32, len(idx.termIDs))
-	for k, v := range idx.termIDs {
-		c.termIDs[k] = v
-	}
-	c.terms = slices.Clone(idx.terms)
-	c.memo = make(map[string][]string, len(idx.memo))
-	for k, v := range idx.memo {
-		c.memo[k] = v
-	}
+	// termIDs, terms and memo are shared: removing a keyword only re-analyses
+	// words that were analysed before, so nothing is added to them.
 	c.docs = slices.Clone(idx.docs)
 	c.data = slices.Clone(idx.data)
 	for i, d := range c.docs {
@@ -328,7 +330,7 @@ func (idx *Index) analyzeField(text string, withGrams bool) fieldData {
 		counts[idx.term("x"+st)]++
 		counts[idx.term("d"+st)]++
 		for _, p := range idx.split(w) {
-			counts[idx.term("d"+Stem(p))] += idx.p.part
+			counts[idx.term("d"+Stem(p))] += idx.p.Part
 		}
 		if withGrams {
 			for _, g := range grams(w) {
@@ -412,8 +414,8 @@ func (idx *Index) finalize() {
 		clear(tf)
 		for f := range nFields {
 			fd := &dd.fields[f]
-			norm := 1 - idx.p.b[f] + idx.p.b[f]*fd.length/avg[f]
-			w := idx.p.field[f] / norm
+			norm := 1 - idx.p.B[f] + idx.p.B[f]*fd.length/avg[f]
+			w := idx.p.Field[f] / norm
 			for _, tc := range fd.terms {
 				tf[tc.id] += w * tc.n
 			}
@@ -497,15 +499,15 @@ func (idx *Index) plan(q string) queryPlan {
 	}
 	addWord := func(w string, weight float32, mask uint64, why string, withGrams bool) {
 		st := Stem(w)
-		add("x"+st, idx.p.exact*weight, mask, why)
-		add("d"+st, idx.p.decomp*weight, mask, why)
+		add("x"+st, idx.p.Exact*weight, mask, why)
+		add("d"+st, idx.p.Decomp*weight, mask, why)
 		for _, p := range idx.splitQ(w) {
-			add("d"+Stem(p), idx.p.decomp*idx.p.part*weight, mask, why+"="+p)
+			add("d"+Stem(p), idx.p.Decomp*idx.p.Part*weight, mask, why+"="+p)
 		}
 		if withGrams {
 			gs := grams(w)
 			for _, g := range gs {
-				add("g"+g, idx.p.gram*weight/float32(len(gs))*3, mask, "")
+				add("g"+g, idx.p.Gram*weight/float32(len(gs))*3, mask, "")
 			}
 		}
 	}
@@ -516,9 +518,9 @@ func (idx *Index) plan(q string) queryPlan {
 		addWord(w, 1, mask, w, true)
 		if !idx.vocab[w] && !hasDigit(w) {
 			for _, c := range idx.fuzzy(w) {
-				fw := idx.p.fuzzy1
+				fw := idx.p.Fuzzy1
 				if c.d == 2 {
-					fw = idx.p.fuzzy2
+					fw = idx.p.Fuzzy2
 				}
 				addWord(c.s, fw, mask, w+"~"+c.s, false)
 			}
@@ -639,7 +641,7 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 	}
 	score, mask := sc.score[:n], sc.mask[:n]
 	touched := sc.touched[:0]
-	k1 := idx.p.k1
+	k1 := idx.p.K1
 	for _, t := range pl.terms {
 		idf := idx.idf[t.id] * t.w
 		for _, p := range idx.postings[t.id] {
@@ -671,10 +673,10 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 		if s > 0 {
 			if pl.groups > 0 {
 				cov := float32(bits.OnesCount64(mask[d])) / full
-				s *= 1 - idx.p.cover + idx.p.cover*cov
+				s *= 1 - idx.p.Cover + idx.p.Cover*cov
 			}
 			if slices.Contains(phraseDocs, d) {
-				s *= idx.p.phrase
+				s *= idx.p.Phrase
 			}
 			doc := &idx.docs[d]
 			ok := true

@@ -25,6 +25,7 @@ func main() {
 	fails := flag.Bool("fail", false, "print the failed queries of the cross-validation")
 	typoOut := flag.String("typos", "", "write the one-typo queries as JSONL to this file")
 	latency := flag.Bool("latency", true, "measure latency and build time")
+	sweepFlag := flag.String("sweep", "", "tuning: vary weights one at a time (\"all\" or a weight name)")
 	flag.Parse()
 	p := func(rel string) string { return filepath.Join(*data, rel) }
 	leika, err := eval.LoadLeiKa(p("leika/leika-leistungen.csv"))
@@ -41,6 +42,14 @@ func main() {
 	check(err)
 	buildMuc := time.Since(t0)
 	typos := eval.Typos(qs, 42)
+	if *sweepFlag != "" {
+		only := *sweepFlag
+		if only == "all" {
+			only = ""
+		}
+		sweep(docs, qs, typos, dict, only)
+		return
+	}
 	if *typoOut != "" {
 		f, err := os.Create(*typoOut)
 		check(err)
