@@ -12,6 +12,7 @@ import (
 
 	"rathaus/identity"
 	"rathaus/identity/internal/memstore"
+	"rathaus/sqlstore/sqltest"
 )
 
 type clock struct{ t time.Time }
@@ -237,5 +238,42 @@ func TestNilPrincipal(t *testing.T) {
 	}
 	if id := NewID(); !validID(id) || strings.ContainsAny(id, "+/=") {
 		t.Errorf("NewID = %q", id)
+	}
+}
+
+// TestOnSQLStores runs the lifecycle with the real clock on SQLite and
+// PostgreSQL.
+func TestOnSQLStores(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			db := sqltest.Open(t, d)
+			st := db.Identity()
+			ctx := context.Background()
+			m := NewManager(st, Options{})
+			u, err := st.UpsertUser(ctx, identity.User{Kind: identity.KindStaff, Issuer: "https://idp", Subject: "s1", Name: "Sina"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.SetGrants(ctx, u.ID, []identity.Grant{{UserID: u.ID, Tenant: "064110000000", Role: identity.RoleCaseworker}}); err != nil {
+				t.Fatal(err)
+			}
+			c := start(t, m, u, identity.LoAHigh, nil)
+			p, w := whoami(m, c)
+			if w.Code != http.StatusOK || p == nil || p.User.Name != "Sina" || p.Session.LoA != identity.LoAHigh || !p.Can(identity.RoleCaseworker, "064110001001") {
+				t.Fatalf("principal = %+v (status %d)", p, w.Code)
+			}
+			c2 := start(t, m, u, identity.LoAHigh, c)
+			if p, _ := whoami(m, c); p != nil || c2.Value == c.Value {
+				t.Error("old session survived a new login")
+			}
+			r := httptest.NewRequest("POST", "/auth/logout", nil)
+			r.AddCookie(c2)
+			if err := m.End(httptest.NewRecorder(), r); err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := whoami(m, c2); p != nil {
+				t.Error("session alive after End")
+			}
+		})
 	}
 }
