@@ -89,3 +89,10 @@ type errorPage struct {
 	Message   string
 	RequestID string
 }
+
+// ErrorPage renders the portal's error page with status and a safe
+// message. Mounted handlers (the OIDC relying party) use it so that their
+// errors look like the rest of the portal.
+func (s *Server) ErrorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
+	s.renderError(w, r, status, message, nil)
+}
