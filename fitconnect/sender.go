@@ -205,7 +205,7 @@ func (s *Sender) Send(ctx context.Context, req SendRequest) (*Sent, error) {
 	}
 	announce, _ := json.Marshal(announceRequest{DestinationID: d.DestinationID, AnnouncedAttachments: ids,
 		PublicService: &PublicService{Identifier: req.Service.Identifier, Name: req.Service.Name},
-		Region: req.Region, Callback: req.Callback})
+		Region:        req.Region, Callback: req.Callback})
 	b, err := s.c.do(ctx, http.MethodPost, s.c.api("/submissions"), "application/json", announce, http.StatusCreated)
 	if err != nil {
 		return nil, err

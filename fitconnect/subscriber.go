@@ -61,7 +61,7 @@ type Subscriber struct {
 	TrustRoots *x509.CertPool
 
 	mu   sync.Mutex
-	keys  map[string]*Key
+	keys map[string]*Key
 }
 
 // NewSubscriber returns a subscriber of destinationID. decryptionKeys are
@@ -303,4 +303,3 @@ func ProblemsOf(err error) []Problem {
 	}
 	return nil
 }
-
