@@ -252,7 +252,10 @@ func TestStepErrors(t *testing.T) {
 		err  error
 		code string
 	}{
-		{"DoubleComplete", func() error { _, _, err := h.e.CompleteTask(ctx, def, before, task.ID, nil); return nil2(err, h.e, def, h.inst, task.ID) }(), rathaus.ECONFLICT},
+		{"DoubleComplete", func() error {
+			_, _, err := h.e.CompleteTask(ctx, def, before, task.ID, nil)
+			return nil2(err, h.e, def, h.inst, task.ID)
+		}(), rathaus.ECONFLICT},
 		{"UnknownTask", func() error { _, _, err := h.e.CompleteTask(ctx, def, before, "nope", nil); return err }(), rathaus.ENOTFOUND},
 		{"NoSubscriber", func() error { _, _, err := h.e.Message(ctx, def, before, "answer", nil); return err }(), rathaus.ECONFLICT},
 		{"UnknownTimer", func() error { _, _, err := h.e.FireTimer(ctx, def, before, "t99"); return err }(), rathaus.ECONFLICT},
