@@ -13,6 +13,7 @@
 //	GET  /auth/login?as=citizen|staff&next=/local/path
 //	GET  /auth/callback
 //	POST /auth/logout[?next=/local/path]
+//	GET|POST /auth/operator   local operator account (Config.OperatorFile)
 package oidc
 
 import (
@@ -64,6 +65,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives failures that are not shown to the user.
 	Logger *slog.Logger
+	// OperatorFile is the operator password file (DATA/operator.passwd);
+	// when set, the local operator login is served at /auth/operator. The
+	// file is read at every attempt, so a new password applies at once.
+	OperatorFile string
 	// ErrorPage renders an error; nil writes plain text.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
 }
@@ -81,6 +86,8 @@ type Handler struct {
 	audit    audit.Log
 	sealer   *sealer
 	mux      *http.ServeMux
+
+	limits *limiter
 
 	mu        sync.Mutex
 	providers map[identity.Kind]*gooidc.Provider
@@ -109,11 +116,16 @@ func New(cfg Config, store identity.Store, sessions *session.Manager, log audit.
 	if err != nil {
 		panic("oidc: " + err.Error())
 	}
-	h := &Handler{cfg: cfg, store: store, sessions: sessions, audit: log, sealer: s, providers: map[identity.Kind]*gooidc.Provider{}}
+	h := &Handler{cfg: cfg, store: store, sessions: sessions, audit: log, sealer: s, providers: map[identity.Kind]*gooidc.Provider{},
+		limits: &limiter{now: time.Now, fail: map[string][]time.Time{}}}
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("GET "+cfg.Prefix+"/login", h.login)
 	h.mux.HandleFunc("GET "+cfg.Prefix+"/callback", h.callback)
 	h.mux.Handle("POST "+cfg.Prefix+"/logout", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.logout)))
+	if cfg.OperatorFile != "" {
+		h.mux.HandleFunc("GET "+cfg.Prefix+"/operator", h.operatorForm)
+		h.mux.Handle("POST "+cfg.Prefix+"/operator", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.operatorLogin)))
+	}
 	return h
 }
 
