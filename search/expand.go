@@ -57,9 +57,11 @@ func ParseRules(r io.Reader, name string, weight float32) ([]Rule, string, error
 		if !ok {
 			return nil, "", rathaus.Errorf(rathaus.EINVALID, "%s:%d: rule: want \"trigger<TAB>terms\"", name, line)
 		}
-		when := Words(left)
+		// Triggers keep their stop words ("Führerschein weg" must not fire
+		// on "Führerschein" alone); queries are matched on all their words.
+		when := Tokens(Fold(left))
 		if len(when) == 0 {
-			return nil, "", rathaus.Errorf(rathaus.EINVALID, "%s:%d: trigger: %q has only stop words", name, line, left)
+			return nil, "", rathaus.Errorf(rathaus.EINVALID, "%s:%d: trigger: empty", name, line)
 		}
 		for i, w := range when {
 			when[i] = Stem(w)
@@ -132,10 +134,10 @@ func newExpander(rules []Rule) *expander {
 
 // match returns the expansions whose triggers all occur among the query's
 // stemmed words.
-func (ex *expander) match(stems []string) []expansion {
+func (ex *expander) match(stems []string, masks []uint64) []expansion {
 	pos := map[string]uint64{}
 	for i, s := range stems {
-		pos[s] |= 1 << i
+		pos[s] |= masks[i]
 	}
 	var out []expansion
 	done := map[int]bool{}

@@ -105,27 +105,30 @@ type Weights struct {
 	Exact  float32 // channel weights
 	Decomp float32
 	Part   float32 // weight of a compound part relative to a whole word
-	Gram   float32
-	Fuzzy1 float32 // weight of fuzzy matches at distance 1 and 2
-	Fuzzy2 float32
-	Cover  float32 // share of the score that depends on query coverage
-	Phrase float32 // bonus factor when the query equals a name or keyword
+	// PartKnown is Part for query words the index knows as a whole.
+	PartKnown float32
+	Gram      float32
+	Fuzzy1    float32 // weight of fuzzy matches at distance 1 and 2
+	Fuzzy2    float32
+	Cover     float32 // share of the score that depends on query coverage
+	Phrase    float32 // bonus factor when the query equals a name or keyword
 }
 
 // DefaultWeights returns the tuned default weights.
 func DefaultWeights() Weights {
 	return Weights{
-		Field:  [4]float32{3, 2, 0.4, 1},
-		B:      [4]float32{0.5, 0.3, 0.75, 0.5},
-		K1:     1.2,
-		Exact:  0.5,
-		Decomp: 1.0,
-		Part:   0.7,
-		Gram:   0.3,
-		Fuzzy1: 0.6,
-		Fuzzy2: 0.4,
-		Cover:  0.6,
-		Phrase: 1.5,
+		Field:     [4]float32{1.5, 2, 0.4, 1},
+		B:         [4]float32{0.5, 0.3, 0.75, 0.5},
+		K1:        1.2,
+		Exact:     0.5,
+		Decomp:    1.0,
+		Part:      0.7,
+		PartKnown: 0.3,
+		Gram:      0.3,
+		Fuzzy1:    0.6,
+		Fuzzy2:    0.4,
+		Cover:     0.6,
+		Phrase:    1.5,
 	}
 }
 
@@ -511,12 +514,27 @@ func (idx *Index) plan(q string) queryPlan {
 			}
 		}
 	}
-	stems := make([]string, len(words))
 	for i, w := range words {
 		mask := uint64(1) << i
-		stems[i] = Stem(w)
-		addWord(w, 1, mask, w, true)
-		if !idx.vocab[w] && !hasDigit(w) {
+		known := idx.vocab[w]
+		parts := idx.splitQ(w)
+		pw := idx.p.Part
+		if known {
+			pw = idx.p.PartKnown
+		}
+		st := Stem(w)
+		add("x"+st, idx.p.Exact, mask, w)
+		add("d"+st, idx.p.Decomp, mask, w)
+		for _, p := range parts {
+			add("d"+Stem(p), idx.p.Decomp*pw, mask, w+"="+p)
+		}
+		gs := grams(w)
+		for _, g := range gs {
+			add("g"+g, idx.p.Gram*3/float32(len(gs)), mask, "")
+		}
+		// Fuzzy only for words the index does not know and that do not
+		// split into known parts.
+		if !known && parts == nil && !hasDigit(w) {
 			for _, c := range idx.fuzzy(w) {
 				fw := idx.p.Fuzzy1
 				if c.d == 2 {
@@ -527,7 +545,21 @@ func (idx *Index) plan(q string) queryPlan {
 		}
 	}
 	if idx.ex != nil {
-		for _, m := range idx.ex.match(stems) {
+		// Rules match on all words of the question, stop words included,
+		// mapped to the positions of the content words for coverage.
+		var stems []string
+		var masks []uint64
+		ci := 0
+		for _, t := range Tokens(Fold(q)) {
+			var m uint64
+			if ci < len(words) && t == words[ci] {
+				m = 1 << ci
+				ci++
+			}
+			stems = append(stems, Stem(t))
+			masks = append(masks, m)
+		}
+		for _, m := range idx.ex.match(stems, masks) {
 			for _, w := range m.words {
 				addWord(w, m.weight, m.mask, m.label+"→"+w, false)
 			}

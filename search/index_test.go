@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package search
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func testDocs() []Doc {
+	return []Doc{
+		{ID: "b/pa", Tenant: "000000000000", Key: "pa", SourceID: "b-pa", Name: "Personalausweis beantragen"},
+		{ID: "m/pa", Tenant: "091620000000", Key: "pa", SourceID: "m-pa", Name: "Personalausweis", Keywords: []string{"Ausweis", "ID-Karte"}, Description: "<p>Den Personalausweis beantragen Sie im Bürgerbüro.</p>"},
+		{ID: "m/an", Tenant: "091620000000", Key: "an", SourceID: "m-an", Name: "Wohnsitzanmeldung", Description: "Nach dem Einzug in eine Wohnung melden Sie sich an."},
+		{ID: "m/fs", Tenant: "091620000000", Key: "fs", SourceID: "m-fs", Name: "Führerschein umtauschen", Description: "Umtausch des alten Führerscheins in den EU-Kartenführerschein."},
+		{ID: "m/hs", Tenant: "091620000000", Key: "hs", SourceID: "m-hs", Name: "Hundesteuer", Description: "Anmeldung eines Hundes zur Hundesteuer."},
+		{ID: "m/fb", Tenant: "091620000000", Key: "fb", SourceID: "m-fb", Name: "Fundbüro", Keywords: []string{"Fundsache"}, Description: "Verlorene Gegenstände abholen."},
+		{ID: "m/eg", Tenant: "091620000000", Key: "eg", SourceID: "m-eg", Name: "Elterngeld", Description: "Elterngeld nach der Geburt eines Kindes."},
+		{ID: "m/gu", Tenant: "091620000000", Key: "gu", SourceID: "m-gu", Name: "Geburtsurkunde", Description: "Urkunde über die Geburt."},
+		{ID: "k/kt", Tenant: "053150000000", Key: "kt", SourceID: "k-kt", Name: "Kindertagesbetreuung", Description: "Platz in einer Kindertagesstätte."},
+	}
+}
+
+func ids(hits []Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Doc.SourceID)
+	}
+	return out
+}
+
+func TestSearch(t *testing.T) {
+	idx, err := Build(testDocs(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	muc := []string{"091620000000", "091620000000", "091600000000", "090000000000", "000000000000"}
+	tests := []struct {
+		name    string
+		q       string
+		tenants []string
+		first   string
+		absent  string
+	}{
+		{"Exact", "Hundesteuer", nil, "m-hs", ""},
+		{"Umlaut digraph", "Fuehrerschein", nil, "m-fs", ""},
+		{"Compound query", "Führerscheinumtausch", nil, "m-fs", ""},
+		{"Stop and question words", "Wo beantrage ich einen Personalausweis?", muc, "m-pa", "b-pa"},
+		{"Synonym", "Perso", muc, "m-pa", ""},
+		{"Synonym Kita", "Kita", nil, "k-kt", ""},
+		{"Life event", "Ich bin umgezogen", nil, "m-an", ""},
+		{"Life event two words", "Hund angeschafft", nil, "m-hs", ""},
+		{"Lost wallet", "Geldbörse verloren", nil, "m-fb", ""},
+		{"Typo distance 1", "Hundestuer", nil, "m-hs", ""},
+		{"Typo distance 2", "Kindertagesbetruung", nil, "k-kt", ""},
+		{"Lineage filter", "Kindertagesbetreuung", muc, "", "k-kt"},
+		{"Nearest tenant wins", "Personalausweis", muc, "m-pa", "b-pa"},
+		{"Bund only outside", "Personalausweis", []string{"053150000000", "050000000000", "000000000000"}, "b-pa", "m-pa"},
+		{"Only stop words", "Wo ist das?", nil, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ids(idx.Search(tt.q, SearchOptions{Limit: 5, Tenants: tt.tenants}))
+			if tt.first == "" {
+				if tt.absent == "" && len(got) != 0 {
+					t.Errorf("Search(%q) = %v, want nothing", tt.q, got)
+				}
+			} else if len(got) == 0 || got[0] != tt.first {
+				t.Errorf("Search(%q) = %v, want %s first", tt.q, got, tt.first)
+			}
+			if tt.absent != "" && slices.Contains(got, tt.absent) {
+				t.Errorf("Search(%q) = %v, must not contain %s", tt.q, got, tt.absent)
+			}
+		})
+	}
+}
+
+func TestSearchWhyAndFilter(t *testing.T) {
+	idx, err := Build(testDocs(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := idx.Search("Perso", SearchOptions{Limit: 1})
+	if len(hits) != 1 || !slices.Contains(hits[0].Why, "name:perso→personalausweis") {
+		t.Fatalf("Why = %v", hits)
+	}
+	hits = idx.Search("Hundestuer", SearchOptions{Limit: 1})
+	if len(hits) != 1 || !strings.Contains(strings.Join(hits[0].Why, " "), "hundestur~hundesteuer") {
+		t.Fatalf("fuzzy Why = %v", hits)
+	}
+	got := ids(idx.Search("Personalausweis", SearchOptions{Filter: func(d *Doc) bool { return d.Tenant == "000000000000" }}))
+	if diff := cmp.Diff([]string{"b-pa"}, got); diff != "" {
+		t.Errorf("Filter (-want +got):\n%s", diff)
+	}
+}
+
+func TestAddAfterSearchAndWithoutKeyword(t *testing.T) {
+	idx, err := NewIndex(Options{NoExpansions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.Add(Doc{ID: "1", SourceID: "1", Name: "Fundbüro", Keywords: []string{"Brieftasche"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(idx.Search("Brieftasche", SearchOptions{})); !slices.Equal(got, []string{"1"}) {
+		t.Fatalf("before: %v", got)
+	}
+	if err := idx.Add(Doc{ID: "2", SourceID: "2", Name: "Brieftaschenreparatur"}); err != nil {
+		t.Fatal(err)
+	}
+	if idx.Len() != 2 {
+		t.Fatalf("Len = %d", idx.Len())
+	}
+	masked := idx.WithoutKeyword("brieftasche")
+	if got := ids(masked.Search("Brieftasche", SearchOptions{})); slices.Contains(got, "1") {
+		t.Errorf("masked index still finds the hidden keyword: %v", got)
+	}
+	if got := ids(idx.Search("Brieftasche", SearchOptions{})); len(got) == 0 || got[0] != "1" {
+		t.Errorf("original index changed: %v", got)
+	}
+	if err := idx.Add(Doc{ID: "", Name: "x"}); err == nil {
+		t.Error("Add without id: want error")
+	}
+}
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{
+		"Führerschein":  "fuhrerschein",
+		"Fuehrerschein": "fuhrerschein",
+		"Straße":        "strasse",
+		"Steuer":        "steuer",
+		"Quelle":        "quelle",
+		"Übergabe":      "ubergabe",
+		"Uebergabe":     "ubergabe",
+		"Bauer":         "bauer",
+	} {
+		if got := Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMaxTypos(t *testing.T) {
+	for n, want := range map[int]int{3: 0, 4: 0, 5: 1, 8: 1, 9: 2, 20: 2} {
+		if got := maxTypos(n); got != want {
+			t.Errorf("maxTypos(%d) = %d, want %d", n, got, want)
+		}
+	}
+	if d := osaDistance("ausweis", "asuweis", 2); d != 1 {
+		t.Errorf("swap distance = %d", d)
+	}
+}
+
+func TestEmbeddedTables(t *testing.T) {
+	for _, tab := range []struct{ name, text string }{{"synonyms.tsv", synonymsTSV}, {"lebenslagen.tsv", lebenslagenTSV}} {
+		rules, version, err := ParseRules(strings.NewReader(tab.text), tab.name, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if version == "" || len(rules) < 100 {
+			t.Errorf("%s: version %q, %d rules", tab.name, version, len(rules))
+		}
+	}
+	if _, _, err := ParseRules(strings.NewReader("# version: 1\nkita kindergarten\n"), "x.tsv", 1); err == nil || !strings.Contains(err.Error(), "x.tsv:2") {
+		t.Errorf("bad line: err = %v", err)
+	}
+}
+
+func FuzzSearch(f *testing.F) {
+	idx, err := Build(testDocs(), Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"Perso", "Hund angeschafft", "", "ßß-ßß", "wo wie was", "Kfz-Zulassung 2024", "Führerscheinumtausch"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		hits := idx.Search(q, SearchOptions{Limit: 3})
+		if len(hits) > 3 {
+			t.Fatalf("%d hits", len(hits))
+		}
+		for i := 1; i < len(hits); i++ {
+			if hits[i].Score > hits[i-1].Score {
+				t.Fatalf("not sorted: %v", hits)
+			}
+		}
+	})
+}
