@@ -73,7 +73,7 @@ func (db *DB) AppendAudit(ctx context.Context, tx *sql.Tx, e audit.Entry) (*audi
 
 // Walk calls fn for every entry in sequence order.
 func (l auditLog) Walk(ctx context.Context, fn func(audit.Entry) error) error {
-	rows, err := l.db.r.QueryContext(ctx, `SELECT seq, time, tenant, actor, action, object, details, prev, hash
+	rows, err := l.db.rd(ctx).QueryContext(ctx, `SELECT seq, time, tenant, actor, action, object, details, prev, hash
 		FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return err
@@ -103,6 +103,6 @@ func (l auditLog) Walk(ctx context.Context, fn func(audit.Entry) error) error {
 func (l auditLog) Head(ctx context.Context) (int64, string, error) {
 	var seq int64
 	var hash string
-	err := l.db.r.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
+	err := l.db.rd(ctx).QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
 	return seq, hash, err
 }

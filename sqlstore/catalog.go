@@ -194,7 +194,7 @@ func scanService(sc interface{ Scan(...any) error }) (catalog.Service, error) {
 
 // Service returns the description defined exactly at tenant.
 func (s catalogStore) Service(ctx context.Context, ten, key string) (*catalog.Service, error) {
-	v, err := scanService(s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT `+serviceCols+` FROM services WHERE tenant = ? AND key = ?`), ten, key))
+	v, err := scanService(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+serviceCols+` FROM services WHERE tenant = ? AND key = ?`), ten, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Leistung nicht gefunden / service not found")
 	}
@@ -237,7 +237,7 @@ func (s catalogStore) Resolve(ctx context.Context, ars, key string) (*catalog.Re
 	q := `SELECT ` + serviceCols + ` FROM services WHERE key = ? AND tenant IN (` + placeholders(len(lin)) + `)
 		ORDER BY ` + rank + ` LIMIT 1`
 	args := append(append([]any{key}, anys(lin)...), rargs...)
-	v, err := scanService(s.db.r.QueryRowContext(ctx, s.db.Rebind(q), args...))
+	v, err := scanService(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(q), args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Leistung nicht gefunden / service not found")
 	}
@@ -249,7 +249,7 @@ func (s catalogStore) Resolve(ctx context.Context, ars, key string) (*catalog.Re
 	// Offers of the nearest tenant that has any for key.
 	q = `SELECT tenant, office_id FROM offers WHERE service_key = ? AND tenant IN (` + placeholders(len(lin)) + `)
 		ORDER BY ` + rank + `, office_id`
-	rows, err := s.db.r.QueryContext(ctx, s.db.Rebind(q), args...)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (s catalogStore) Resolve(ctx context.Context, ars, key string) (*catalog.Re
 			url, opening_hours, lat, lon FROM offices WHERE id = ? AND tenant IN (` + placeholders(len(olin)) + `)
 			ORDER BY ` + orank + ` LIMIT 1`
 		var o catalog.Office
-		err := s.db.r.QueryRowContext(ctx, s.db.Rebind(q), append(append([]any{id}, anys(olin)...), oargs...)...).Scan(
+		err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(q), append(append([]any{id}, anys(olin)...), oargs...)...).Scan(
 			&o.Tenant, &o.ID, &o.Name, &o.Organization, &o.Street, &o.HouseNumber, &o.PostalCode, &o.City,
 			&o.Phone, &o.Email, &o.URL, &o.OpeningHours, &o.Lat, &o.Lon)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -343,7 +343,7 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 	allArgs := append(append([]any{}, innerArgs...), outerArgs...)
 
 	var total int
-	if err := s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) `+base), allArgs...).Scan(&total); err != nil {
+	if err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) `+base), allArgs...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	limit, offset := q.Limit, q.Offset
@@ -365,7 +365,7 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 	}
 	qs := `SELECT ` + serviceCols + ` ` + base + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	allArgs = append(append(allArgs, orderArgs...), limit, offset)
-	rows, err := s.db.r.QueryContext(ctx, s.db.Rebind(qs), allArgs...)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(qs), allArgs...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -383,7 +383,7 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 
 // Lebenslagen lists the life situations ordered by Themenfeld and name.
 func (s catalogStore) Lebenslagen(ctx context.Context) ([]catalog.Lebenslage, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT id, name, themenfeld FROM lebenslagen ORDER BY themenfeld, name, id`)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, `SELECT id, name, themenfeld FROM lebenslagen ORDER BY themenfeld, name, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +401,7 @@ func (s catalogStore) Lebenslagen(ctx context.Context) ([]catalog.Lebenslage, er
 
 // AllServices streams every service of every tenant, ordered by tenant and key.
 func (s catalogStore) AllServices(ctx context.Context, fn func(catalog.Service) error) error {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT `+serviceCols+` FROM services ORDER BY tenant, key`)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, `SELECT `+serviceCols+` FROM services ORDER BY tenant, key`)
 	if err != nil {
 		return err
 	}

@@ -315,3 +315,18 @@ func placeholders(n int) string {
 	}
 	return strings.Repeat("?, ", n-1) + "?"
 }
+
+// queryer is what *sql.DB and *sql.Tx share for reading.
+type queryer interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// rd returns where a read should go: the transaction joined by ctx (see
+// Atomic), so a step reads its own writes, or else the reader pool.
+func (db *DB) rd(ctx context.Context) queryer {
+	if tx := txFrom(ctx); tx != nil {
+		return tx
+	}
+	return db.r
+}

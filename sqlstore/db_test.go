@@ -5,6 +5,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -172,6 +173,27 @@ func TestDB(t *testing.T) {
 			ls, _ := db.Catalog().Lebenslagen(ctx)
 			if len(ls) != 0 {
 				t.Errorf("panicking tx committed: %v", ls)
+			}
+		})
+		t.Run("AtomicReadsOwnWrites", func(t *testing.T) {
+			err := db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				if err := db.Tenants().UpsertTenants(ctx, []tenant.Tenant{{ARS: "010000000000", Name: "Schleswig-Holstein", Level: tenant.LevelLand}}); err != nil {
+					return err
+				}
+				got, err := db.Tenants().Tenant(ctx, "010000000000")
+				if err != nil {
+					return err
+				}
+				if got.Name != "Schleswig-Holstein" {
+					t.Errorf("read in Atomic = %+v", got)
+				}
+				return errors.New("roll back")
+			})
+			if err == nil || err.Error() != "roll back" {
+				t.Fatalf("Atomic = %v", err)
+			}
+			if _, err := db.Tenants().Tenant(ctx, "010000000000"); rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
+				t.Errorf("rolled back tenant visible: %v", err)
 			}
 		})
 		t.Run("ReaderIsReadOnly", func(t *testing.T) {

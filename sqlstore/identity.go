@@ -63,7 +63,7 @@ func (s identityStore) User(ctx context.Context, id string) (*identity.User, err
 	var u identity.User
 	var kind, prof string
 	var created int64
-	err := s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT id, kind, issuer, subject, name, profile, created_at FROM users WHERE id = ?`), id).
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT id, kind, issuer, subject, name, profile, created_at FROM users WHERE id = ?`), id).
 		Scan(&u.ID, &kind, &u.Issuer, &u.Subject, &u.Name, &prof, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Benutzer nicht gefunden / user not found")
@@ -113,7 +113,7 @@ func (s identityStore) SetGrants(ctx context.Context, userID string, gs []identi
 
 // Grants returns the grants of a user ordered by tenant and role.
 func (s identityStore) Grants(ctx context.Context, userID string) ([]identity.Grant, error) {
-	rows, err := s.db.r.QueryContext(ctx, s.db.Rebind(`SELECT tenant, role FROM grants WHERE user_id = ? ORDER BY tenant, role`), userID)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT tenant, role FROM grants WHERE user_id = ? ORDER BY tenant, role`), userID)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s identityStore) Session(ctx context.Context, id string) (*identity.Sessio
 	var ss identity.Session
 	var loa int
 	var auth, exp int64
-	err := s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT id, user_id, loa, idp, auth_time, expires_at, tenant, lang
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT id, user_id, loa, idp, auth_time, expires_at, tenant, lang
 		FROM sessions WHERE id = ? AND expires_at > ?`), id, time.Now().UnixMicro()).
 		Scan(&ss.ID, &ss.UserID, &loa, &ss.IdP, &auth, &exp, &ss.Tenant, &ss.Lang)
 	if errors.Is(err, sql.ErrNoRows) {

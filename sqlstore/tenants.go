@@ -66,7 +66,7 @@ func scanTenant(sc interface{ Scan(...any) error }) (tenant.Tenant, error) {
 }
 
 func (s tenantStore) list(ctx context.Context, q string, args ...any) ([]tenant.Tenant, error) {
-	rows, err := s.db.r.QueryContext(ctx, s.db.Rebind(q), args...)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s tenantStore) list(ctx context.Context, q string, args ...any) ([]tenant.
 
 // Tenant returns one node or ENOTFOUND.
 func (s tenantStore) Tenant(ctx context.Context, ars string) (*tenant.Tenant, error) {
-	t, err := scanTenant(s.db.r.QueryRowContext(ctx, s.db.Rebind(`SELECT `+tenantCols+` FROM tenants WHERE ars = ?`), ars))
+	t, err := scanTenant(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+tenantCols+` FROM tenants WHERE ars = ?`), ars))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Gebiet %s nicht gefunden / area %s not found", ars, ars)
 	}
@@ -138,7 +138,7 @@ func (s tenantStore) FindGemeinden(ctx context.Context, q string, limit int) ([]
 
 // CountTenants returns the number of nodes per level.
 func (s tenantStore) CountTenants(ctx context.Context) (map[tenant.Level]int, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT level, count(*) FROM tenants GROUP BY level`)
+	rows, err := s.db.rd(ctx).QueryContext(ctx, `SELECT level, count(*) FROM tenants GROUP BY level`)
 	if err != nil {
 		return nil, err
 	}
