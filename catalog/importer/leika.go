@@ -167,7 +167,9 @@ type OZGCatalog struct {
 // ReadOZG reads themenfelder.csv, lebenslagen.csv and ozg-leistungen.csv
 // from dir. Names are trimmed (the file has "Querschnitt "). A Lebenslage
 // whose Themenfeld id is unknown keeps the Themenfeld name written beside it
-// (warning); a repeated id keeps the first row (warning).
+// (warning); a repeated id keeps the first row (warning); a Lebenslage that
+// no OZG-Leistung uses (test rows of the source database) is dropped
+// (warning).
 func ReadOZG(dir string) (*OZGCatalog, []Warning, error) {
 	var warns []Warning
 	open := func(file string, cols []string) (*csvTable, error) {
@@ -201,6 +203,8 @@ func ReadOZG(dir string) (*OZGCatalog, []Warning, error) {
 	}
 	c := &OZGCatalog{Leistungen: map[string]OZGLeistung{}}
 	lagen := map[string]catalog.Lebenslage{}
+	lageLine := map[string]int{}
+	used := map[string]bool{}
 	for _, row := range ll.rows {
 		l := catalog.Lebenslage{ID: ll.get(row, "lebenslage_id"), Name: ll.get(row, "lebenslage")}
 		if !allDigits(l.ID) || l.Name == "" {
@@ -216,6 +220,7 @@ func ReadOZG(dir string) (*OZGCatalog, []Warning, error) {
 			warns = append(warns, Warning{ll.name, row.line, "themenfeld_id", fmt.Sprintf("unknown Themenfeld %q; using the name %q", ll.get(row, "themenfeld_id"), l.Themenfeld)})
 		}
 		lagen[l.ID] = l
+		lageLine[l.ID] = row.line
 		c.Lebenslagen = append(c.Lebenslagen, l)
 	}
 	sort.Slice(c.Lebenslagen, func(i, j int) bool {
@@ -245,7 +250,19 @@ func ReadOZG(dir string) (*OZGCatalog, []Warning, error) {
 			warns = append(warns, Warning{ol.name, row.line, "lebenslage_id", fmt.Sprintf("unknown Lebenslage %q; using the names beside it", ol.get(row, "lebenslage_id"))})
 		}
 		c.Leistungen[l.ID] = l
+		used[ol.get(row, "lebenslage_id")] = true
 	}
+	// The source database holds a few test Lebenslagen ("aaaaabbbbb") that no
+	// OZG-Leistung uses: they would only clutter the browse pages.
+	kept := c.Lebenslagen[:0]
+	for _, l := range c.Lebenslagen {
+		if !used[l.ID] {
+			warns = append(warns, Warning{ll.name, lageLine[l.ID], "lebenslage_id", fmt.Sprintf("Lebenslage %s %q has no OZG-Leistung; dropped", l.ID, l.Name)})
+			continue
+		}
+		kept = append(kept, l)
+	}
+	c.Lebenslagen = kept
 	return c, warns, nil
 }
 

@@ -102,7 +102,8 @@ func TestReadLeiKaAndOZGRealFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(owarns) != 0 || len(oc.Lebenslagen) != 58 || len(oc.Leistungen) != 557 {
+	// 58 Lebenslagen, of which 3 test rows without OZG-Leistung are dropped.
+	if len(owarns) != 3 || len(oc.Lebenslagen) != 55 || len(oc.Leistungen) != 557 {
 		t.Errorf("OZG: %d Lebenslagen, %d Leistungen, warnings %v", len(oc.Lebenslagen), len(oc.Leistungen), owarns)
 	}
 	if aw := oc.Attach(ss); len(aw) != 0 {
@@ -142,6 +143,63 @@ func FuzzReadLeiKa(f *testing.F) {
 				t.Fatalf("bad service %+v", s)
 			}
 			keys[s.Key] = true
+		}
+	})
+}
+
+func TestReadOZG(t *testing.T) {
+	write := func(t *testing.T, dir, name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	write(t, dir, "themenfelder.csv", "themenfeld_id,themenfeld,hidden\n1,Familie & Kind,0\n2,Querschnitt ,0\n")
+	write(t, dir, "lebenslagen.csv", "lebenslage_id,lebenslage,themenfeld_id,themenfeld,hidden\n"+
+		"26,Geburt,1,Familie & Kind,0\n37,Querschnitt Bürger,2,Querschnitt ,0\n40,Umzug,9,Bauen & Wohnen,0\n64,aaaaabbbbb,1,Familie & Kind,0\n")
+	write(t, dir, "ozg-leistungen.csv", "db_id,ozg_id,ozg_leistung,lebenslage_id,lebenslage,themenfeld,prioritaet,status,anzahl_leika_leistungen,hidden\n"+
+		"1,10557,Geburtsurkunde,26,Geburt,Familie & Kind,x,offen,1,0\n"+
+		"2,10119,Personalausweis,37,Querschnitt Bürger,Querschnitt ,x,offen,1,0\n"+
+		"3,10119,Personalausweis doppelt,37,Querschnitt Bürger,Querschnitt ,x,offen,1,0\n"+
+		"4,10124,Wohnsitzmeldungen,40,Umzug,Bauen & Wohnen,x,offen,1,0\n")
+	oc, warns, err := importer.ReadOZG(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []catalog.Lebenslage{
+		{ID: "40", Name: "Umzug", Themenfeld: "Bauen & Wohnen"},
+		{ID: "26", Name: "Geburt", Themenfeld: "Familie & Kind"},
+		{ID: "37", Name: "Querschnitt Bürger", Themenfeld: "Querschnitt"},
+	}
+	if d := cmp.Diff(want, oc.Lebenslagen); d != "" {
+		t.Errorf("Lebenslagen (-want +got):\n%s", d)
+	}
+	var got []string
+	for _, w := range warns {
+		got = append(got, filepath.Base(w.File)+":"+w.Field)
+	}
+	if d := cmp.Diff([]string{"lebenslagen.csv:themenfeld_id", "ozg-leistungen.csv:ozg_id", "lebenslagen.csv:lebenslage_id"}, got); d != "" {
+		t.Errorf("warnings (-want +got):\n%s\n%v", d, warns)
+	}
+	ss := []catalog.Service{{Key: "a", OZGID: "10119"}, {Key: "b", OZGID: "99999"}, {Key: "c"}}
+	aw := oc.Attach(ss)
+	if ss[0].Themenfeld != "Querschnitt" || ss[0].OZGName != "Personalausweis" || len(ss[0].Lebenslagen) != 1 || len(aw) != 1 || ss[1].Themenfeld != "" {
+		t.Errorf("attached %+v, warnings %v", ss, aw)
+	}
+
+	t.Run("MissingFile", func(t *testing.T) {
+		empty := t.TempDir()
+		_, _, err := importer.ReadOZG(empty)
+		if rathaus.ErrorCode(err) != rathaus.EINVALID || !strings.Contains(rathaus.ErrorMessage(err), "themenfelder.csv: cannot open") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("BadRow", func(t *testing.T) {
+		write(t, dir, "ozg-leistungen.csv", "db_id,ozg_id,ozg_leistung,lebenslage_id,lebenslage,themenfeld,prioritaet,status,anzahl_leika_leistungen,hidden\n1,1o557,X,26,Geburt,F,x,offen,1,0\n")
+		_, _, err := importer.ReadOZG(dir)
+		if !strings.HasSuffix(strings.SplitN(rathaus.ErrorMessage(err), ": ", 2)[0], "ozg-leistungen.csv:2") {
+			t.Errorf("err = %v", err)
 		}
 	})
 }

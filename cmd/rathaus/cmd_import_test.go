@@ -134,7 +134,7 @@ func TestImportCommands(t *testing.T) {
 
 	t.Run("LeiKa", func(t *testing.T) {
 		code, out, errs := importMain(t, data, "import", "leika", leika)
-		if code != 0 || !strings.HasPrefix(out, "imported 5251 services, 58 lebenslagen for 000000000000; 2 warnings;") {
+		if code != 0 || !strings.HasPrefix(out, "imported 5251 services, 55 lebenslagen for 000000000000; 5 warnings;") {
 			t.Fatalf("exit %d, %q, %q", code, out, errs)
 		}
 		db := openData(t, data)
@@ -143,7 +143,7 @@ func TestImportCommands(t *testing.T) {
 			t.Errorf("Resolve from Darmstadt = %+v, %v", r, err)
 		}
 		ls, err := db.Catalog().Lebenslagen(ctx)
-		if err != nil || len(ls) != 58 {
+		if err != nil || len(ls) != 55 {
 			t.Errorf("%d Lebenslagen, %v", len(ls), err)
 		}
 	})
