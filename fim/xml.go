@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package fim
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// A small, fast, namespace-aware XML reader that builds a tree of elements.
+// encoding/xml is correct but slow (≈20 MB/s); FIM files are plain
+// data-oriented XML, so this reader supports exactly what they use: the XML
+// declaration (UTF-8 only), processing instructions, comments, CDATA,
+// elements, attributes, namespaces, the five predefined entities and
+// character references. DOCTYPE is refused (no entity expansion, no XXE).
+// Everything else that is not well-formed is an error with a byte offset.
+
+type xattr struct {
+	space, local, value string
+}
+
+type node struct {
+	space, local string
+	attrs        []xattr
+	kids         []*node
+	text         string // character data directly inside (concatenated)
+	off          int    // byte offset of the start tag
+}
+
+// child returns the first child with the given local name.
+func (n *node) child(local string) *node {
+	for _, k := range n.kids {
+		if k.local == local {
+			return k
+		}
+	}
+	return nil
+}
+
+// attr returns the value of an unqualified attribute.
+func (n *node) attr(local string) (string, bool) {
+	for _, a := range n.attrs {
+		if a.local == local && a.space == "" {
+			return a.value, true
+		}
+	}
+	return "", false
+}
+
+// syntaxError is a well-formedness error at a byte offset.
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string { return e.msg }
+
+type nsBind struct{ prefix, uri string }
+
+type reader struct {
+	data  []byte
+	pos   int
+	ns    []nsBind
+	nodes []node // arena
+	names map[string]string
+}
+
+func (r *reader) fail(off int, format string, args ...any) error {
+	return &syntaxError{off: off, msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *reader) intern(b []byte) string {
+	if s, ok := r.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.names[s] = s
+	return s
+}
+
+func (r *reader) newNode() *node {
+	if len(r.nodes) == cap(r.nodes) {
+		r.nodes = make([]node, 0, 256)
+	}
+	r.nodes = append(r.nodes, node{})
+	return &r.nodes[len(r.nodes)-1]
+}
+
+// parseXML reads a whole document and returns its root element.
+func parseXML(data []byte) (*node, error) {
+	r := &reader{data: data, names: make(map[string]string, 64)}
+	r.ns = append(r.ns, nsBind{"xml", "http://www.w3.org/XML/1998/namespace"})
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			c, n := utf8.DecodeRune(data[off:])
+			if c == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		return nil, r.fail(off, "ungültiges UTF-8 / invalid UTF-8")
+	}
+	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
+		r.pos = 3
+	}
+	if bytes.HasPrefix(data[r.pos:], []byte("<?xml")) {
+		end := bytes.Index(data[r.pos:], []byte("?>"))
+		if end < 0 {
+			return nil, r.fail(r.pos, "XML-Deklaration nicht abgeschlossen / unterminated XML declaration")
+		}
+		decl := string(data[r.pos : r.pos+end])
+		if i := strings.Index(decl, "encoding="); i >= 0 && len(decl) > i+10 {
+			q := decl[i+9]
+			rest := decl[i+10:]
+			if j := strings.IndexByte(rest, q); j >= 0 {
+				enc := strings.ToUpper(rest[:j])
+				if enc != "UTF-8" && enc != "UTF8" && enc != "US-ASCII" {
+					return nil, r.fail(r.pos+i, "Zeichenkodierung %q wird nicht unterstützt, nur UTF-8 / encoding %q not supported", rest[:j], rest[:j])
+				}
+			}
+		}
+		r.pos += end + 2
+	}
+	var root *node
+	for {
+		r.skipSpace()
+		if r.pos >= len(data) {
+			break
+		}
+		if data[r.pos] != '<' {
+			return nil, r.fail(r.pos, "Text außerhalb des Wurzelelements / text outside the root element")
+		}
+		switch {
+		case bytes.HasPrefix(data[r.pos:], []byte("<!--")):
+			if err := r.skipComment(); err != nil {
+				return nil, err
+			}
+		case bytes.HasPrefix(data[r.pos:], []byte("<?")):
+			if err := r.skipPI(); err != nil {
+				return nil, err
+			}
+		case bytes.HasPrefix(data[r.pos:], []byte("<!DOCTYPE")):
+			return nil, r.fail(r.pos, "DOCTYPE wird nicht unterstützt / DOCTYPE not allowed")
+		default:
+			if root != nil {
+				return nil, r.fail(r.pos, "mehr als ein Wurzelelement / more than one root element")
+			}
+			n, err := r.element(0)
+			if err != nil {
+				return nil, err
+			}
+			root = n
+		}
+	}
+	if root == nil {
+		return nil, r.fail(len(data), "kein Wurzelelement / no root element")
+	}
+	return root, nil
+}
+
+func (r *reader) skipSpace() {
+	for r.pos < len(r.data) {
+		switch r.data[r.pos] {
+		case ' ', '\t', '\n', '\r':
+			r.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (r *reader) skipComment() error {
+	start := r.pos
+	end := bytes.Index(r.data[r.pos+4:], []byte("-->"))
+	if end < 0 {
+		return r.fail(start, "Kommentar nicht abgeschlossen / unterminated comment")
+	}
+	r.pos += 4 + end + 3
+	return nil
+}
+
+func (r *reader) skipPI() error {
+	start := r.pos
+	end := bytes.Index(r.data[r.pos+2:], []byte("?>"))
+	if end < 0 {
+		return r.fail(start, "Verarbeitungsanweisung nicht abgeschlossen / unterminated processing instruction")
+	}
+	r.pos += 2 + end + 2
+	return nil
+}
+
+func isNameByte(c byte, first bool) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+		return true
+	case !first && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		return true
+	}
+	return false
+}
+
+func (r *reader) name() ([]byte, error) {
+	start := r.pos
+	if r.pos >= len(r.data) || !isNameByte(r.data[r.pos], true) {
+		return nil, r.fail(r.pos, "Name erwartet / name expected")
+	}
+	r.pos++
+	for r.pos < len(r.data) && isNameByte(r.data[r.pos], false) {
+		r.pos++
+	}
+	return r.data[start:r.pos], nil
+}
+
+func (r *reader) resolve(prefix string, off int, attr bool) (string, error) {
+	if prefix == "" && attr {
+		return "", nil
+	}
+	for i := len(r.ns) - 1; i >= 0; i-- {
+		if r.ns[i].prefix == prefix {
+			return r.ns[i].uri, nil
+		}
+	}
+	if prefix == "" {
+		return "", nil
+	}
+	return "", r.fail(off, "Namensraum-Präfix %q nicht deklariert / undeclared namespace prefix %q", prefix, prefix)
+}
+
+type rawAttr struct {
+	prefix, local string
+	value         string
+	off           int
+}
+
+func splitQName(b []byte) (prefix, local []byte) {
+	if i := bytes.IndexByte(b, ':'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return nil, b
+}
+
+const maxDepth = 256
+
+// element reads an element starting at '<' and returns it.
+func (r *reader) element(depth int) (*node, error) {
+	if depth > maxDepth {
+		return nil, r.fail(r.pos, "zu tief verschachtelt / nesting too deep")
+	}
+	start := r.pos
+	r.pos++ // '<'
+	qn, err := r.name()
+	if err != nil {
+		return nil, err
+	}
+	nsMark := len(r.ns)
+	var raws []rawAttr
+	selfClose := false
+	for {
+		sp := r.pos
+		r.skipSpace()
+		if r.pos >= len(r.data) {
+			return nil, r.fail(start, "Start-Tag nicht abgeschlossen / unterminated start tag")
+		}
+		c := r.data[r.pos]
+		if c == '>' {
+			r.pos++
+			break
+		}
+		if c == '/' {
+			if r.pos+1 >= len(r.data) || r.data[r.pos+1] != '>' {
+				return nil, r.fail(r.pos, "'>' erwartet nach '/' / expected '>' after '/'")
+			}
+			r.pos += 2
+			selfClose = true
+			break
+		}
+		if sp == r.pos {
+			return nil, r.fail(r.pos, "Leerraum vor Attribut erwartet / whitespace expected before attribute")
+		}
+		aoff := r.pos
+		an, err := r.name()
+		if err != nil {
+			return nil, err
+		}
+		r.skipSpace()
+		if r.pos >= len(r.data) || r.data[r.pos] != '=' {
+			return nil, r.fail(r.pos, "'=' erwartet nach Attribut %s / expected '=' after attribute", an)
+		}
+		r.pos++
+		r.skipSpace()
+		if r.pos >= len(r.data) || (r.data[r.pos] != '"' && r.data[r.pos] != '\'') {
+			return nil, r.fail(r.pos, "Attributwert muss in Anführungszeichen stehen / attribute value must be quoted")
+		}
+		q := r.data[r.pos]
+		r.pos++
+		vs := r.pos
+		end := bytes.IndexByte(r.data[vs:], q)
+		if end < 0 {
+			return nil, r.fail(vs-1, "Attributwert nicht abgeschlossen / unterminated attribute value")
+		}
+		raw := r.data[vs : vs+end]
+		if i := bytes.IndexByte(raw, '<'); i >= 0 {
+			return nil, r.fail(vs+i, "'<' in Attributwert / '<' in attribute value")
+		}
+		val, err := r.unescape(raw, vs, true)
+		if err != nil {
+			return nil, err
+		}
+		r.pos = vs + end + 1
+		p, l := splitQName(an)
+		for _, o := range raws {
+			if o.prefix == string(p) && o.local == string(l) {
+				return nil, r.fail(aoff, "Attribut %s doppelt / duplicate attribute", an)
+			}
+		}
+		switch {
+		case p == nil && string(l) == "xmlns":
+			r.ns = append(r.ns, nsBind{"", val})
+		case string(p) == "xmlns":
+			if val == "" {
+				return nil, r.fail(aoff, "leere Namensraum-Bindung / empty namespace binding")
+			}
+			r.ns = append(r.ns, nsBind{r.intern(l), val})
+		default:
+			raws = append(raws, rawAttr{prefix: string(p), local: r.intern(l), value: val, off: aoff})
+		}
+	}
+	n := r.newNode()
+	n.off = start
+	p, l := splitQName(qn)
+	if len(l) == 0 {
+		return nil, r.fail(start+1, "ungültiger Name %q / invalid name", qn)
+	}
+	n.local = r.intern(l)
+	n.space, err = r.resolve(string(p), start+1, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(raws) > 0 {
+		n.attrs = make([]xattr, len(raws))
+		for i, a := range raws {
+			sp, err := r.resolve(a.prefix, a.off, true)
+			if err != nil {
+				return nil, err
+			}
+			n.attrs[i] = xattr{space: sp, local: a.local, value: a.value}
+		}
+	}
+	if selfClose {
+		r.ns = r.ns[:nsMark]
+		return n, nil
+	}
+	// Content. The common case, a single plain text run, is not copied
+	// twice.
+	var buf []byte
+	fastStart, fastEnd := -1, -1
+	materialized := false
+	appendText := func(b []byte) {
+		if !materialized {
+			if fastStart >= 0 {
+				buf = append(buf, r.data[fastStart:fastEnd]...)
+			}
+			materialized = true
+		}
+		buf = append(buf, b...)
+	}
+	for {
+		lt := bytes.IndexByte(r.data[r.pos:], '<')
+		if lt < 0 {
+			return nil, r.fail(start, "Element <%s> nicht geschlossen / element not closed", qn)
+		}
+		if lt > 0 {
+			seg := r.data[r.pos : r.pos+lt]
+			if bytes.IndexByte(seg, '&') >= 0 {
+				val, err := r.unescape(seg, r.pos, false)
+				if err != nil {
+					return nil, err
+				}
+				appendText([]byte(val))
+			} else {
+				if err := checkChars(r, seg, r.pos); err != nil {
+					return nil, err
+				}
+				if !materialized && fastStart < 0 {
+					fastStart, fastEnd = r.pos, r.pos+lt
+				} else {
+					appendText(seg)
+				}
+			}
+			r.pos += lt
+		}
+		rest := r.data[r.pos:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("</")):
+			r.pos += 2
+			en, err := r.name()
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Equal(en, qn) {
+				return nil, r.fail(r.pos-len(en)-2, "End-Tag </%s> passt nicht zu <%s> / end tag does not match start tag", en, qn)
+			}
+			r.skipSpace()
+			if r.pos >= len(r.data) || r.data[r.pos] != '>' {
+				return nil, r.fail(r.pos, "'>' erwartet / expected '>'")
+			}
+			r.pos++
+			if materialized {
+				n.text = string(buf)
+			} else if fastStart >= 0 {
+				n.text = string(r.data[fastStart:fastEnd])
+			}
+			r.ns = r.ns[:nsMark]
+			return n, nil
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			if err := r.skipComment(); err != nil {
+				return nil, err
+			}
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			end := bytes.Index(rest[9:], []byte("]]>"))
+			if end < 0 {
+				return nil, r.fail(r.pos, "CDATA nicht abgeschlossen / unterminated CDATA")
+			}
+			if err := checkChars(r, rest[9:9+end], r.pos+9); err != nil {
+				return nil, err
+			}
+			appendText(rest[9 : 9+end])
+			r.pos += 9 + end + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			if err := r.skipPI(); err != nil {
+				return nil, err
+			}
+		case bytes.HasPrefix(rest, []byte("<!")):
+			return nil, r.fail(r.pos, "unerwartete Deklaration / unexpected markup declaration")
+		default:
+			k, err := r.element(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.kids = append(n.kids, k)
+		}
+	}
+}
+
+func checkChars(r *reader, b []byte, off int) error {
+	for i, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return r.fail(off+i, "unzulässiges Steuerzeichen / invalid control character")
+		}
+	}
+	return nil
+}
+
+// unescape resolves entity and character references in b.
+func (r *reader) unescape(b []byte, off int, attr bool) (string, error) {
+	if err := checkChars(r, b, off); err != nil {
+		return "", err
+	}
+	amp := bytes.IndexByte(b, '&')
+	if amp < 0 {
+		if attr && bytes.ContainsAny(b, "\t\n\r") {
+			return normAttrSpace(string(b)), nil
+		}
+		return string(b), nil
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '&' {
+			if attr && (c == '\t' || c == '\n' || c == '\r') {
+				c = ' '
+			}
+			sb.WriteByte(c)
+			i++
+			continue
+		}
+		semi := bytes.IndexByte(b[i:], ';')
+		if semi < 0 || semi > 12 {
+			return "", r.fail(off+i, "'&' ohne Entität / '&' without entity reference")
+		}
+		ent := string(b[i+1 : i+semi])
+		switch ent {
+		case "lt":
+			sb.WriteByte('<')
+		case "gt":
+			sb.WriteByte('>')
+		case "amp":
+			sb.WriteByte('&')
+		case "quot":
+			sb.WriteByte('"')
+		case "apos":
+			sb.WriteByte('\'')
+		default:
+			if len(ent) < 2 || ent[0] != '#' {
+				return "", r.fail(off+i, "unbekannte Entität &%s; / unknown entity", ent)
+			}
+			var v uint64
+			var err error
+			if ent[1] == 'x' {
+				v, err = strconv.ParseUint(ent[2:], 16, 32)
+			} else {
+				v, err = strconv.ParseUint(ent[1:], 10, 32)
+			}
+			ch := rune(v)
+			if err != nil || !validXMLChar(ch) {
+				return "", r.fail(off+i, "ungültige Zeichenreferenz &%s; / invalid character reference", ent)
+			}
+			sb.WriteRune(ch)
+		}
+		i += semi + 1
+	}
+	return sb.String(), nil
+}
+
+func normAttrSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func validXMLChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}
+
+// lineCol returns the 1-based line and column (in characters) of a byte offset.
+func lineCol(data []byte, off int) (int, int) {
+	if off > len(data) {
+		off = len(data)
+	}
+	if off < 0 {
+		off = 0
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	ls := bytes.LastIndexByte(data[:off], '\n') + 1
+	return line, utf8.RuneCount(data[ls:off]) + 1
+}

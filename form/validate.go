@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package form
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Answers are the Fachdaten of one application: keyed by element id, groups
+// as objects, repeatable elements as arrays. It is what encoding/json
+// produces from the submitted JSON (strings, float64 or json.Number, bools,
+// map[string]any, []any).
+//
+// A key that is missing or null means "not given". Empty strings and empty
+// objects are values (and fail validation); callers that collect answers
+// from HTML forms should call Compact first.
+type Answers map[string]any
+
+// Compact returns a copy of a without null values, empty strings, empty
+// objects and empty arrays (recursively), so that "left blank" becomes
+// "not given".
+func (a Answers) Compact() Answers {
+	out, _ := compact(map[string]any(a)).(map[string]any)
+	if out == nil {
+		return Answers{}
+	}
+	return Answers(out)
+}
+
+func compact(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		if x == "" {
+			return nil
+		}
+		return x
+	case Answers:
+		return compact(map[string]any(x))
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if c := compact(e); c != nil {
+				out[k] = c
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case []any:
+		var out []any
+		for _, e := range x {
+			if c := compact(e); c != nil {
+				out = append(out, c)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	return v
+}
+
+// ValidateOptions tune Validate.
+type ValidateOptions struct {
+	// Partial skips "missing" checks (required, minimum multiplicity,
+	// required-if, at-least-one): for drafts and for checking one step.
+	Partial bool
+	// Items restricts validation to these top-level element ids (one step);
+	// empty means the whole form.
+	Items []string
+}
+
+// FieldError is one problem with the answers.
+type FieldError struct {
+	// Path locates the element: ids joined by ".", groups always with an
+	// index ("G60000086[0].F60000243"), repeatable fields with an index.
+	// "" is the form itself.
+	Path      string
+	Code      string // stable machine code, see the Err* constants
+	Message   string // German, for citizens
+	MessageEN string // English
+}
+
+func (e FieldError) Error() string { return e.Path + ": " + e.Message }
+
+// Error codes of FieldError.
+const (
+	ErrRequired   = "required"
+	ErrEmpty      = "empty"
+	ErrType       = "type"
+	ErrMinLength  = "min_length"
+	ErrMaxLength  = "max_length"
+	ErrMinValue   = "min_value"
+	ErrMaxValue   = "max_value"
+	ErrPattern    = "pattern"
+	ErrNotInList  = "not_in_list"
+	ErrLatin      = "latin"
+	ErrDate       = "date"
+	ErrTime       = "time"
+	ErrDateTime   = "datetime"
+	ErrMinItems   = "min_items"
+	ErrMaxItems   = "max_items"
+	ErrNotAllowed = "not_allowed"
+	ErrUnknown    = "unknown"
+	ErrOneOf      = "one_of"
+	ErrAtLeastOne = "at_least_one"
+	ErrFileSize   = "file_size"
+	ErrMediaType  = "media_type"
+	ErrDecimals   = "decimals"
+)
+
+type validator struct {
+	m    *Model
+	opts ValidateOptions
+	errs []FieldError
+}
+
+func (v *validator) add(path, code, de, en string) {
+	v.errs = append(v.errs, FieldError{Path: path, Code: code, Message: de, MessageEN: en})
+}
+
+// Validate checks answers against the model: structure (unknown keys,
+// objects for groups, arrays for repeatable elements), multiplicity,
+// required fields including the recognised conditions, types, lengths,
+// value ranges, patterns, code list membership, DIN 91379 for text_latin,
+// date and time formats, file size and media type. Errors are sorted by
+// path.
+func (m *Model) Validate(ans Answers, opts ValidateOptions) []FieldError {
+	v := &validator{m: m, opts: opts}
+	items := m.Root
+	if len(opts.Items) > 0 {
+		items = nil
+		for _, it := range m.Root {
+			if slices.Contains(opts.Items, it.ID) {
+				items = append(items, it)
+			}
+		}
+	}
+	var rules []Rule
+	for _, r := range m.Rules {
+		if r.Owner == m.ID {
+			rules = append(rules, r)
+		}
+	}
+	for _, it := range m.Root {
+		if it.Kind == KindField {
+			rules = append(rules, it.Rules...)
+		}
+	}
+	obj := map[string]any(ans)
+	if obj == nil {
+		obj = map[string]any{}
+	}
+	v.scope(items, rules, obj, "", nil, nil, len(opts.Items) == 0)
+	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Path < v.errs[j].Path })
+	return v.errs
+}
+
+// scopeRules returns the rules evaluated in a group's scope: its own and
+// those of its direct fields.
+func scopeRules(g *Item) []Rule {
+	rules := g.Rules
+	for _, c := range g.Items {
+		if c.Kind == KindField && len(c.Rules) > 0 {
+			rules = append(slices.Clip(rules), c.Rules...)
+		}
+	}
+	return rules
+}
+
+func join(path, id string) string {
+	if path == "" {
+		return id
+	}
+	return path + "." + id
+}
+
+func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path string, hidden, required map[string]bool, checkUnknown bool) {
+	hidden, required = maps2(hidden), maps2(required)
+	for _, r := range rules {
+		for _, c := range r.Conditions {
+			switch c.Kind {
+			case RequiredIf:
+				if cond(items, obj, c) {
+					required[c.Target] = true
+				}
+			case ShowIf:
+				if !cond(items, obj, c) {
+					hidden[c.Target] = true
+				}
+			case OneOf, AtLeastOne:
+				n := 0
+				for _, t := range c.Targets {
+					if _, ok := find(items, obj, t); ok {
+						n++
+					}
+				}
+				list := strings.Join(c.Targets, ", ")
+				switch {
+				case c.Kind == OneOf && n > 1:
+					v.add(path, ErrOneOf, "Bitte nur eine der Angaben machen: "+list+".", "Give only one of: "+list+".")
+				case n == 0 && !v.opts.Partial && c.Kind == OneOf:
+					v.add(path, ErrOneOf, "Bitte genau eine der Angaben machen: "+list+".", "Give exactly one of: "+list+".")
+				case n == 0 && !v.opts.Partial:
+					v.add(path, ErrAtLeastOne, "Bitte mindestens eine der Angaben machen: "+list+".", "Give at least one of: "+list+".")
+				}
+			}
+		}
+	}
+	known := make(map[string]bool, len(items))
+	for i := range items {
+		it := &items[i]
+		known[it.ID] = true
+		p := join(path, it.ID)
+		val, present := obj[it.ID]
+		if val == nil {
+			present = false
+		}
+		if it.Kind == KindField && !it.Input() {
+			if present {
+				v.add(p, ErrNotAllowed, "Dieses Element ist ein Hinweistext und nimmt keine Angabe an.", "This element is a text and takes no answer.")
+			}
+			continue
+		}
+		if hidden[it.ID] {
+			if present {
+				v.add(p, ErrNotAllowed, "Diese Angabe ist hier nicht zulässig (Bedingung nicht erfüllt).", "This answer is not allowed here (condition not met).")
+			}
+			continue
+		}
+		minN := it.Min
+		if required[it.ID] && minN < 1 {
+			minN = 1
+		}
+		if !present {
+			if minN >= 1 && !v.opts.Partial {
+				v.add(p, ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
+			}
+			continue
+		}
+		arr, isArr := val.([]any)
+		if it.Repeatable() {
+			if !isArr {
+				v.add(p, ErrType, "Hier wird eine Liste von Angaben erwartet.", "A list is expected here.")
+				continue
+			}
+			if len(arr) < minN && !v.opts.Partial {
+				v.add(p, ErrMinItems, fmt.Sprintf("Bitte mindestens %d Angaben machen.", minN), fmt.Sprintf("Give at least %d entries.", minN))
+			}
+			if it.Max > 0 && len(arr) > it.Max {
+				v.add(p, ErrMaxItems, fmt.Sprintf("Bitte höchstens %d Angaben machen.", it.Max), fmt.Sprintf("Give at most %d entries.", it.Max))
+			}
+			for j, e := range arr {
+				ep := fmt.Sprintf("%s[%d]", p, j)
+				if e == nil {
+					v.add(ep, ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
+					continue
+				}
+				v.one(it, e, ep, hidden, required)
+			}
+			continue
+		}
+		if isArr {
+			v.add(p, ErrType, "Hier ist nur eine Angabe möglich.", "Only one answer is allowed here.")
+			continue
+		}
+		if it.Kind == KindGroup {
+			p += "[0]"
+		}
+		v.one(it, val, p, hidden, required)
+	}
+	if !checkUnknown {
+		return
+	}
+	var unknown []string
+	for k := range obj {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		v.add(join(path, k), ErrUnknown, "Unbekanntes Element.", "Unknown element.")
+	}
+}
+
+func maps2(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (v *validator) one(it *Item, val any, path string, hidden, required map[string]bool) {
+	if it.Kind == KindGroup {
+		obj, ok := asObject(val)
+		if !ok {
+			v.add(path, ErrType, "Hier wird eine Gruppe von Angaben erwartet.", "An object is expected here.")
+			return
+		}
+		v.scope(it.Items, scopeRules(it), obj, path, hidden, required, true)
+		return
+	}
+	v.field(it, val, path)
+}
+
+func asObject(val any) (map[string]any, bool) {
+	switch x := val.(type) {
+	case map[string]any:
+		return x, true
+	case Answers:
+		return map[string]any(x), true
+	}
+	return nil, false
+}
+
+// find returns the value of the first element with the given id in the
+// subtree described by items, following the answers (first element of
+// arrays).
+func find(items []Item, obj map[string]any, id string) (any, bool) {
+	for i := range items {
+		it := &items[i]
+		val := obj[it.ID]
+		if arr, ok := val.([]any); ok {
+			if it.ID == id {
+				if len(arr) == 0 {
+					return nil, false
+				}
+				return val, true
+			}
+			if len(arr) == 0 {
+				continue
+			}
+			val = arr[0]
+		}
+		if it.ID == id {
+			return val, val != nil
+		}
+		if it.Kind == KindGroup {
+			if sub, ok := asObject(val); ok {
+				if v, ok := find(it.Items, sub, id); ok {
+					return v, true
+				}
+			}
+		}
+	}
+	return nil, false
+}
+
+func cond(items []Item, obj map[string]any, c Condition) bool {
+	val, ok := find(items, obj, c.Field)
+	switch c.Op {
+	case OpFilled:
+		return ok
+	case OpEmpty:
+		return !ok
+	default:
+		return ok && slices.Contains(c.Values, scalarString(val))
+	}
+}
+
+// scalarString renders a scalar answer as the string it is compared with.
+func scalarString(val any) string {
+	switch x := val.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case json.Number:
+		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	}
+	return ""
+}
+
+var (
+	reTime = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$`)
+	reDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+func (v *validator) field(it *Item, val any, path string) {
+	if it.Feldart == FeldSelect || len(it.Values) > 0 {
+		s, ok := val.(string)
+		if !ok {
+			v.add(path, ErrType, "Bitte wählen Sie einen Wert aus der Liste.", "Choose a value from the list.")
+			return
+		}
+		if opts := v.m.Options(it); opts != nil && !slices.ContainsFunc(opts, func(o Value) bool { return o.Code == s }) {
+			v.add(path, ErrNotInList, "Der gewählte Wert ist nicht in der Liste.", "The chosen value is not in the list.")
+		}
+		return
+	}
+	c := it.Constraints
+	switch it.Datentyp {
+	case TypBool:
+		if _, ok := val.(bool); !ok {
+			v.add(path, ErrType, "Bitte wählen Sie Ja oder Nein.", "Choose yes or no.")
+		}
+	case TypNum, TypNumInt, TypNumCurrency:
+		r, ok := number(val)
+		if !ok {
+			v.add(path, ErrType, "Bitte geben Sie eine Zahl ein.", "Enter a number.")
+			return
+		}
+		if it.Datentyp == TypNumInt && !r.IsInt() {
+			v.add(path, ErrType, "Bitte geben Sie eine ganze Zahl ein.", "Enter a whole number.")
+			return
+		}
+		if it.Datentyp == TypNumCurrency && !new(big.Rat).Mul(r, big.NewRat(100, 1)).IsInt() {
+			v.add(path, ErrDecimals, "Bitte höchstens zwei Nachkommastellen angeben.", "Use at most two decimals.")
+			return
+		}
+		if lo, ok := parseRat(c.MinValue); ok && r.Cmp(lo) < 0 {
+			v.add(path, ErrMinValue, "Der Wert muss mindestens "+c.MinValue+" sein.", "The value must be at least "+c.MinValue+".")
+		}
+		if hi, ok := parseRat(c.MaxValue); ok && r.Cmp(hi) > 0 {
+			v.add(path, ErrMaxValue, "Der Wert darf höchstens "+c.MaxValue+" sein.", "The value must be at most "+c.MaxValue+".")
+		}
+	case TypFile, TypObj:
+		v.file(it, val, path)
+	default:
+		s, ok := val.(string)
+		if !ok {
+			v.add(path, ErrType, "Bitte geben Sie einen Text ein.", "Enter a text.")
+			return
+		}
+		switch it.Datentyp {
+		case TypDate:
+			d, err := time.Parse("2006-01-02", s)
+			if err != nil || !reDate.MatchString(s) {
+				v.add(path, ErrDate, "Bitte geben Sie ein gültiges Datum ein (JJJJ-MM-TT).", "Enter a valid date (YYYY-MM-DD).")
+				return
+			}
+			if lo, err := time.Parse("2006-01-02", c.MinValue); err == nil && d.Before(lo) {
+				v.add(path, ErrMinValue, "Das Datum darf nicht vor dem "+c.MinValue+" liegen.", "The date must not be before "+c.MinValue+".")
+			}
+			if hi, err := time.Parse("2006-01-02", c.MaxValue); err == nil && d.After(hi) {
+				v.add(path, ErrMaxValue, "Das Datum darf nicht nach dem "+c.MaxValue+" liegen.", "The date must not be after "+c.MaxValue+".")
+			}
+			return
+		case TypTime:
+			if !reTime.MatchString(s) {
+				v.add(path, ErrTime, "Bitte geben Sie eine gültige Uhrzeit ein (hh:mm).", "Enter a valid time (hh:mm).")
+			}
+			return
+		case TypDateTime:
+			if _, err := time.Parse(time.RFC3339, s); err != nil {
+				v.add(path, ErrDateTime, "Bitte geben Sie Datum und Uhrzeit ein (JJJJ-MM-TTThh:mm:ssZ).", "Enter a date and time (RFC 3339).")
+			}
+			return
+		}
+		n := utf8.RuneCountInString(s)
+		if n == 0 {
+			v.add(path, ErrEmpty, "Die Angabe ist leer.", "The answer is empty.")
+			return
+		}
+		if c.MinLength > 0 && n < c.MinLength {
+			v.add(path, ErrMinLength, fmt.Sprintf("Bitte mindestens %d Zeichen eingeben.", c.MinLength), fmt.Sprintf("Enter at least %d characters.", c.MinLength))
+		}
+		if c.MaxLength > 0 && n > c.MaxLength {
+			v.add(path, ErrMaxLength, fmt.Sprintf("Bitte höchstens %d Zeichen eingeben.", c.MaxLength), fmt.Sprintf("Enter at most %d characters.", c.MaxLength))
+		}
+		if re := c.Regexp(); re != nil && !re.MatchString(s) {
+			v.add(path, ErrPattern, "Die Angabe hat nicht das erwartete Format.", "The answer does not have the expected format.")
+		}
+		if it.Datentyp == TypTextLatin && !IsLatin(s) {
+			v.add(path, ErrLatin, "Die Angabe enthält Zeichen, die nicht zulässig sind (DIN 91379).", "The answer contains characters outside DIN 91379 String.Latin+.")
+		}
+	}
+}
+
+func (v *validator) file(it *Item, val any, path string) {
+	obj, ok := asObject(val)
+	name, _ := obj["name"].(string)
+	if !ok || name == "" {
+		v.add(path, ErrType, "Bitte laden Sie eine Datei hoch.", "Upload a file.")
+		return
+	}
+	if size, present := obj["size"]; present {
+		r, ok := number(size)
+		if !ok || !r.IsInt() || r.Sign() < 0 {
+			v.add(path, ErrType, "Ungültige Dateigröße.", "Invalid file size.")
+			return
+		}
+		if it.MaxSize > 0 && r.Cmp(big.NewRat(it.MaxSize*1024, 1)) > 0 {
+			v.add(path, ErrFileSize, fmt.Sprintf("Die Datei ist zu groß (höchstens %d KB).", it.MaxSize), fmt.Sprintf("The file is too large (at most %d KB).", it.MaxSize))
+		}
+	}
+	mt, present := obj["mediaType"]
+	s, isStr := mt.(string)
+	if present && !isStr {
+		v.add(path, ErrType, "Ungültiger Dateityp.", "Invalid media type.")
+		return
+	}
+	if len(it.MediaTypes) > 0 && !slices.Contains(it.MediaTypes, s) {
+		v.add(path, ErrMediaType, "Dieser Dateityp ist nicht zulässig: erlaubt sind "+strings.Join(it.MediaTypes, ", ")+".", "This file type is not allowed; allowed: "+strings.Join(it.MediaTypes, ", ")+".")
+	}
+}
+
+// number converts a JSON number to an exact rational.
+func number(val any) (*big.Rat, bool) {
+	switch x := val.(type) {
+	case json.Number:
+		return parseRat(x.String())
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, false
+		}
+		return parseRat(strconv.FormatFloat(x, 'g', -1, 64))
+	case int:
+		return big.NewRat(int64(x), 1), true
+	case int64:
+		return big.NewRat(x, 1), true
+	}
+	return nil, false
+}
+
+func parseRat(s string) (*big.Rat, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 64 {
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	return r, ok
+}
