@@ -40,32 +40,35 @@ func Dialects(tb testing.TB) []string {
 // on PostgreSQL, dropped) when the test ends.
 func Open(tb testing.TB, dialect string) *sqlstore.DB {
 	tb.Helper()
+	cfg := NewConfig(tb, dialect)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	db, err := sqlstore.Open(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("sqltest: open %s: %v", dialect, err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// NewConfig returns the configuration of a fresh, empty database of the
+// dialect without opening it (for tests that start commands with --data or
+// --db, or open it several times): SQLite in a new t.TempDir(), PostgreSQL
+// as a new schema (dropped in t.Cleanup, after stores opened later in the
+// test have been closed).
+func NewConfig(tb testing.TB, dialect string) sqlstore.Config {
+	tb.Helper()
 	switch dialect {
 	case sqlstore.SQLite:
-		db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: tb.TempDir()})
-		if err != nil {
-			tb.Fatalf("sqltest: open sqlite: %v", err)
-		}
-		tb.Cleanup(func() { db.Close() })
-		return db
+		return sqlstore.Config{DataDir: tb.TempDir()}
 	case sqlstore.Postgres:
 		base := testenv.PostgresURL(tb)
-		schemaURL, drop := freshSchema(tb, base)
-		db, err := sqlstore.Open(ctx, sqlstore.Config{URL: schemaURL, MaxOpenConns: 4})
-		if err != nil {
-			drop()
-			tb.Fatalf("sqltest: open postgres: %v", err)
-		}
-		tb.Cleanup(func() {
-			db.Close()
-			drop()
-		})
-		return db
+		u, drop := freshSchema(tb, base)
+		tb.Cleanup(drop)
+		return sqlstore.Config{URL: u, MaxOpenConns: 4}
 	}
 	tb.Fatalf("sqltest: unknown dialect %q", dialect)
-	return nil
+	return sqlstore.Config{}
 }
 
 // freshSchema creates a new schema on the server at base and returns a URL
