@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -212,7 +213,10 @@ func (l *login) submit(w http.ResponseWriter, r *http.Request) {
 		l.render(w, r, http.StatusUnauthorized, pageData{ID: id, Username: name, Error: "Benutzername oder Passwort ist falsch. / User name or password is wrong."})
 		return
 	}
-	if err := l.store.login(id, u); err != nil {
+	if err := l.store.login(id, u); errors.Is(err, errLoATooLow) {
+		l.render(w, r, http.StatusForbidden, pageData{ID: id, Username: name, Error: "Dieses Konto erreicht nur das Vertrauensniveau „" + loaLabel(u.LoA) + "“; der Dienst verlangt ein höheres. Bitte wählen Sie ein anderes Konto. / This account's level of assurance is too low for this service."})
+		return
+	} else if err != nil {
 		l.render(w, r, http.StatusBadRequest, pageData{Error: "Die Anmeldeanfrage ist unbekannt oder abgelaufen. Bitte beginnen Sie die Anmeldung erneut. / The login request is unknown or expired."})
 		return
 	}

@@ -52,6 +52,7 @@ type authRequest struct {
 	responseType  oidc.ResponseType
 	responseMode  oidc.ResponseMode
 	codeChallenge *oidc.CodeChallenge
+	minLoA        identity.LoA // lowest level the RP accepts (from acr_values)
 
 	// set by a successful login
 	subject  string
@@ -164,6 +165,11 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 			Method:    req.CodeChallengeMethod,
 		},
 	}
+	for _, v := range req.ACRValues {
+		if l := identity.ParseLoA(v); l != identity.LoANone && (a.minLoA == identity.LoANone || l < a.minLoA) {
+			a.minLoA = l
+		}
+	}
 	s.requests[a.id] = a
 	return a, nil
 }
@@ -213,8 +219,13 @@ func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
 	return nil
 }
 
+// errLoATooLow is returned by login when the account cannot reach the
+// level of assurance the relying party asked for.
+var errLoATooLow = errors.New("demoidp: level of assurance too low")
+
 // login marks request id as authenticated by user; it fails if the request
-// is unknown, expired or already done.
+// is unknown, expired or already done, or if the user's LoA is below what
+// the relying party asked for in acr_values.
 func (s *storage) login(id string, u *User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -222,6 +233,9 @@ func (s *storage) login(id string, u *User) error {
 	a, ok := s.requests[id]
 	if !ok || a.done {
 		return errNotFound
+	}
+	if u.LoA < a.minLoA {
+		return errLoATooLow
 	}
 	a.subject, a.acr, a.authTime, a.done = u.Subject, LoAURI(u.LoA), s.now().UTC(), true
 	return nil

@@ -21,6 +21,7 @@ type flow struct {
 	Nonce    string    `json:"n"`
 	Verifier string    `json:"v"`
 	Next     string    `json:"nx"`
+	MinLoA   int       `json:"l,omitempty"` // identity.LoA the login must reach
 	Expires  time.Time `json:"exp"`
 }
 

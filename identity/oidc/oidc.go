@@ -10,7 +10,7 @@
 //
 // Routes, below Config.Prefix ("/auth"):
 //
-//	GET  /auth/login?as=citizen|staff&next=/local/path
+//	GET  /auth/login?as=citizen|staff&next=/local/path[&loa=substantial|high]
 //	GET  /auth/callback
 //	POST /auth/logout[?next=/local/path]
 //	GET|POST /auth/operator   local operator account (Config.OperatorFile)
@@ -248,12 +248,20 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusBadRequest, rathaus.Errorf(rathaus.EINVALID, "Das Rücksprungziel muss eine Seite dieses Portals sein. / The return address must be a page of this portal."))
 		return
 	}
+	var minLoA identity.LoA
+	if v := q.Get("loa"); v != "" {
+		if minLoA = identity.ParseLoA(v); minLoA == identity.LoANone {
+			h.fail(w, r, http.StatusBadRequest, rathaus.Errorf(rathaus.EINVALID, "Unbekanntes Vertrauensniveau %q (erlaubt: low, substantial, high). / Unknown level of assurance.", v))
+			return
+		}
+	}
 	p, pc, err := h.provider(r.Context(), kind)
 	if err != nil {
 		h.fail(w, r, statusOf(err), err)
 		return
 	}
 	f := flow{
+		MinLoA:   int(minLoA),
 		As:       string(kind),
 		State:    randomString(32),
 		Nonce:    randomString(32),
@@ -271,7 +279,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: h.cfg.Secure, SameSite: http.SameSiteLaxMode,
 	})
 	w.Header().Set("Cache-Control", "no-store")
-	authURL := h.oauth2Config(p, pc).AuthCodeURL(f.State, gooidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	opts := []oauth2.AuthCodeOption{gooidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)}
+	if minLoA > identity.LoANone {
+		// Ask for this level or higher (OIDC acr_values, eIDAS URIs); the
+		// IdP then asks for the stronger means, and the callback checks.
+		var acr []string
+		for l := minLoA; l <= identity.LoAHigh; l++ {
+			acr = append(acr, EIDASURI(l))
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(acr, " ")))
+	}
+	authURL := h.oauth2Config(p, pc).AuthCodeURL(f.State, opts...)
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
@@ -335,6 +353,10 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	if cl.Subject == "" {
 		cl.Subject = idt.Subject
 	}
+	if got := cl.loa(); got < identity.LoA(f.MinLoA) {
+		h.fail(w, r, http.StatusForbidden, rathaus.Errorf(rathaus.EFORBIDDEN, "Die Anmeldung hat nur das Vertrauensniveau „%s“ erreicht; verlangt ist „%s“. / The login reached a lower level of assurance than required.", got, identity.LoA(f.MinLoA)))
+		return
+	}
 	u, loa, err := h.signIn(r.Context(), kind, idt.Issuer, &cl)
 	if err != nil {
 		h.fail(w, r, statusOf(err), err)
@@ -393,6 +415,20 @@ func (h *Handler) signIn(ctx context.Context, kind identity.Kind, issuer string,
 		}
 	}
 	return u, loa, nil
+}
+
+// EIDASURI returns the eIDAS URI of a level of assurance, as used in acr
+// and acr_values; LoANone gives "".
+func EIDASURI(l identity.LoA) string {
+	switch l {
+	case identity.LoALow:
+		return "http://eidas.europa.eu/LoA/low"
+	case identity.LoASubstantial:
+		return "http://eidas.europa.eu/LoA/substantial"
+	case identity.LoAHigh:
+		return "http://eidas.europa.eu/LoA/high"
+	}
+	return ""
 }
 
 func kindLabel(k identity.Kind) string {

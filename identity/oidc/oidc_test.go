@@ -164,9 +164,13 @@ func (e *env) submit(t *testing.T, c *http.Client, id, user, pw string) (*http.R
 }
 
 // login runs the whole flow and returns the final response and its body.
-func (e *env) login(t *testing.T, c *http.Client, as, next, user, pw string) (*http.Response, string) {
+func (e *env) login(t *testing.T, c *http.Client, as, next, user, pw string, loa ...string) (*http.Response, string) {
 	t.Helper()
-	id := e.openLogin(t, c, url.Values{"as": {as}, "next": {next}}.Encode())
+	q := url.Values{"as": {as}, "next": {next}}
+	if len(loa) > 0 {
+		q.Set("loa", loa[0])
+	}
+	id := e.openLogin(t, c, q.Encode())
 	return e.submit(t, c, id, user, pw)
 }
 
@@ -555,4 +559,41 @@ func TestIdPUnreachableIsNotCached(t *testing.T) {
 	if st.SessionCount() != 1 {
 		t.Errorf("%d sessions, want 1", st.SessionCount())
 	}
+}
+
+// TestStepUp asks for a minimum level of assurance with loa=: the RP sends
+// acr_values and the demo IdP refuses accounts below it.
+func TestStepUp(t *testing.T) {
+	e := setupOn(t, memstore.New(), &memstore.Audit{})
+	tests := []struct {
+		name, loa, user, pw string
+		status              int
+		page                string
+	}{
+		{"substantial account, substantial asked", "substantial", "erika", "demo-erika", http.StatusOK, "Angemeldet als Erika Mustermann (citizen, substantial, )"},
+		{"low account, substantial asked", "substantial", "max", "demo-max", http.StatusForbidden, "erreicht nur das Vertrauensniveau „niedrig (Basisregistrierung)“"},
+		{"substantial account, high asked", "high", "erika", "demo-erika", http.StatusForbidden, "erreicht nur das Vertrauensniveau „substanziell (ELSTER-Zertifikat)“"},
+		{"BSI name accepted", "normal", "max", "demo-max", http.StatusOK, "Angemeldet als Max Basis (citizen, low, )"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClient(t)
+			res, page := e.login(t, c, "citizen", "/mein-konto", tt.user, tt.pw, tt.loa)
+			if res.StatusCode != tt.status || !strings.Contains(page, tt.page) {
+				t.Errorf("got %d %q, want %d containing %q", res.StatusCode, page, tt.status, tt.page)
+			}
+			if (e.sessionCookie(c) != "") != (tt.status == http.StatusOK) {
+				t.Errorf("session cookie %q", e.sessionCookie(c))
+			}
+		})
+	}
+	t.Run("unknown level", func(t *testing.T) {
+		res, err := newClient(t).Get(e.srv.URL + "/auth/login?loa=mittel")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page := body(t, res); res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Unbekanntes Vertrauensniveau") {
+			t.Errorf("%d %s", res.StatusCode, page)
+		}
+	})
 }
