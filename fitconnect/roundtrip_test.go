@@ -568,10 +568,14 @@ func TestReceiverChecks(t *testing.T) {
 	}{
 		{"DataHashMismatch", func(m *fitconnect.Metadata) { m.ContentStructure.Data.Hash = fitconnect.SHA512([]byte("other")) },
 			data, []string{aid}, map[string][]byte{aid: pdf}, fitconnect.ProblemHashMismatch, "data"},
-		{"AttachmentHashMismatch", func(m *fitconnect.Metadata) { m.ContentStructure.Attachments[0].Hash = fitconnect.SHA512([]byte("other")) },
+		{"AttachmentHashMismatch", func(m *fitconnect.Metadata) {
+			m.ContentStructure.Attachments[0].Hash = fitconnect.SHA512([]byte("other"))
+		},
 			data, []string{aid}, map[string][]byte{aid: pdf}, fitconnect.ProblemHashMismatch, "attachment:" + aid},
 		{"UnannouncedAttachmentInMetadata", func(m *fitconnect.Metadata) {}, data, []string{}, nil, fitconnect.ProblemAttachmentsMismatch, "submission"},
-		{"UnsupportedSchema", func(m *fitconnect.Metadata) { m.ContentStructure.Data.SubmissionSchema.SchemaURI = "https://example.org/other.json" },
+		{"UnsupportedSchema", func(m *fitconnect.Metadata) {
+			m.ContentStructure.Data.SubmissionSchema.SchemaURI = "https://example.org/other.json"
+		},
 			data, []string{aid}, map[string][]byte{aid: pdf}, fitconnect.ProblemUnsupportedSchema, "data"},
 		{"InvalidMetadata", func(m *fitconnect.Metadata) { m.ContentStructure.Attachments[0].Purpose = "selfie" },
 			data, []string{aid}, map[string][]byte{aid: pdf}, fitconnect.ProblemSchemaViolation, "metadata"},
