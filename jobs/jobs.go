@@ -33,6 +33,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"rathaus"
 	"rathaus/sqlstore"
@@ -50,8 +51,28 @@ type Options struct {
 	PollInterval time.Duration
 	// MaxAttempts is the default number of attempts per job (default 10).
 	MaxAttempts int
-	// Logger receives River's logs (default: slog.Default at warn level).
+	// RetryBackoff, if set, retries a failed job after attempt × RetryBackoff
+	// (default: River's exponential backoff, attempt⁴ seconds).
+	RetryBackoff time.Duration
+	// Periodic jobs are enqueued by the leader node every interval.
+	Periodic []Periodic
+	// Logger receives River's logs (default: errors only, discarded).
 	Logger *slog.Logger
+}
+
+// Periodic is a job enqueued at a fixed interval (clean-ups, timers).
+type Periodic struct {
+	Kind       string
+	Every      time.Duration
+	Args       any  // marshalled to JSON; nil gives {}
+	RunOnStart bool // also enqueue once right after Start
+}
+
+// linearRetry retries after attempt × backoff.
+type linearRetry struct{ backoff time.Duration }
+
+func (p linearRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().UTC().Add(time.Duration(job.Attempt) * p.backoff)
 }
 
 // Queue enqueues and works jobs. Register all kinds before Start.
@@ -94,6 +115,20 @@ func New(ctx context.Context, db *sqlstore.DB, opts Options) (*Queue, error) {
 		opts.MaxAttempts = 10
 	}
 	q := &Queue{db: db, workers: river.NewWorkers(), kinds: map[string]bool{}}
+	var periodic []*river.PeriodicJob
+	for _, p := range opts.Periodic {
+		if p.Kind == "" || p.Every <= 0 {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "jobs: periodic job needs a kind and a positive interval")
+		}
+		raw, err := marshalArgs(p.Kind, p.Args)
+		if err != nil {
+			return nil, err
+		}
+		args := rawArgs{kind: p.Kind, raw: raw}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
+			func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+			&river.PeriodicJobOpts{RunOnStart: p.RunOnStart}))
+	}
 	cfg := &river.Config{
 		Queues:              map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
 		Workers:             q.workers,
@@ -102,7 +137,11 @@ func New(ctx context.Context, db *sqlstore.DB, opts Options) (*Queue, error) {
 		MaxAttempts:         opts.MaxAttempts,
 		Logger:              quietLogger(opts.Logger),
 		PollOnly:            true,
+		PeriodicJobs:        periodic,
 		SkipUnknownJobCheck: true, // kinds may be registered after the first Enqueue
+	}
+	if opts.RetryBackoff > 0 {
+		cfg.RetryPolicy = linearRetry{opts.RetryBackoff}
 	}
 	q.client, err = river.NewClient(driver, cfg)
 	if err != nil {
@@ -208,18 +247,9 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind string, args any, 
 	if kind == "" {
 		return rathaus.Errorf(rathaus.EINVALID, "jobs: Enqueue needs a kind")
 	}
-	var raw json.RawMessage
-	switch a := args.(type) {
-	case json.RawMessage:
-		raw = a
-	case nil:
-		raw = json.RawMessage("{}")
-	default:
-		b, err := json.Marshal(args)
-		if err != nil {
-			return rathaus.Wrap(rathaus.EINVALID, err, "jobs: args of %q are not JSON", kind)
-		}
-		raw = b
+	raw, err := marshalArgs(kind, args)
+	if err != nil {
+		return err
 	}
 	io := &river.InsertOpts{}
 	for _, o := range opts {
@@ -229,6 +259,24 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind string, args any, 
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "jobs: cannot enqueue %q", kind)
 	}
 	return nil
+}
+
+// marshalArgs turns job args into JSON (json.RawMessage is used as is).
+func marshalArgs(kind string, args any) (json.RawMessage, error) {
+	switch a := args.(type) {
+	case json.RawMessage:
+		if !json.Valid(a) {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "jobs: args of %q are not valid JSON", kind)
+		}
+		return a, nil
+	case nil:
+		return json.RawMessage("{}"), nil
+	}
+	b, err := json.Marshal(args)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EINVALID, err, "jobs: args of %q are not JSON", kind)
+	}
+	return b, nil
 }
 
 // Start starts working jobs until Stop or until ctx is cancelled.

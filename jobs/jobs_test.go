@@ -107,3 +107,91 @@ func TestEnqueueNeedsTx(t *testing.T) {
 		t.Error("Start without kinds must fail")
 	}
 }
+
+// TestRetryAndPeriodic shows that a failing job is retried until it succeeds
+// and that a periodic job is enqueued on start and then at its interval.
+func TestRetryAndPeriodic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for River's scheduler")
+	}
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			db := sqltest.Open(t, d)
+			ctx := context.Background()
+			q, err := jobs.New(ctx, db, jobs.Options{
+				PollInterval: 50 * time.Millisecond,
+				RetryBackoff: 10 * time.Millisecond,
+				Periodic:     []jobs.Periodic{{Kind: "test.tick", Every: time.Hour, Args: greet{Name: "tick"}, RunOnStart: true}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mu sync.Mutex
+			attempts := 0
+			succeeded := make(chan struct{}, 1)
+			ticked := make(chan string, 4)
+			q.Register("test.flaky", func(ctx context.Context, args json.RawMessage) error {
+				mu.Lock()
+				defer mu.Unlock()
+				attempts++
+				if attempts < 2 {
+					return errors.New("transient failure")
+				}
+				succeeded <- struct{}{}
+				return nil
+			})
+			q.Register("test.tick", func(ctx context.Context, args json.RawMessage) error {
+				var g greet
+				json.Unmarshal(args, &g)
+				ticked <- g.Name
+				return nil
+			})
+			if err := db.InTx(ctx, func(tx *sql.Tx) error {
+				return q.Enqueue(ctx, tx, "test.flaky", json.RawMessage(`{"n":1}`), jobs.MaxAttempts(3))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				q.Stop(stopCtx)
+			}()
+			select {
+			case name := <-ticked:
+				if name != "tick" {
+					t.Errorf("periodic args = %q", name)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("periodic job did not run on start")
+			}
+			select {
+			case <-succeeded:
+			case <-time.After(30 * time.Second):
+				mu.Lock()
+				t.Errorf("flaky job did not succeed after retry (attempts %d)", attempts)
+				mu.Unlock()
+			}
+		})
+	}
+}
+
+func TestEnqueueRejectsBadJSON(t *testing.T) {
+	db := sqltest.Open(t, "sqlite")
+	ctx := context.Background()
+	q, err := jobs.New(ctx, db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		return q.Enqueue(ctx, tx, "x", json.RawMessage(`{broken`))
+	})
+	if err == nil {
+		t.Error("Enqueue with invalid JSON must fail")
+	}
+	if _, err := jobs.New(ctx, db, jobs.Options{Periodic: []jobs.Periodic{{Kind: "x"}}}); err == nil {
+		t.Error("periodic job without interval must fail")
+	}
+}
