@@ -768,3 +768,24 @@ func openingHours(raw json.RawMessage) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// FillFromNational completes a municipal service with what the national
+// LeiKa entry of the same key knows and the municipal export lacks:
+// Typisierung, OZG id and name, Lebenslagen, Themenfeld and legal basis.
+// Fields the municipality filled stay as they are; keywords are merged.
+func FillFromNational(s *catalog.Service, national catalog.Service) {
+	fill := func(d *string, v string) {
+		if *d == "" {
+			*d = v
+		}
+	}
+	fill(&s.Typisierung, national.Typisierung)
+	fill(&s.OZGID, national.OZGID)
+	fill(&s.OZGName, national.OZGName)
+	fill(&s.Themenfeld, national.Themenfeld)
+	fill(&s.LegalBasis, national.LegalBasis)
+	if len(s.Lebenslagen) == 0 {
+		s.Lebenslagen = append([]string(nil), national.Lebenslagen...)
+	}
+	s.Keywords = appendNew(s.Keywords, national.Keywords...)
+}

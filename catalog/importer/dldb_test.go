@@ -251,3 +251,15 @@ func FuzzReadDLDB(f *testing.F) {
 		}
 	})
 }
+
+func TestFillFromNational(t *testing.T) {
+	local := catalog.Service{Key: "99050012104000", Name: "Gewerbe-Anmeldung", LegalBasis: "§ 14 GewO", Keywords: []string{"Gewerbe"}}
+	national := catalog.Service{Key: "99050012104000", Name: "Gewerbe Anmeldung", Typisierung: "2/3", OZGID: "10294", OZGName: "Unternehmensanmeldung",
+		Lebenslagen: []string{"Unternehmensstart & Gewerbezulassung"}, Themenfeld: "Unternehmensführung & -entwicklung", LegalBasis: "Gewerbeordnung", Keywords: []string{"gewerbe", "GewO"}}
+	importer.FillFromNational(&local, national)
+	want := catalog.Service{Key: "99050012104000", Name: "Gewerbe-Anmeldung", LegalBasis: "§ 14 GewO", Keywords: []string{"Gewerbe", "GewO"},
+		Typisierung: "2/3", OZGID: "10294", OZGName: "Unternehmensanmeldung", Lebenslagen: []string{"Unternehmensstart & Gewerbezulassung"}, Themenfeld: "Unternehmensführung & -entwicklung"}
+	if d := cmp.Diff(want, local); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

@@ -262,6 +262,20 @@ func runImportDLDB(ctx context.Context, env *Env, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	// Services with a LeiKa key inherit the OZG classification of the
+	// national entry, if the LeiKa catalogue is imported.
+	for i := range ss {
+		if ss[i].LeiKa == "" {
+			continue
+		}
+		n, err := db.Catalog().Service(ctx, tenant.Bund, ss[i].LeiKa)
+		if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return err
+		}
+		importer.FillFromNational(&ss[i], *n)
+	}
 	sum := &importSummary{Kind: "dldb", Files: pos, Tenant: t.ARS, Warnings: warningStrings(warns),
 		Counts: map[string]int{"services": len(ss), "offices": len(offices), "offers": len(offers)}}
 	if err := storeDLDB(ctx, db, ss, offices, offers, sum); err != nil {

@@ -160,6 +160,10 @@ func TestImportCommands(t *testing.T) {
 		if err != nil || r.DefinedAt != "091620000000" || r.Service.Name != "Gewerbe-Anmeldung" {
 			t.Fatalf("Resolve in München = %+v, %v", r, err)
 		}
+		// …and keeps the OZG classification of the national entry.
+		if r.Service.OZGID != "10294" || r.Service.Themenfeld != "Unternehmensführung & -entwicklung" || len(r.Service.Lebenslagen) != 1 {
+			t.Errorf("München's Gewerbe-Anmeldung lacks the national OZG data: %+v", r.Service)
+		}
 		found := false
 		for _, o := range r.Offices {
 			found = found || o.ID == "dldb-10546"
