@@ -10,6 +10,7 @@ import (
 
 	"rathaus/audit"
 	"rathaus/sqlstore"
+	"rathaus/sqlstore/sqltest"
 )
 
 func runMain(t *testing.T, env map[string]string, args ...string) (int, string, string) {
@@ -82,4 +83,32 @@ func TestMigrateAndAuditVerify(t *testing.T) {
 			t.Errorf("exit = %d, want 2", code)
 		}
 	})
+}
+
+func TestMigrateAndAuditVerifyPostgres(t *testing.T) {
+	cfg := sqltest.NewConfig(t, sqlstore.Postgres)
+	env := map[string]string{"RATHAUS_DB": cfg.URL, "RATHAUS_DATA": t.TempDir()}
+	if code, out, errs := runMain(t, env, "migrate"); code != 0 || !strings.Contains(out, "(postgres)") {
+		t.Fatalf("migrate = %d, %q, %q", code, out, errs)
+	}
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for range 3 {
+		if _, err := db.Audit().Append(ctx, audit.Entry{Actor: "cli", Action: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errs := runMain(t, env, "audit", "verify"); code != 0 || out != "audit log intact: 3 entries\n" {
+		t.Errorf("audit verify = %d, %q, %q", code, out, errs)
+	}
+	if _, err := db.SQL().ExecContext(ctx, `UPDATE audit_log SET object = 'x' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runMain(t, env, "audit", "verify"); code != 1 || !strings.Contains(errs, "audit log broken at entry 2: entry content altered") {
+		t.Errorf("audit verify = %d, %q", code, errs)
+	}
 }
