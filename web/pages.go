@@ -60,7 +60,7 @@ func (s *Server) routesPortal() {
 		s.Route("/auth/", s.deps.Auth, Meta{Scope: ScopePublic, Raw: true, RateLimit: true, Example: "/auth/login?as=citizen"})
 	}
 	if s.cfg.Demo && s.deps.DemoIdP != nil {
-		s.Route("/demo-idp/", s.deps.DemoIdP, Meta{Scope: ScopePublic, Raw: true, RateLimit: true})
+		s.Route("/demo-idp/", s.deps.DemoIdP, Meta{Scope: ScopePublic, Raw: true})
 	}
 	// Everything else: the friendly 404 page.
 	s.Route("/", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }), pub)

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"rathaus"
+	"rathaus/identity"
+	"rathaus/identity/demoidp"
+	"rathaus/identity/oidc"
+	"rathaus/identity/session"
+	"rathaus/sqlstore"
+	"rathaus/web"
+)
+
+func init() {
+	register(&Command{
+		Name:    "serve",
+		Summary: "run the portal: rathaus serve [--addr 127.0.0.1:8080] [--data DIR] [--db URL] [--demo]",
+		Run:     runServe,
+	})
+}
+
+// version is set by the build (-ldflags "-X main.version=…").
+var version = "dev"
+
+type listenKey struct{}
+
+// withListenHook returns ctx carrying fn, which serve calls with its base
+// URL (e.g. "http://127.0.0.1:41234") once it listens. Tests use it with
+// --addr 127.0.0.1:0.
+func withListenHook(ctx context.Context, fn func(baseURL string)) context.Context {
+	return context.WithValue(ctx, listenKey{}, fn)
+}
+
+// envBool reads a RATHAUS_* boolean ("1", "true", …); junk is false.
+func envBool(env *Env, key string) bool {
+	b, _ := strconv.ParseBool(env.Getenv(key))
+	return b
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "serve")
+	var sf storeFlags
+	sf.register(fs, env)
+	addr := fs.String("addr", envDefault(env, "RATHAUS_ADDR", "127.0.0.1:8080"), "listen address host:port; port 0 picks a free one [RATHAUS_ADDR]")
+	demo := fs.Bool("demo", envBool(env, "RATHAUS_DEMO"), "demo mode: seed demo content, mount the demo identity provider, show the demo banner [RATHAUS_DEMO]")
+	baseURL := fs.String("base-url", envDefault(env, "RATHAUS_BASE_URL", ""), "public URL of the portal, e.g. https://rathaus.example; default http://ADDR [RATHAUS_BASE_URL]")
+	maxBody := fs.Int64("max-body", 1<<20, "largest accepted request body in bytes")
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *baseURL != "" && !strings.HasPrefix(*baseURL, "http://") && !strings.HasPrefix(*baseURL, "https://") {
+		return usagef("--base-url %q: want http://… or https://…", *baseURL)
+	}
+	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot listen on %s: %v", *addr, err)
+	}
+	defer ln.Close()
+	base := strings.TrimSuffix(*baseURL, "/")
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	tls := strings.HasPrefix(base, "https://")
+
+	sessions := session.NewManager(db.Identity(), session.Options{Secure: tls, Logger: log})
+	deps := web.Deps{
+		Tenants:  db.Tenants(),
+		Catalog:  db.Catalog(),
+		Identity: db.Identity(),
+		Sessions: sessions.Middleware,
+		Ready:    readyCheck(db),
+	}
+	var srv *web.Server
+	errorPage := func(w http.ResponseWriter, r *http.Request, status int, msg string) {
+		srv.ErrorPage(w, r, status, msg)
+	}
+	oidcCfg := oidc.Config{RedirectURL: base + "/auth/callback", Secure: tls, Logger: log, ErrorPage: errorPage}
+	if *demo {
+		if err := seedDemo(ctx, db); err != nil {
+			return err
+		}
+		secret := randomSecret()
+		issuer := base + "/demo-idp"
+		idp, err := demoidp.New(demoidp.Config{
+			Issuer:  issuer,
+			Users:   demoUsers(),
+			Clients: []demoidp.Client{{ID: "rathaus-demo", Secret: secret, RedirectURIs: []string{base + "/auth/callback"}}},
+			Logger:  log,
+		})
+		if err != nil {
+			return err
+		}
+		deps.DemoIdP = idp
+		p := oidc.Provider{Issuer: issuer, ClientID: "rathaus-demo", ClientSecret: secret}
+		oidcCfg.Citizen, oidcCfg.Staff = p, p
+	} else {
+		oidcCfg.Citizen = oidc.Provider{Issuer: env.Getenv("RATHAUS_OIDC_ISSUER"), ClientID: env.Getenv("RATHAUS_OIDC_CLIENT_ID"), ClientSecret: env.Getenv("RATHAUS_OIDC_CLIENT_SECRET")}
+		oidcCfg.Staff = oidc.Provider{Issuer: env.Getenv("RATHAUS_OIDC_STAFF_ISSUER"), ClientID: env.Getenv("RATHAUS_OIDC_STAFF_CLIENT_ID"), ClientSecret: env.Getenv("RATHAUS_OIDC_STAFF_CLIENT_SECRET")}
+		if oidcCfg.Staff.Issuer == "" {
+			oidcCfg.Staff = oidcCfg.Citizen
+		}
+	}
+	if oidcCfg.Citizen.Issuer != "" {
+		// The demo IdP is served by this very process: its discovery
+		// happens lazily on the first login, after Serve has started.
+		deps.Auth = oidc.New(oidcCfg, db.Identity(), sessions, db.Audit())
+	} else {
+		log.Warn("no identity provider configured (RATHAUS_OIDC_ISSUER): login is disabled")
+	}
+
+	srv, err = web.New(web.Config{
+		Demo:         *demo,
+		TLS:          tls,
+		BaseURL:      base,
+		Logger:       log,
+		MaxBodyBytes: *maxBody,
+		Version:      version,
+	}, deps)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening on "+base, "addr", ln.Addr().String(), "demo", *demo, "dialect", db.Dialect(), "version", version)
+	if fn, ok := ctx.Value(listenKey{}).(func(string)); ok && fn != nil {
+		fn(base)
+	}
+
+	select {
+	case err := <-errc:
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "server stopped: %v", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "shutdown: %v", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// readyCheck reports the store reachable and fully migrated.
+func readyCheck(db *sqlstore.DB) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := db.Ping(ctx); err != nil {
+			return err
+		}
+		ok, err := db.MigrationsApplied(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("migrations not applied")
+		}
+		return nil
+	}
+}
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// seedDemo loads the demo content. Until the demo package lands it seeds
+// nothing; the portal then shows whatever the store holds.
+func seedDemo(ctx context.Context, db *sqlstore.DB) error { return nil }
+
+// demoUsers are the accounts of the demo identity provider: a citizen with
+// a substantial LoA and a caseworker of Darmstadt.
+func demoUsers() []demoidp.User {
+	return []demoidp.User{
+		{
+			Subject: "erika", Password: "demo", Name: "Erika Mustermann", LoA: identity.LoASubstantial,
+			Profile: identity.Profile{GivenName: "Erika", FamilyName: "Mustermann", BirthDate: "1964-08-12", BirthPlace: "Berlin",
+				Nationality: "DE", Street: "Luisenplatz 5", PostalCode: "64283", City: "Darmstadt", Country: "DE", Email: "erika@example.org"},
+		},
+		{
+			Subject: "sachbearbeitung", Password: "demo", Name: "Max Sachbearbeiter", LoA: identity.LoASubstantial,
+			Roles: demoidp.RolesFromGrants([]identity.Grant{{Tenant: "064110000000", Role: identity.RoleCaseworker}}),
+		},
+	}
+}
