@@ -54,10 +54,17 @@ func (s catalogStore) UpsertServices(ctx context.Context, ss []catalog.Service) 
 			return rathaus.Errorf(rathaus.EINVALID, "service %d (%s): field Name: empty", i+1, v.Key)
 		}
 	}
+	rows := make([][]any, len(ss))
+	for i, v := range ss {
+		rows[i] = []any{v.Tenant, v.Key, v.LeiKa, v.Source, v.SourceID, v.Name, v.Summary,
+			v.Description, v.Prerequisites, jsonList(v.Documents), v.Fees, v.Deadlines, v.Duration,
+			v.LegalBasis, v.Typisierung, v.OZGID, v.OZGName, jsonList(v.Lebenslagen), v.Themenfeld,
+			jsonList(v.Keywords), v.URL, v.OnlineURL, v.FormID, micros(v.UpdatedAt),
+			Fold(v.Name) + " | " + FoldPlain(v.Name), searchText(v)}
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO services (`+serviceCols+`, name_fold, search_fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant, key) DO UPDATE SET leika = excluded.leika, source = excluded.source,
+		err := s.db.upsertBatch(ctx, tx, `INSERT INTO services (`+serviceCols+`, name_fold, search_fold)`,
+			`ON CONFLICT (tenant, key) DO UPDATE SET leika = excluded.leika, source = excluded.source,
 			source_id = excluded.source_id, name = excluded.name, summary = excluded.summary,
 			description = excluded.description, prerequisites = excluded.prerequisites,
 			documents = excluded.documents, fees = excluded.fees, deadlines = excluded.deadlines,
@@ -66,20 +73,10 @@ func (s catalogStore) UpsertServices(ctx context.Context, ss []catalog.Service) 
 			lebenslagen = excluded.lebenslagen, themenfeld = excluded.themenfeld,
 			keywords = excluded.keywords, url = excluded.url, online_url = excluded.online_url,
 			form_id = excluded.form_id, updated_at = excluded.updated_at,
-			name_fold = excluded.name_fold, search_fold = excluded.search_fold`))
+			name_fold = excluded.name_fold, search_fold = excluded.search_fold`,
+			rows, func(r []any) string { return r[0].(string) + "\x00" + r[1].(string) })
 		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, v := range ss {
-			_, err := st.ExecContext(ctx, v.Tenant, v.Key, v.LeiKa, v.Source, v.SourceID, v.Name, v.Summary,
-				v.Description, v.Prerequisites, jsonList(v.Documents), v.Fees, v.Deadlines, v.Duration,
-				v.LegalBasis, v.Typisierung, v.OZGID, v.OZGName, jsonList(v.Lebenslagen), v.Themenfeld,
-				jsonList(v.Keywords), v.URL, v.OnlineURL, v.FormID, micros(v.UpdatedAt),
-				Fold(v.Name)+" | "+FoldPlain(v.Name), searchText(v))
-			if err != nil {
-				return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store service %s/%s", v.Tenant, v.Key)
-			}
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store services")
 		}
 		return nil
 	})
@@ -95,23 +92,21 @@ func (s catalogStore) UpsertOffices(ctx context.Context, os []catalog.Office) er
 			return rathaus.Errorf(rathaus.EINVALID, "office %d: field ID: empty", i+1)
 		}
 	}
+	rows := make([][]any, len(os))
+	for i, o := range os {
+		rows[i] = []any{o.Tenant, o.ID, o.Name, o.Organization, o.Street, o.HouseNumber,
+			o.PostalCode, o.City, o.Phone, o.Email, o.URL, o.OpeningHours, o.Lat, o.Lon}
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO offices (tenant, id, name, organization,
-			street, house_number, postal_code, city, phone, email, url, opening_hours, lat, lon)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, organization = excluded.organization,
+		err := s.db.upsertBatch(ctx, tx, `INSERT INTO offices (tenant, id, name, organization,
+			street, house_number, postal_code, city, phone, email, url, opening_hours, lat, lon)`,
+			`ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, organization = excluded.organization,
 			street = excluded.street, house_number = excluded.house_number, postal_code = excluded.postal_code,
 			city = excluded.city, phone = excluded.phone, email = excluded.email, url = excluded.url,
-			opening_hours = excluded.opening_hours, lat = excluded.lat, lon = excluded.lon`))
+			opening_hours = excluded.opening_hours, lat = excluded.lat, lon = excluded.lon`,
+			rows, func(r []any) string { return r[0].(string) + "\x00" + r[1].(string) })
 		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, o := range os {
-			if _, err := st.ExecContext(ctx, o.Tenant, o.ID, o.Name, o.Organization, o.Street, o.HouseNumber,
-				o.PostalCode, o.City, o.Phone, o.Email, o.URL, o.OpeningHours, o.Lat, o.Lon); err != nil {
-				return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store office %s/%s", o.Tenant, o.ID)
-			}
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store offices")
 		}
 		return nil
 	})
@@ -127,18 +122,16 @@ func (s catalogStore) UpsertOffers(ctx context.Context, os []catalog.Offer) erro
 			return rathaus.Errorf(rathaus.EINVALID, "offer %d: fields ServiceKey and OfficeID: must not be empty", i+1)
 		}
 	}
+	rows := make([][]any, len(os))
+	for i, o := range os {
+		rows[i] = []any{o.Tenant, o.ServiceKey, o.OfficeID, o.URL, o.OnlineURL}
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO offers (tenant, service_key, office_id, url, online_url)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (tenant, service_key, office_id) DO UPDATE SET url = excluded.url, online_url = excluded.online_url`))
+		err := s.db.upsertBatch(ctx, tx, `INSERT INTO offers (tenant, service_key, office_id, url, online_url)`,
+			`ON CONFLICT (tenant, service_key, office_id) DO UPDATE SET url = excluded.url, online_url = excluded.online_url`,
+			rows, func(r []any) string { return r[0].(string) + "\x00" + r[1].(string) + "\x00" + r[2].(string) })
 		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, o := range os {
-			if _, err := st.ExecContext(ctx, o.Tenant, o.ServiceKey, o.OfficeID, o.URL, o.OnlineURL); err != nil {
-				return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store offer %s/%s/%s", o.Tenant, o.ServiceKey, o.OfficeID)
-			}
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store offers")
 		}
 		return nil
 	})

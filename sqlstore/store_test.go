@@ -109,6 +109,17 @@ func TestTenants(t *testing.T) {
 			}
 			ts.UpsertTenants(ctx, fixtureTenants()[5:6])
 		})
+		t.Run("DuplicateInOneCallLastWins", func(t *testing.T) {
+			a, b := fixtureTenants()[6], fixtureTenants()[6]
+			a.Name, b.Name = "Erster", "Umstadt-Süd"
+			if err := ts.UpsertTenants(ctx, []tenant.Tenant{a, fixtureTenants()[5], b}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := ts.Tenant(ctx, b.ARS)
+			if got.Name != "Umstadt-Süd" {
+				t.Errorf("name = %q, want the last one", got.Name)
+			}
+		})
 		t.Run("ErrNotFound", func(t *testing.T) {
 			_, err := ts.Tenant(ctx, "010010000000")
 			if rathaus.ErrorCode(err) != rathaus.ENOTFOUND {

@@ -34,23 +34,21 @@ func (s tenantStore) UpsertTenants(ctx context.Context, ts []tenant.Tenant) erro
 			return rathaus.Errorf(rathaus.EINVALID, "tenant %d (%s): field Name: empty", i+1, t.ARS)
 		}
 	}
+	rows := make([][]any, len(ts))
+	for i, t := range ts {
+		rows[i] = []any{t.ARS, t.Parent, int(t.Level), t.Name, Fold(t.Name), FoldPlain(t.Name),
+			t.AGS, t.PLZ, int64(t.Population), t.Area, t.Lat, t.Lon, t.Inhabited}
+	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO tenants
-			(ars, parent, level, name, fold_ae, fold_a, ags, plz, population, area, lat, lon, inhabited)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (ars) DO UPDATE SET parent = excluded.parent, level = excluded.level,
+		err := s.db.upsertBatch(ctx, tx, `INSERT INTO tenants
+			(ars, parent, level, name, fold_ae, fold_a, ags, plz, population, area, lat, lon, inhabited)`,
+			`ON CONFLICT (ars) DO UPDATE SET parent = excluded.parent, level = excluded.level,
 			name = excluded.name, fold_ae = excluded.fold_ae, fold_a = excluded.fold_a,
 			ags = excluded.ags, plz = excluded.plz, population = excluded.population,
-			area = excluded.area, lat = excluded.lat, lon = excluded.lon, inhabited = excluded.inhabited`))
+			area = excluded.area, lat = excluded.lat, lon = excluded.lon, inhabited = excluded.inhabited`,
+			rows, func(r []any) string { return r[0].(string) })
 		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, t := range ts {
-			if _, err := st.ExecContext(ctx, t.ARS, t.Parent, int(t.Level), t.Name, Fold(t.Name), FoldPlain(t.Name),
-				t.AGS, t.PLZ, int64(t.Population), t.Area, t.Lat, t.Lon, t.Inhabited); err != nil {
-				return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store tenant %s", t.ARS)
-			}
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot store tenants")
 		}
 		return nil
 	})
