@@ -432,8 +432,11 @@ func readDLDB(tenantARS string, srcs []dldbSource) ([]catalog.Service, []catalog
 			warn(src.name, 0, "data", "no entries")
 			continue
 		}
-		if src.kind == dldbUnknown {
-			src.kind = src.sniff()
+		switch sniffed := src.sniff(); {
+		case src.kind == dldbUnknown:
+			src.kind = sniffed
+		case sniffed != dldbUnknown && sniffed != src.kind:
+			return nil, nil, nil, nil, inputError(src.name, src.items[0].line, "data", "this looks like a %s file, expected %s", sniffed, src.kind)
 		}
 		if src.kind == dldbUnknown {
 			return nil, nil, nil, nil, inputError(src.name, src.items[0].line, "data", "cannot tell whether this is a services, locations, authority or topic file")

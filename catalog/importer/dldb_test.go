@@ -19,7 +19,7 @@ import (
 // shape of the München export.
 const dldbServicesJSON = `{"data": [
   {"id": "1001", "name": "Hund anmelden", "leika": "99036011011000",
-   "description": "<p>Melden Sie Ihren Hund an.<script>alert(1)</script></p><iframe src=\"https://evil.example\"></iframe><a href=\"https://example.org/info\" onclick=\"x()\">Info</a><style>p{}</style>",
+   "description": "<p>Melden Sie Ihren Hund an.<script>alert(1)</script></p><iframe src=\"https://evil.example\"></iframe><a href=\"https://example.org/info\" onclick=\"x()\">Info</a><a href=\"javascript:alert(2)\">böse</a><style>p{}</style>",
    "fees": "<p>Demo: 75 Euro</p>",
    "meta": {"url": "https://example.org/services/{serviceId}", "keywords": "Hundesteuer, Hund, , Hundesteuer", "lastupdate": "2026-06-08T07:41:01"},
    "forms": [{"name": "Antrag", "link": "https://example.org/antrag.pdf", "description": false}],
@@ -50,7 +50,7 @@ func TestReadDLDB(t *testing.T) {
 	if hund.Key != "99036011011000" || hund.LeiKa != "99036011011000" || hund.SourceID != "1001" || hund.Source != "dldb" || hund.Tenant != "064110000000" {
 		t.Errorf("keys of the first service = %+v", hund)
 	}
-	for _, bad := range []string{"<script", "alert", "<iframe", "onclick", "<style"} {
+	for _, bad := range []string{"<script", "alert", "<iframe", "onclick", "<style", "javascript:"} {
 		if strings.Contains(hund.Description, bad) {
 			t.Errorf("description keeps %q: %s", bad, hund.Description)
 		}
@@ -66,7 +66,7 @@ func TestReadDLDB(t *testing.T) {
 	if d := cmp.Diff([]string{"Personalausweis", "Nachweis der Haftpflicht"}, hund.Documents); d != "" {
 		t.Errorf("documents (-want +got):\n%s", d)
 	}
-	if hund.Summary != "Melden Sie Ihren Hund an. Info" || hund.Fees != "<p>Demo: 75 Euro</p>" || hund.URL != "https://example.org/services/1001" {
+	if hund.Summary != "Melden Sie Ihren Hund an. Info böse" || hund.Fees != "<p>Demo: 75 Euro</p>" || hund.URL != "https://example.org/services/1001" {
 		t.Errorf("summary %q fees %q url %q", hund.Summary, hund.Fees, hund.URL)
 	}
 	if want := time.Date(2026, 6, 8, 5, 41, 1, 0, time.UTC); !hund.UpdatedAt.Equal(want) {
@@ -97,6 +97,12 @@ func TestReadDLDB(t *testing.T) {
 		t.Errorf("warnings:\n%s", strings.Join(reasons, "\n"))
 	}
 
+	t.Run("Swapped", func(t *testing.T) {
+		_, _, _, _, err := importer.ReadDLDB(strings.NewReader(dldbLocationsJSON), strings.NewReader(dldbServicesJSON), "064110000000")
+		if msg := rathaus.ErrorMessage(err); msg != "services:2: data: this looks like a locations file, expected services" {
+			t.Errorf("err = %q", msg)
+		}
+	})
 	t.Run("WithoutLocations", func(t *testing.T) {
 		ss, os_, of, warns, err := importer.ReadDLDB(strings.NewReader(dldbServicesJSON), nil, "064110000000")
 		if err != nil || len(ss) != 3 || len(os_) != 0 || len(of) != 0 {
