@@ -375,7 +375,7 @@ func (r *reader) element(depth int) (*node, error) {
 		}
 		if lt > 0 {
 			seg := r.data[r.pos : r.pos+lt]
-			if bytes.IndexByte(seg, '&') >= 0 {
+			if bytes.IndexByte(seg, '&') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
 				val, err := r.unescape(seg, r.pos, false)
 				if err != nil {
 					return nil, err
@@ -461,7 +461,7 @@ func (r *reader) unescape(b []byte, off int, attr bool) (string, error) {
 		return "", err
 	}
 	amp := bytes.IndexByte(b, '&')
-	if amp < 0 {
+	if amp < 0 && bytes.IndexByte(b, '\r') < 0 {
 		if attr && bytes.ContainsAny(b, "\t\n\r") {
 			return normAttrSpace(string(b)), nil
 		}
@@ -472,7 +472,14 @@ func (r *reader) unescape(b []byte, off int, attr bool) (string, error) {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c != '&' {
-			if attr && (c == '\t' || c == '\n' || c == '\r') {
+			if c == '\r' { // line-end normalisation: CR LF and lone CR become LF
+				if i+1 < len(b) && b[i+1] == '\n' {
+					i++
+					continue
+				}
+				c = '\n'
+			}
+			if attr && (c == '\t' || c == '\n') {
 				c = ' '
 			}
 			sb.WriteByte(c)
