@@ -4,6 +4,7 @@ package process
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	"github.com/google/uuid"
 
 	"rathaus"
 )
@@ -25,7 +25,7 @@ const maxMoves = 10000
 type Engine struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// NewID returns a new instance id; nil means a random UUID.
+	// NewID returns a new instance id; nil means a random (v4) UUID.
 	NewID func() string
 }
 
@@ -65,7 +65,7 @@ func (e *Engine) Start(ctx context.Context, def *Definition, vars map[string]any
 	if e != nil && e.NewID != nil {
 		id = e.NewID()
 	} else {
-		id = uuid.NewString()
+		id = newUUID()
 	}
 	now := e.now()
 	inst := &Instance{
@@ -624,4 +624,13 @@ func (r *run) finish() {
 	r.inst.Timers = slices.DeleteFunc(r.inst.Timers, func(t *Timer) bool { return t.State != StateOpen })
 	r.inst.Waits = slices.DeleteFunc(r.inst.Waits, func(w *Wait) bool { return w.State != StateOpen })
 	r.inst.Actions = slices.DeleteFunc(r.inst.Actions, func(a *Action) bool { return a.State != StateOpen })
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -65,3 +65,26 @@ func TestTranslateJUELErrors(t *testing.T) {
 		})
 	}
 }
+
+func FuzzTranslateJUEL(f *testing.F) {
+	for _, s := range []string{"${a == 'x'}", "${empty x}", "${not empty (a.b)}", "${a gt 3 and !b}", "#{x}", "${'unterminated}", "${empty}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		code, err := TranslateJUEL(s)
+		if err != nil {
+			return
+		}
+		if p, err := compileCondition(s); err == nil {
+			_, _ = evalBool(p, map[string]any{"a": 1, "b": true, "x": "y"})
+		}
+		_ = code
+	})
+}
+
+func TestNewUUID(t *testing.T) {
+	id := newUUID()
+	if len(id) != 36 || id[14] != '4' || id == newUUID() {
+		t.Errorf("newUUID() = %q", id)
+	}
+}
