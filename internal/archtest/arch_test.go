@@ -23,6 +23,7 @@ var domain = map[string][]string{
 	"form":     {"rathaus"},
 	"fim":      {"rathaus", "rathaus/form"},
 	"bpmn":     {"rathaus"},
+	"process":  {"rathaus", "rathaus/bpmn", "github.com/expr-lang/expr", "github.com/expr-lang/expr/ast", "github.com/expr-lang/expr/vm"},
 	"vault":    {"rathaus"},
 }
 
