@@ -16,6 +16,7 @@ import (
 	"rathaus/audit"
 	"rathaus/catalog"
 	"rathaus/catalog/importer"
+	"rathaus/demo"
 	"rathaus/sqlstore"
 	"rathaus/tenant"
 )
@@ -30,6 +31,11 @@ func init() {
 		Name:    "import leika",
 		Summary: "import LeiKa services (+ OZG catalogue) at Bund level / LeiKa-Leistungen importieren",
 		Run:     runImportLeiKa,
+	})
+	register(&Command{
+		Name:    "import demo",
+		Summary: "load the demo content (Darmstadt, Weiterstadt, Regensburg) / Demo-Inhalte laden",
+		Run:     runImportDemo,
 	})
 	register(&Command{
 		Name:    "import dldb",
@@ -342,4 +348,38 @@ func storeDLDB(ctx context.Context, db *sqlstore.DB, ss []catalog.Service, offic
 		}
 		return auditImport(ctx, db, tx, sum)
 	})
+}
+
+func runImportDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "import demo")
+	var sf storeFlags
+	sf.register(fs, env)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	start := time.Now()
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sum := &importSummary{Kind: "demo", Files: []string{}, Counts: map[string]int{
+		"tenants": len(demo.Tenants()), "services": len(demo.Services()), "offices": len(demo.Offices()), "offers": len(demo.Offers()),
+	}}
+	err = db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := demo.Seed(ctx, db.Tenants(), db.Catalog()); err != nil {
+			return err
+		}
+		return auditImport(ctx, db, tx, sum)
+	})
+	if err != nil {
+		return err
+	}
+	sum.DurationMS = time.Since(start).Milliseconds()
+	return sum.print(env, *asJSON, []string{"tenants", "services", "offices", "offers"})
 }

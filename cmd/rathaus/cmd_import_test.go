@@ -281,3 +281,21 @@ func TestImportMunicipalitiesSpeed(t *testing.T) {
 		})
 	}
 }
+
+func TestImportDemo(t *testing.T) {
+	data := t.TempDir()
+	for i := 0; i < 2; i++ {
+		code, out, errs := importMain(t, data, "import", "demo")
+		if code != 0 || !strings.HasPrefix(out, "imported 10 tenants, 19 services, 12 offices, 20 offers; 0 warnings;") {
+			t.Fatalf("exit %d, %q, %q", code, out, errs)
+		}
+	}
+	db := openData(t, data)
+	r, err := db.Catalog().Resolve(context.Background(), "064320023023", "99107023017000")
+	if err != nil || r.DefinedAt != "060000000000" {
+		t.Errorf("Wohngeld in Weiterstadt = %+v, %v", r, err)
+	}
+	if got := auditActions(t, db); len(got) != 2 || got[0] != "import.demo" {
+		t.Errorf("audit = %v", got)
+	}
+}
