@@ -61,10 +61,21 @@ type Header interface {
 }
 
 // Verify walks the log and returns the first broken position (0 if the chain
-// is intact) and a reason. If l is also a Header, the end of the chain must
-// match the head record.
+// is intact) and a reason. If l is also a Header, the head is read first and
+// the chain must reach it with the recorded hash, so deleted last entries are
+// detected; entries appended while Verify runs (after the head) are checked
+// as part of the chain.
 func Verify(ctx context.Context, l Log) (int64, string, error) {
-	var prev string
+	var headSeq int64
+	var headHash string
+	h, haveHead := l.(Header)
+	if haveHead {
+		var err error
+		if headSeq, headHash, err = h.Head(ctx); err != nil {
+			return 0, "", err
+		}
+	}
+	var prev, atHead string
 	var want int64 = 1
 	var badSeq int64
 	var reason string
@@ -80,29 +91,22 @@ func Verify(ctx context.Context, l Log) (int64, string, error) {
 		case ComputeHash(e) != e.Hash:
 			badSeq, reason = e.Seq, "entry content altered"
 		}
+		if e.Seq == headSeq {
+			atHead = e.Hash
+		}
 		prev = e.Hash
 		want++
 		return nil
 	})
-	if err != nil || badSeq != 0 {
+	if err != nil || badSeq != 0 || !haveHead {
 		return badSeq, reason, err
-	}
-	h, ok := l.(Header)
-	if !ok {
-		return 0, "", nil
-	}
-	headSeq, headHash, err := h.Head(ctx)
-	if err != nil {
-		return 0, "", err
 	}
 	last := want - 1
 	switch {
 	case headSeq > last:
 		return last + 1, "entries missing at the end of the log", nil
-	case headSeq < last:
-		return headSeq + 1, "entry after the recorded end of the log", nil
-	case headHash != prev:
-		return last, "last entry does not match the recorded head", nil
+	case headSeq > 0 && atHead != headHash:
+		return headSeq, "entry does not match the recorded head", nil
 	}
 	return 0, "", nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -218,7 +219,28 @@ func TestDB(t *testing.T) {
 					}
 				}()
 			}
+			// Verifying while others append never reports a broken chain.
+			stop := make(chan struct{})
+			verified := make(chan error, 1)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						verified <- nil
+						return
+					default:
+					}
+					if seq, reason, err := audit.Verify(ctx, db.Audit()); err != nil || seq != 0 {
+						verified <- fmt.Errorf("Verify during appends = %d %s %v", seq, reason, err)
+						return
+					}
+				}
+			}()
 			wg.Wait()
+			close(stop)
+			if err := <-verified; err != nil {
+				t.Error(err)
+			}
 			close(errs)
 			for err := range errs {
 				t.Fatal(err)

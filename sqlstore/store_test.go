@@ -510,6 +510,7 @@ func TestAudit(t *testing.T) {
 		{"DeletedTail", `DELETE FROM audit_log WHERE seq >= 4`, 4},
 		{"DeletedAll", `DELETE FROM audit_log`, 1},
 		{"Inserted", `INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash) VALUES (6, 1, '', 'x', 'forged', '', '{}', 'x', 'x')`, 6},
+		{"HeadAltered", `UPDATE audit_head SET hash = 'forged' WHERE id = 1`, 5},
 		{"Reordered", `UPDATE audit_log SET seq = CASE seq WHEN 2 THEN 102 WHEN 3 THEN 2 ELSE seq END WHERE seq IN (2, 3)`, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
