@@ -304,6 +304,9 @@ func (r *run) drain() {
 			r.fail("more than %d moves in one step (a loop without a wait state?)", maxMoves)
 			return
 		}
+		if r.token(m.tok.ID) == nil {
+			continue // ended meanwhile (terminate)
+		}
 		r.arrive(m.tok, m.node)
 	}
 }

@@ -219,6 +219,12 @@ func TestElements(t *testing.T) {
 				}
 			}
 		}},
+		{"HostileExpressionFails", `<startEvent id="s"/><scriptTask id="x" rathaus:action="set_variable"><extensionElements><rathaus:field name="big" expression="${len(1..100000000)}"/></extensionElements></scriptTask>` + seq("s", "x"), nil, func(h *harness) {
+			h.want(StatusFailed)
+			if !strings.Contains(h.inst.Incident, "memory budget") {
+				t.Errorf("incident = %q", h.inst.Incident)
+			}
+		}},
 		{"EndlessLoopFails", `<startEvent id="s"/><exclusiveGateway id="g"/><scriptTask id="x" rathaus:action="set_variable"/>` + seq("s", "g", "x", "g"), nil, func(h *harness) {
 			h.want(StatusFailed)
 		}},
