@@ -98,6 +98,15 @@ func NewCA(name string) (*CA, error) {
 	return &CA{Root: root, Intermediate: inter, rootKey: rk, intermediateKey: ik, Pool: pool}, nil
 }
 
+// NewCAOrPanic is NewCA that panics on error.
+func NewCAOrPanic(name string) *CA {
+	ca, err := NewCA(name)
+	if err != nil {
+		panic(err)
+	}
+	return ca
+}
+
 // KeyPair is an issued key: the private JWK (for decrypting or signing)
 // and the public FIT-Connect JWK with alg, key_ops and x5c.
 type KeyPair struct {

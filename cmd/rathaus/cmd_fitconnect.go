@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"rathaus"
+	"rathaus/fitconnect"
+	"rathaus/fitconnect/fitconnecttest"
+)
+
+// The FIT-Connect commands keep their state in DATA/fitconnect/: store.json
+// (INTERIM JSON file store until sqlstore implements
+// fitconnect.DeliveryStore), service-key.json (the delivery service's SET
+// signing key, made on first use) and demo/ (keys made by --demo).
+func init() {
+	register(&Command{
+		Name:    "fitconnect destination",
+		Summary: "create a FIT-Connect destination for a specialist application / Zustellpunkt anlegen",
+		Run:     runFitconnectDestination,
+	})
+	register(&Command{
+		Name:    "fitconnect sender",
+		Summary: "create FIT-Connect sender credentials / Zugangsdaten für Sender anlegen",
+		Run:     runFitconnectSender,
+	})
+	register(&Command{
+		Name:    "fitconnect serve",
+		Summary: "run the FIT-Connect delivery service (Submission API) / Zustelldienst starten",
+		Run:     runFitconnectServe,
+	})
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// fcFlags are the flags every fitconnect command shares.
+type fcFlags struct {
+	data    string
+	baseURL string
+	roots   multiFlag
+}
+
+func (f *fcFlags) register(fs *flag.FlagSet, env *Env) {
+	fs.StringVar(&f.data, "data", envDefault(env, "RATHAUS_DATA", "./data"), "data directory; FIT-Connect state lives in DATA/fitconnect [RATHAUS_DATA]")
+	fs.StringVar(&f.baseURL, "base-url", envDefault(env, "RATHAUS_FITCONNECT_URL", "http://127.0.0.1:8081"), "public URL of the delivery service [RATHAUS_FITCONNECT_URL]")
+	fs.Var(&f.roots, "trust-root", "PEM file with trust-root certificates for destination keys (repeatable)")
+}
+
+func (f *fcFlags) dir() string { return filepath.Join(f.data, "fitconnect") }
+
+// service opens the interim store and the delivery service over it.
+func (f *fcFlags) service(roots *x509.CertPool) (*fitconnect.DeliveryService, error) {
+	key, err := serviceKey(filepath.Join(f.dir(), "service-key.json"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := fitconnect.OpenFileStore(filepath.Join(f.dir(), "store.json"))
+	if err != nil {
+		return nil, err
+	}
+	if roots == nil {
+		roots = x509.NewCertPool()
+	}
+	return fitconnect.NewDeliveryService(st, fitconnect.ServiceConfig{BaseURL: f.baseURL, SigningKey: key, TrustRoots: roots})
+}
+
+// serviceKey loads the delivery service's signing key or makes one.
+func serviceKey(path string) (*jose.JSONWebKey, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(b); err != nil {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: not a JWK: %v", path, err)
+		}
+		return &k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "%s: cannot read", path)
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, fitconnect.MinRSABits)
+	if err != nil {
+		return nil, err
+	}
+	kid := make([]byte, 12)
+	rand.Read(kid)
+	k := &jose.JSONWebKey{Key: priv, KeyID: "zd-" + base64.RawURLEncoding.EncodeToString(kid), Algorithm: string(fitconnect.SignatureAlgorithm), Use: "sig"}
+	if err := writeJSONFile(path, k, 0o600); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func writeJSONFile(path string, v any, mode os.FileMode) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot create %s", filepath.Dir(path))
+	}
+	if err := os.WriteFile(path, append(b, '\n'), mode); err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot write %s", path)
+	}
+	return nil
+}
+
+// loadRoots reads PEM certificates from files into a pool.
+func loadRoots(files []string) (*x509.CertPool, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	pool := x509.NewCertPool()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "--trust-root %s: cannot read: %v", f, err)
+		}
+		n := 0
+		for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
+			if blk.Type != "CERTIFICATE" {
+				continue
+			}
+			c, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "--trust-root %s: certificate %d: %v", f, n+1, err)
+			}
+			pool.AddCert(c)
+			n++
+		}
+		if n == 0 {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "--trust-root %s: no PEM CERTIFICATE block", f)
+		}
+	}
+	return pool, nil
+}
+
+func loadPublicKey(flagName, file string) (*fitconnect.Key, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "--%s %s: cannot read: %v", flagName, file, err)
+	}
+	k, err := fitconnect.ParsePublicKey(b)
+	if err != nil {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "--%s %s: %s (give the public key only)", flagName, file, rathaus.ErrorMessage(err))
+	}
+	return k, nil
+}
+
+var leikaKey = regexp.MustCompile(`^\d{14}$`)
+
+// demoKeys makes a demo CA and a key pair for the specialist application
+// and writes them under dir: enc.jwk and sig.jwk (private, 0600, for the
+// application), enc.pub.jwk, sig.pub.jwk and root.pem.
+func demoKeys(dir string) (enc, sig *fitconnect.Key, roots *x509.CertPool, files map[string]string, err error) {
+	ca, err := fitconnecttest.NewCA("rathaus demo")
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	stamp := time.Now().UTC().Format("20060102T150405")
+	mk := func(use fitconnect.KeyUse, kid string) (*fitconnecttest.KeyPair, error) {
+		priv, err := rsa.GenerateKey(rand.Reader, fitconnect.MinRSABits)
+		if err != nil {
+			return nil, err
+		}
+		return ca.Issue(priv, use, kid)
+	}
+	e, err := mk(fitconnect.UseEncryption, "enc-"+stamp)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	s, err := mk(fitconnect.UseSignature, "sig-"+stamp)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	files = map[string]string{
+		"encryptionKeyFile": filepath.Join(dir, "enc.jwk"), "signingKeyFile": filepath.Join(dir, "sig.jwk"),
+		"encryptionPublicKeyFile": filepath.Join(dir, "enc.pub.jwk"), "signingPublicKeyFile": filepath.Join(dir, "sig.pub.jwk"),
+		"trustRootFile": filepath.Join(dir, "root.pem"),
+	}
+	for name, v := range map[string]any{
+		"encryptionKeyFile":       fitconnect.Key{JSONWebKey: *e.Private, KeyOps: []string{"unwrapKey"}},
+		"signingKeyFile":          fitconnect.Key{JSONWebKey: *s.Private, KeyOps: []string{"sign"}},
+		"encryptionPublicKeyFile": e.Public, "signingPublicKeyFile": s.Public,
+	} {
+		if err := writeJSONFile(files[name], v, 0o600); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	pemRoot := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Root.Raw})
+	if err := os.WriteFile(files["trustRootFile"], pemRoot, 0o644); err != nil {
+		return nil, nil, nil, nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot write %s", files["trustRootFile"])
+	}
+	return e.Public, s.Public, ca.Pool, files, nil
+}
+
+func runFitconnectDestination(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usagef("usage: rathaus fitconnect destination create --tenant ARS --service LEIKA --encryption-key enc.jwk --signing-key sig.jwk [--callback URL] [--trust-root FILE]... [--demo] [--json]")
+	}
+	fs := newFlagSet(env, "fitconnect destination create")
+	var f fcFlags
+	f.register(fs, env)
+	tenantARS := fs.String("tenant", "", "ARS (12 digits) of the tenant that owns the destination")
+	var services, schemas multiFlag
+	fs.Var(&services, "service", "LeiKa key (14 digits) or service URN the destination accepts (repeatable)")
+	fs.Var(&schemas, "schema", "URI of a JSON data schema the application accepts (repeatable)")
+	serviceName := fs.String("service-name", "", "name of the service (optional)")
+	encFile := fs.String("encryption-key", "", "public encryption JWK (RSA-OAEP-256, key_ops wrapKey, x5c)")
+	sigFile := fs.String("signing-key", "", "public signature-verification JWK (PS512, key_ops verify, x5c)")
+	callback := fs.String("callback", "", "https URL for new-submission callbacks (optional)")
+	callbackSecret := fs.String("callback-secret", "", "callback secret (≥ 32 characters); generated when --callback is given without it")
+	demo := fs.Bool("demo", false, "make a demo CA and key pair under DATA/fitconnect/demo instead of --encryption-key/--signing-key")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *tenantARS == "" || len(services) == 0 {
+		return usagef("--tenant and --service are required")
+	}
+	if !*demo && (*encFile == "" || *sigFile == "") {
+		return usagef("--encryption-key and --signing-key are required (or --demo)")
+	}
+	var ps []fitconnect.PublicService
+	for _, s := range services {
+		id := s
+		if leikaKey.MatchString(s) {
+			id = fitconnect.LeikaURNPrefix + s
+		}
+		p := fitconnect.PublicService{Identifier: id, Name: *serviceName}
+		for _, u := range schemas {
+			p.SubmissionSchemas = append(p.SubmissionSchemas, fitconnect.SubmissionSchema{SchemaURI: u, MimeType: "application/json"})
+		}
+		ps = append(ps, p)
+	}
+	roots, err := loadRoots(f.roots)
+	if err != nil {
+		return err
+	}
+	var enc, sig *fitconnect.Key
+	var files map[string]string
+	if *demo {
+		var demoRoots *x509.CertPool
+		enc, sig, demoRoots, files, err = demoKeys(filepath.Join(f.dir(), "demo", time.Now().UTC().Format("20060102T150405.000")))
+		if err != nil {
+			return err
+		}
+		if roots == nil {
+			roots = demoRoots
+		}
+	} else {
+		if roots == nil {
+			return rathaus.Errorf(rathaus.EINVALID, "--trust-root is required to check the keys' x5c chains (or --demo)")
+		}
+		if enc, err = loadPublicKey("encryption-key", *encFile); err != nil {
+			return err
+		}
+		if sig, err = loadPublicKey("signing-key", *sigFile); err != nil {
+			return err
+		}
+	}
+	var cb *fitconnect.CallbackConfig
+	generatedSecret := ""
+	if *callback != "" {
+		secret := *callbackSecret
+		if secret == "" {
+			b := make([]byte, 32)
+			rand.Read(b)
+			secret = base64.RawURLEncoding.EncodeToString(b)
+			generatedSecret = secret
+		}
+		cb = &fitconnect.CallbackConfig{URL: *callback, Secret: secret}
+	}
+	svc, err := f.service(roots)
+	if err != nil {
+		return err
+	}
+	d, err := svc.CreateDestination(ctx, fitconnect.DestinationSpec{Tenant: *tenantARS, Services: ps, EncryptionKey: enc, SigningKey: sig, Callback: cb})
+	if err != nil {
+		return err
+	}
+	clientID, secret, err := svc.CreateClient(ctx, *tenantARS, fitconnect.RoleSubscriber, d.ID)
+	if err != nil {
+		return err
+	}
+	out := map[string]string{
+		"destinationId": d.ID, "clientId": clientID, "clientSecret": secret,
+		"tokenUrl": svc.TokenURL(), "submissionApiUrl": strings.TrimRight(f.baseURL, "/"),
+	}
+	if generatedSecret != "" {
+		out["callbackSecret"] = generatedSecret
+	}
+	for k, v := range files {
+		out[k] = v
+	}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "Zustellpunkt angelegt / destination created: %s (tenant %s)\n", d.ID, *tenantARS)
+	for _, k := range []string{"clientId", "clientSecret", "tokenUrl", "submissionApiUrl", "callbackSecret", "encryptionKeyFile", "signingKeyFile", "trustRootFile"} {
+		if v, ok := out[k]; ok {
+			fmt.Fprintf(env.Stdout, "  %-17s %s\n", k, v)
+		}
+	}
+	return nil
+}
+
+func runFitconnectSender(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usagef("usage: rathaus fitconnect sender create --tenant ARS [--json]")
+	}
+	fs := newFlagSet(env, "fitconnect sender create")
+	var f fcFlags
+	f.register(fs, env)
+	tenantARS := fs.String("tenant", "", "ARS (12 digits) of the tenant that sends")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *tenantARS == "" {
+		return usagef("--tenant is required")
+	}
+	svc, err := f.service(nil)
+	if err != nil {
+		return err
+	}
+	id, secret, err := svc.CreateClient(ctx, *tenantARS, fitconnect.RoleSender)
+	if err != nil {
+		return err
+	}
+	out := map[string]string{"clientId": id, "clientSecret": secret, "tokenUrl": svc.TokenURL(), "submissionApiUrl": strings.TrimRight(f.baseURL, "/")}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "Sender angelegt / sender created\n  clientId          %s\n  clientSecret      %s\n  tokenUrl          %s\n", id, secret, out["tokenUrl"])
+	return nil
+}
+
+func runFitconnectServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "fitconnect serve")
+	var f fcFlags
+	f.register(fs, env)
+	addr := fs.String("addr", envDefault(env, "RATHAUS_FITCONNECT_ADDR", "127.0.0.1:8081"), "listen address [RATHAUS_FITCONNECT_ADDR]")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	roots, err := loadRoots(f.roots)
+	if err != nil {
+		return err
+	}
+	svc, err := f.service(roots)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot listen on %s", *addr)
+	}
+	srv := &http.Server{Handler: svc, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if _, err := svc.ExpireDeadlines(ctx, now); err != nil {
+					fmt.Fprintf(env.Stderr, "rathaus fitconnect serve: deadlines: %v\n", err)
+				}
+			}
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	fmt.Fprintf(env.Stderr, "FIT-Connect Zustelldienst / delivery service on http://%s (public URL %s)\n", ln.Addr(), f.baseURL)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
