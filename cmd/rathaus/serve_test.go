@@ -290,6 +290,28 @@ func TestBrowserJourney(t *testing.T) {
 	do("logout", chromedp.Click(chromedp.CSS(`header form[action="/auth/logout"] button`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`header a[href^="/auth/login"]`)))
 	do("account after logout", chromedp.Navigate(r.base+"/konto"), chromedp.WaitVisible(chromedp.CSS("#username")))
+
+	// A caseworker of Darmstadt: the staff page lists the grant, Darmstadt
+	// opens, Kassel is refused.
+	do("staff page", chromedp.Navigate(r.base+"/verwaltung"), chromedp.WaitVisible(chromedp.CSS("#username")))
+	do("staff login", chromedp.SendKeys(chromedp.CSS("#username"), "sachbearbeitung"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
+		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS(`main a[href="/verwaltung/064110000000"]`)))
+	wantText("main", "Verwaltung", "Max Sachbearbeiter", "Sachbearbeitung")
+	browsertest.Axe(t, ctx)
+	do("own tenant", chromedp.Click(chromedp.CSS(`main a[href="/verwaltung/064110000000"]`)), chromedp.WaitVisible(chromedp.CSS("main dl.facts")))
+	wantText("main", "Darmstadt, Wissenschaftsstadt", "064110000000")
+	browsertest.Axe(t, ctx)
+	do("other tenant", chromedp.Navigate(r.base+"/verwaltung/066110000000"), chromedp.WaitVisible(chromedp.CSS(".error-message")))
+	wantText("main", "Kein Zugriff")
+	if strings.Contains(text("body"), "Kassel") {
+		t.Error("the refused tenant page shows Kassel")
+	}
+	browsertest.Axe(t, ctx)
+
+	// The English pages pass axe too.
+	do("english", chromedp.Navigate(r.base+"/suche?q=Hund&lang=en"), chromedp.WaitVisible(chromedp.CSS("ul.results")))
+	wantText("main", "Search services")
+	browsertest.Axe(t, ctx)
 }
 
 func tail(s string, n int) string {
