@@ -27,6 +27,7 @@ func TestCompileProblems(t *testing.T) {
 		{"UnknownAction", `<startEvent id="s"/><serviceTask id="x" rathaus:action="rm_rf"/>` + seq("s", "x"), nil, []string{`unknown action "rm_rf"`}},
 		{"ScriptTaskNeverRuns", `<startEvent id="s"/><scriptTask id="x" scriptFormat="groovy"><script>evil()</script></scriptTask>` + seq("s", "x"), nil, []string{"not bound to a built-in action"}},
 		{"BadCondition", `<startEvent id="s"/><exclusiveGateway id="g"/><endEvent id="e"/><sequenceFlow id="f" sourceRef="s" targetRef="g"/><sequenceFlow id="c" sourceRef="g" targetRef="e"><conditionExpression>${a ==}</conditionExpression></sequenceFlow>`, nil, []string{"condition ${a ==}"}},
+		{"ScriptCondition", `<startEvent id="s"/><exclusiveGateway id="g"/><endEvent id="e"/><sequenceFlow id="f" sourceRef="s" targetRef="g"/><sequenceFlow id="c" sourceRef="g" targetRef="e"><conditionExpression language="javascript">next(null, true)</conditionExpression></sequenceFlow>`, nil, []string{`condition in language "javascript"`}},
 		{"BadTimer", `<startEvent id="s"/><intermediateCatchEvent id="w"><timerEventDefinition><timeDuration>14 days</timeDuration></timerEventDefinition></intermediateCatchEvent>` + seq("s", "w"), nil, []string{`duration "14 days"`}},
 		{"TimerCycle", `<startEvent id="s"/><intermediateCatchEvent id="w"><timerEventDefinition><timeCycle>R3/PT1H</timeCycle></timerEventDefinition></intermediateCatchEvent>` + seq("s", "w"), nil, []string{"timer cycles are not supported"}},
 		{"NoStart", `<userTask id="u"/>`, nil, []string{"no plain start event"}},

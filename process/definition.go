@@ -232,6 +232,10 @@ func (c *compiler) container(ct *bpmn.Container, where string, parent *node) *no
 			continue
 		}
 		cf := &flow{SequenceFlow: f, target: dst}
+		if lang := strings.ToLower(f.Language); strings.TrimSpace(f.Condition) != "" && lang != "" && !strings.Contains(lang, "juel") && !strings.Contains(lang, "expr") {
+			c.problems = append(c.problems, Problem{ID: f.ID, Type: "sequenceFlow", Name: f.Name, Line: f.Line,
+				Reason: fmt.Sprintf("condition in language %q: only ${…} expressions are evaluated, scripts never run", f.Language)})
+		}
 		if strings.TrimSpace(f.Condition) != "" {
 			p, err := compileCondition(f.Condition)
 			if err != nil {

@@ -92,6 +92,15 @@ func (r *Runner) definition(ctx context.Context, tenant, key string, version int
 	if err != nil {
 		return nil, err
 	}
+	if version == 0 {
+		// The latest version may be compiled already.
+		r.mu.Lock()
+		def = r.cache[fmt.Sprintf("%s\x00%s\x00%d", tenant, key, rec.Version)]
+		r.mu.Unlock()
+		if def != nil {
+			return def, nil
+		}
+	}
 	defs, err := bpmn.Parse(rec.Source, rec.Key)
 	if err != nil {
 		return nil, err
