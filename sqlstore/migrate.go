@@ -6,10 +6,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"rathaus"
@@ -22,40 +24,123 @@ var migrationFS embed.FS
 // migrations of several nodes starting at once ("rathaus" in ASCII).
 const migrationLockID = 0x72617468617573
 
-// migrations returns the embedded migration file names of the dialect in
-// lexical order.
-func (db *DB) migrations() ([]string, error) {
-	dir := path.Join("migrations", db.dialect)
-	ents, err := fs.ReadDir(migrationFS, dir)
+// Migrations are the schema files of one package beyond the core schema
+// (e.g. the process engine's tables). Each FS holds *.sql files at its root,
+// applied in lexical order, each in its own transaction; they are recorded
+// in schema_migrations as "<Name>/<file>".
+type Migrations struct {
+	Name     string // package name, e.g. "process"; unique
+	SQLite   fs.FS  // files for the "sqlite" dialect
+	Postgres fs.FS  // files for the "postgres" dialect
+}
+
+var (
+	extraMu         sync.Mutex
+	extraMigrations = map[string]Migrations{}
+)
+
+// RegisterMigrations adds the migrations of a package; Open applies them
+// after the core schema, packages in name order. Call it from init:
+//
+//	//go:embed migrations
+//	var migrations embed.FS
+//
+//	func init() {
+//		sqlite, _ := fs.Sub(migrations, "migrations/sqlite")
+//		postgres, _ := fs.Sub(migrations, "migrations/postgres")
+//		sqlstore.RegisterMigrations(sqlstore.Migrations{Name: "process", SQLite: sqlite, Postgres: postgres})
+//	}
+//
+// It panics on an empty or duplicate name (a programming error).
+func RegisterMigrations(m Migrations) {
+	extraMu.Lock()
+	defer extraMu.Unlock()
+	if m.Name == "" || strings.ContainsAny(m.Name, "/ ") {
+		panic("sqlstore: RegisterMigrations needs a simple name")
+	}
+	if _, dup := extraMigrations[m.Name]; dup {
+		panic("sqlstore: migrations " + m.Name + " registered twice")
+	}
+	extraMigrations[m.Name] = m
+}
+
+// migration is one file to apply.
+type migration struct {
+	version string // recorded name
+	fsys    fs.FS
+	file    string
+}
+
+// migrations returns every migration of the dialect: the core schema first,
+// then registered packages in name order, each in lexical file order.
+func (db *DB) migrations() ([]migration, error) {
+	core, err := fs.Sub(migrationFS, path.Join("migrations", db.dialect))
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".sql") {
-			names = append(names, e.Name())
-		}
+	out, err := listMigrations("", core)
+	if err != nil {
+		return nil, err
+	}
+	extraMu.Lock()
+	names := make([]string, 0, len(extraMigrations))
+	for n := range extraMigrations {
+		names = append(names, n)
 	}
 	sort.Strings(names)
-	return names, nil
+	sets := make([]Migrations, len(names))
+	for i, n := range names {
+		sets[i] = extraMigrations[n]
+	}
+	extraMu.Unlock()
+	for _, m := range sets {
+		fsys := m.SQLite
+		if db.dialect == Postgres {
+			fsys = m.Postgres
+		}
+		if fsys == nil {
+			return nil, fmt.Errorf("migrations %s have no files for dialect %s", m.Name, db.dialect)
+		}
+		ms, err := listMigrations(m.Name+"/", fsys)
+		if err != nil {
+			return nil, fmt.Errorf("migrations %s: %w", m.Name, err)
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
 }
 
-// migrate applies every embedded migration that is not yet recorded in
-// schema_migrations, each in its own transaction, in lexical order.
+func listMigrations(prefix string, fsys fs.FS) ([]migration, error) {
+	ents, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range ents {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".sql") {
+			out = append(out, migration{version: prefix + e.Name(), fsys: fsys, file: e.Name()})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].file < out[j].file })
+	return out, nil
+}
+
+// migrate applies every migration that is not yet recorded in
+// schema_migrations, each in its own transaction, in order.
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY,
 		applied_at BIGINT NOT NULL)`); err != nil {
 		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot create schema_migrations")
 	}
-	names, err := db.migrations()
+	ms, err := db.migrations()
 	if err != nil {
-		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read embedded migrations")
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read migrations")
 	}
-	for _, name := range names {
-		body, err := migrationFS.ReadFile(path.Join("migrations", db.dialect, name))
+	for _, m := range ms {
+		body, err := fs.ReadFile(m.fsys, m.file)
 		if err != nil {
-			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read migration %s", name)
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read migration %s", m.version)
 		}
 		err = db.InTx(ctx, func(tx *sql.Tx) error {
 			if db.dialect == Postgres {
@@ -64,7 +149,7 @@ func (db *DB) migrate(ctx context.Context) error {
 				}
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), name).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -73,20 +158,20 @@ func (db *DB) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), name, time.Now().UnixMicro())
+			_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), m.version, time.Now().UnixMicro())
 			return err
 		})
 		if err != nil {
-			return rathaus.Wrap(rathaus.EINTERNAL, err, "migration %s/%s failed", db.dialect, name)
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "migration %s (%s) failed", m.version, db.dialect)
 		}
 	}
 	return nil
 }
 
-// MigrationsApplied reports whether every embedded migration of the dialect
-// has been applied (for /readyz).
+// MigrationsApplied reports whether every migration of the dialect (core and
+// registered) has been applied (for /readyz).
 func (db *DB) MigrationsApplied(ctx context.Context) (bool, error) {
-	names, err := db.migrations()
+	ms, err := db.migrations()
 	if err != nil {
 		return false, err
 	}
@@ -106,8 +191,8 @@ func (db *DB) MigrationsApplied(ctx context.Context) (bool, error) {
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
-	for _, n := range names {
-		if !applied[n] {
+	for _, m := range ms {
+		if !applied[m.version] {
 			return false, nil
 		}
 	}
