@@ -21,6 +21,7 @@ import (
 
 	"rathaus"
 	"rathaus/fitconnect"
+	"rathaus/fitconnect/fitconnecttest"
 )
 
 const (
@@ -776,4 +777,52 @@ func TestExpireDeadlines(t *testing.T) {
 	}
 	_, err = w.subscriber.Receive(ctx, submitted.SubmissionID)
 	wantCode(t, err, rathaus.ENOTFOUND, "not waiting for pickup")
+}
+
+func TestKeyRollover(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	before, err := w.sender.Send(ctx, w.request(`{"name":"Alt","einkommen":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := w.f.ca.MustIssue(fitconnecttest.RSAKey(4096, 3), fitconnect.UseEncryption, "enc-key-0002")
+	if _, err := w.svc.RotateEncryptionKey(ctx, tenantA, w.dest.ID, next.Public); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.svc.RotateEncryptionKey(ctx, tenantA, w.dest.ID, next.Public)
+	wantCode(t, err, rathaus.ECONFLICT, "already has a key")
+	_, err = w.svc.RotateEncryptionKey(ctx, tenantB, w.dest.ID, next.Public)
+	wantCode(t, err, rathaus.ENOTFOUND, "not found")
+	after, err := w.sender.Send(ctx, w.request(`{"name":"Neu","einkommen":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A subscriber that holds only the new key cannot open the old submission.
+	onlyNew := fitconnect.NewSubscriber(fitconnect.Endpoint{SubmissionAPI: w.srv.URL, TokenURL: w.svc.TokenURL(), ClientID: w.subID, ClientSecret: w.subSec},
+		w.dest.ID, []*jose.JSONWebKey{next.Private}, w.f.sig.Private, w.clock.Now)
+	_, err = onlyNew.Receive(ctx, before.SubmissionID)
+	if ps := fitconnect.ProblemsOf(err); len(ps) != 1 || ps[0].Type != fitconnect.ProblemEncryptionIssue {
+		t.Errorf("old submission with only the new key: %v", err)
+	}
+	// The new submission was encrypted to the new key: decryption works and
+	// the check stops only at the data schema this subscriber lacks.
+	_, err = onlyNew.Receive(ctx, after.SubmissionID)
+	if ps := fitconnect.ProblemsOf(err); len(ps) != 1 || ps[0].Type != fitconnect.ProblemUnsupportedSchema {
+		t.Errorf("new submission with only the new key: %v", err)
+	}
+	// With both keys, both submissions open.
+	both := fitconnect.NewSubscriber(fitconnect.Endpoint{SubmissionAPI: w.srv.URL, TokenURL: w.svc.TokenURL(), ClientID: w.subID, ClientSecret: w.subSec},
+		w.dest.ID, []*jose.JSONWebKey{w.f.enc.Private, next.Private}, w.f.sig.Private, w.clock.Now)
+	both.TrustRoots = w.f.ca.Pool
+	both.DataSchemas = w.subscriber.DataSchemas
+	for _, sent := range []*fitconnect.Sent{before, after} {
+		got, err := both.Receive(ctx, sent.SubmissionID)
+		if err != nil {
+			t.Fatalf("%s: %v", sent.SubmissionID, err)
+		}
+		if err := both.Accept(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

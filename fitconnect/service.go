@@ -263,6 +263,29 @@ func (s *DeliveryService) CreateDestination(ctx context.Context, spec Destinatio
 	return d, nil
 }
 
+// RotateEncryptionKey adds a new encryption key to a destination of the
+// tenant (checked like at creation) and makes it the encryptionKid. The
+// old keys stay published, so submissions already encrypted to them remain
+// readable by a subscriber holding both private keys.
+func (s *DeliveryService) RotateEncryptionKey(ctx context.Context, ars, destinationID string, key *Key) (*Destination, error) {
+	d, err := s.store.Destination(ctx, ars, destinationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckKey(key, UseEncryption, KeyCheck{Roots: s.cfg.TrustRoots, Now: s.cfg.Now()}); err != nil {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "destination: encryption key: %s", rathaus.ErrorMessage(err))
+	}
+	if d.Key(key.KeyID) != nil {
+		return nil, rathaus.Errorf(rathaus.ECONFLICT, "destination %s already has a key %s", d.ID, key.KeyID)
+	}
+	d.Keys = append(d.Keys, *key.Public())
+	d.EncryptionKid = key.KeyID
+	if err := s.store.PutDestination(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 func (s *DeliveryService) checkCallback(cb *CallbackConfig) error {
 	if cb == nil {
 		return nil
