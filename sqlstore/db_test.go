@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -116,6 +117,17 @@ func TestOpenConfig(t *testing.T) {
 		}
 		if _, err := db.Tenants().Tenant(ctx, tenant.Bund); err != nil {
 			t.Error(err)
+		}
+	})
+	t.Run("OddPath", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "Daten mit Leerzeichen #1 ?x=ü")
+		db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := os.Stat(filepath.Join(dir, "rathaus.db")); err != nil {
+			t.Errorf("database not at the expected path: %v", err)
 		}
 	})
 	t.Run("ReopenKeepsDataAndMigrations", func(t *testing.T) {
