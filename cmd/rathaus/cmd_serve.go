@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -17,7 +18,7 @@ import (
 	"time"
 
 	"rathaus"
-	"rathaus/identity"
+	"rathaus/demo"
 	"rathaus/identity/demoidp"
 	"rathaus/identity/oidc"
 	"rathaus/identity/session"
@@ -108,6 +109,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err := seedDemo(ctx, db); err != nil {
 			return err
 		}
+		log.Info("demo content seeded")
 		secret := randomSecret()
 		issuer := base + "/demo-idp"
 		idp, err := demoidp.New(demoidp.Config{
@@ -206,22 +208,19 @@ func randomSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// seedDemo loads the demo content. Until the demo package lands it seeds
-// nothing; the portal then shows whatever the store holds.
-func seedDemo(ctx context.Context, db *sqlstore.DB) error { return nil }
+// seedDemo loads the demo content (package demo) in one transaction; it
+// is idempotent, so every start with --demo may run it.
+func seedDemo(ctx context.Context, db *sqlstore.DB) error {
+	return db.Atomic(ctx, func(ctx context.Context, _ *sql.Tx) error {
+		return demo.Seed(ctx, db.Tenants(), db.Catalog())
+	})
+}
 
-// demoUsers are the accounts of the demo identity provider: a citizen with
-// a substantial LoA and a caseworker of Darmstadt.
+// demoUsers are the accounts of the demo identity provider (demo.Users).
 func demoUsers() []demoidp.User {
-	return []demoidp.User{
-		{
-			Subject: "erika", Password: "demo", Name: "Erika Mustermann", LoA: identity.LoASubstantial,
-			Profile: identity.Profile{GivenName: "Erika", FamilyName: "Mustermann", BirthDate: "1964-08-12", BirthPlace: "Berlin",
-				Nationality: "DE", Street: "Luisenplatz 5", PostalCode: "64283", City: "Darmstadt", Country: "DE", Email: "erika@example.org"},
-		},
-		{
-			Subject: "sachbearbeitung", Password: "demo", Name: "Max Sachbearbeiter", LoA: identity.LoASubstantial,
-			Roles: demoidp.RolesFromGrants([]identity.Grant{{Tenant: "064110000000", Role: identity.RoleCaseworker}}),
-		},
+	var out []demoidp.User
+	for _, u := range demo.Users() {
+		out = append(out, demoidp.User{Subject: u.Subject, Password: u.Password, Name: u.Name, Profile: u.Profile, LoA: u.LoA, Roles: u.Roles()})
 	}
+	return out
 }

@@ -277,13 +277,13 @@ func TestBrowserJourney(t *testing.T) {
 	if vs, err := browsertest.AxeRun(t, ctx); err != nil || len(vs) > 0 {
 		t.Logf("demo IdP login page (identity/demoidp): axe %v %v", vs, err)
 	}
-	do("demo login", chromedp.SendKeys(chromedp.CSS("#username"), "erika"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
+	do("demo login", chromedp.SendKeys(chromedp.CSS("#username"), "erika"), chromedp.SendKeys(chromedp.CSS("#password"), "demo-erika"),
 		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS("main dl.facts")))
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	if !strings.HasSuffix(loc, "/konto") {
 		t.Errorf("after login at %s, want /konto", loc)
 	}
-	wantText("main", "Mein Konto", "Erika Mustermann", "substanziell")
+	wantText("main", "Mein Konto", "Erika Mustermann", "hoch", "Heidestraße 17")
 	browsertest.Axe(t, ctx)
 
 	// Log out.
@@ -294,9 +294,9 @@ func TestBrowserJourney(t *testing.T) {
 	// A caseworker of Darmstadt: the staff page lists the grant, Darmstadt
 	// opens, Kassel is refused.
 	do("staff page", chromedp.Navigate(r.base+"/verwaltung"), chromedp.WaitVisible(chromedp.CSS("#username")))
-	do("staff login", chromedp.SendKeys(chromedp.CSS("#username"), "sachbearbeitung"), chromedp.SendKeys(chromedp.CSS("#password"), "demo"),
+	do("staff login", chromedp.SendKeys(chromedp.CSS("#username"), "sachbearbeiter"), chromedp.SendKeys(chromedp.CSS("#password"), "demo-sachbearbeiter"),
 		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS(`main a[href="/verwaltung/064110000000"]`)))
-	wantText("main", "Verwaltung", "Max Sachbearbeiter", "Sachbearbeitung")
+	wantText("main", "Verwaltung", "Sina Bauer", "Sachbearbeitung")
 	browsertest.Axe(t, ctx)
 	do("own tenant", chromedp.Click(chromedp.CSS(`main a[href="/verwaltung/064110000000"]`)), chromedp.WaitVisible(chromedp.CSS("main dl.facts")))
 	wantText("main", "Darmstadt, Wissenschaftsstadt", "064110000000")
