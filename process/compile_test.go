@@ -93,3 +93,21 @@ func TestSharedModelsAreReported(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolIsRoleOutsideLanes(t *testing.T) {
+	src := `<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">
+  <collaboration id="c"><participant id="pa" name="Bürgeramt" processRef="p"/></collaboration>
+  <process id="p" isExecutable="true"><startEvent id="s"/><userTask id="u"/>` + seq("s", "u") + `</process></definitions>`
+	d, err := bpmn.Parse([]byte(src), "pool.bpmn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _, err := Compile(d, "p", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, def, nil)
+	if r := h.inst.TaskByNode("u").Role; r != "Bürgeramt" {
+		t.Errorf("role = %q, want the pool name", r)
+	}
+}

@@ -65,6 +65,7 @@ type Problem struct {
 	Reason string `json:"reason"`
 }
 
+// String formats the problem as "line N: type "id": reason".
 func (p Problem) String() string {
 	return fmt.Sprintf("line %d: %s %q: %s", p.Line, p.Type, p.ID, p.Reason)
 }
@@ -184,6 +185,7 @@ func Compile(def *bpmn.Definitions, processID string, actions ActionMap) (*Defin
 		}
 		c.problems = append(c.problems, Problem{ID: u.ID, Type: u.Type, Name: u.Name, Line: line, Reason: u.Reason})
 	}
+	c.pool = pr.Participant
 	c.out.start = c.container(&pr.Container, pr.ID, nil)
 	if len(c.problems) > 0 {
 		first := c.problems[0]
@@ -194,6 +196,7 @@ func Compile(def *bpmn.Definitions, processID string, actions ActionMap) (*Defin
 }
 
 type compiler struct {
+	pool     string // participant (pool) name: the role of nodes outside lanes
 	defs     *bpmn.Definitions
 	actions  ActionMap
 	out      *Definition
@@ -213,6 +216,9 @@ func (c *compiler) container(ct *bpmn.Container, where string, parent *node) *no
 		n := &node{Node: bn, role: bn.Lane}
 		if parent != nil && n.role == "" {
 			n.role = parent.role
+		}
+		if n.role == "" {
+			n.role = c.pool
 		}
 		local[bn.ID] = n
 		if _, dup := c.out.nodes[bn.ID]; dup {

@@ -217,6 +217,7 @@ func truthy(params ...any) (any, error) {
 // an undefined variable counts as false instead of failing.
 type juelBoolPatcher struct{}
 
+// Visit implements ast.Visitor.
 func (juelBoolPatcher) Visit(node *ast.Node) {
 	wrap := func(n ast.Node) ast.Node {
 		return &ast.CallNode{Callee: &ast.IdentifierNode{Value: "truthy"}, Arguments: []ast.Node{n}}
