@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"rathaus/audit"
 	"rathaus/jobs"
 	"rathaus/sqlstore/sqltest"
 )
@@ -34,6 +35,11 @@ func TestEnqueueInTx(t *testing.T) {
 			if err := q.Register("test.greet", func(ctx context.Context, args json.RawMessage) error {
 				var g greet
 				if err := json.Unmarshal(args, &g); err != nil {
+					return err
+				}
+				// Handlers write through the store (on SQLite: the same single
+				// writer connection River uses) without deadlocking.
+				if _, err := db.Audit().Append(ctx, audit.Entry{Actor: "job", Action: "test.greet", Object: g.Name}); err != nil {
 					return err
 				}
 				mu.Lock()
@@ -89,6 +95,9 @@ func TestEnqueueInTx(t *testing.T) {
 			}
 			if n != 1 {
 				t.Errorf("river_job rows = %d, want 1 (the rolled-back job must not exist)", n)
+			}
+			if head, _, _ := db.Audit().(audit.Header).Head(ctx); head != 1 {
+				t.Errorf("audit entries written by the handler = %d, want 1", head)
 			}
 		})
 	}
