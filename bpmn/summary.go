@@ -76,6 +76,7 @@ func (d *Definitions) Summary() Summary {
 //   - intermediateCatchEvent with one timer (timeDuration or timeDate) or
 //     message definition; intermediateThrowEvent without definition;
 //   - boundaryEvent with a timer or message definition, interrupting or not;
+//     a timeCycle (R3/P7D, R/P1D) only on a non-interrupting one;
 //   - userTask, manualTask, receiveTask, serviceTask, sendTask, scriptTask,
 //     businessRuleTask (the latter four bound to built-in actions; the
 //     binding itself is checked by process.Compile);
@@ -104,7 +105,10 @@ func unsupportedReason(n *Node) string {
 	timerOK := func() string {
 		ev := n.Events[0]
 		if ev.TimeCycle != "" {
-			return "timer cycles are not supported (use timeDuration or timeDate)"
+			if n.Type != "boundaryEvent" || n.CancelActivity {
+				return "timer cycles are only executable on non-interrupting boundary events (reminders)"
+			}
+			return ""
 		}
 		if ev.TimeDuration == "" && ev.TimeDate == "" {
 			return "timer without timeDuration or timeDate"

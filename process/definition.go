@@ -337,8 +337,14 @@ func (c *compiler) classify(n *node) {
 			if boundary {
 				n.kind = kBoundaryTimer
 			}
-			ts, err := parseTimer(n.Events[0].TimeDuration, n.Events[0].TimeDate)
-			if err != nil && n.Events[0].TimeCycle == "" {
+			var ts timerSpec
+			var err error
+			if cyc := n.Events[0].TimeCycle; cyc != "" {
+				ts, err = parseCycle(cyc)
+			} else {
+				ts, err = parseTimer(n.Events[0].TimeDuration, n.Events[0].TimeDate)
+			}
+			if err != nil {
 				c.problem(n.Node, "%v", err)
 			}
 			n.timer = ts

@@ -98,6 +98,34 @@ type timerSpec struct {
 	duration *Duration
 	date     time.Time
 	expr     string // ${…} evaluated when the timer is scheduled
+	// repeat is set for a cycle "Rn/duration": how often it fires in
+	// all, 0 for "R/duration" (until the activity ends).
+	cycle  bool
+	repeat int
+}
+
+// parseCycle parses an ISO-8601 repeating interval "Rn/duration" or
+// "R/duration" (fires every duration, n times or until cancelled).
+func parseCycle(s string) (timerSpec, error) {
+	rep, dur, ok := strings.Cut(s, "/")
+	if !ok || !strings.HasPrefix(rep, "R") || strings.Contains(dur, "/") {
+		return timerSpec{}, fmt.Errorf("timeCycle %q: want Rn/duration like R3/P7D", s)
+	}
+	n := 0
+	if rep != "R" {
+		var err error
+		if n, err = strconv.Atoi(rep[1:]); err != nil || n < 1 {
+			return timerSpec{}, fmt.Errorf("timeCycle %q: bad repetition count", s)
+		}
+	}
+	d, err := ParseDuration(dur)
+	if err != nil {
+		return timerSpec{}, fmt.Errorf("timeCycle %q: %v", s, err)
+	}
+	if d.AddTo(time.Unix(0, 0)).Sub(time.Unix(0, 0)) < time.Minute {
+		return timerSpec{}, fmt.Errorf("timeCycle %q: interval shorter than a minute", s)
+	}
+	return timerSpec{duration: &d, cycle: true, repeat: n}, nil
 }
 
 func parseTimer(duration, date string) (timerSpec, error) {

@@ -242,7 +242,15 @@ func (r *run) apply(ev Event) error {
 			}
 			t.State = StateDone
 			r.history(t.Node, "timer fired")
-			r.trigger(r.token(t.Token), r.def.nodes[t.Node])
+			n := r.def.nodes[t.Node]
+			r.trigger(r.token(t.Token), n)
+			// A cycle on a non-interrupting boundary fires again while the
+			// activity runs.
+			if n != nil && n.timer.cycle && (n.timer.repeat == 0 || t.Fired+1 < n.timer.repeat) && r.token(t.Token) != nil && r.inst.Status == StatusRunning {
+				nt := &Timer{ID: r.next("t"), Node: n.ID, Token: t.Token, Due: n.timer.duration.AddTo(t.Due), State: StateOpen, Fired: t.Fired + 1}
+				r.inst.Timers = append(r.inst.Timers, nt)
+				r.emit(Effect{Kind: EffectScheduleTimer, Node: n.ID, Ref: nt.ID, Due: nt.Due})
+			}
 			return nil
 		}
 		return rathaus.Errorf(rathaus.ECONFLICT, "no open timer %s in instance %s", ev.Ref, r.inst.ID)

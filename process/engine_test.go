@@ -175,6 +175,19 @@ func TestElements(t *testing.T) {
 			h.complete("u", nil)
 			h.want(StatusCompleted)
 		}},
+		{"BoundaryTimerCycleReminds", `<startEvent id="s"/><userTask id="u"/><boundaryEvent id="b" attachedToRef="u" cancelActivity="false"><timerEventDefinition><timeCycle>R3/P7D</timeCycle></timerEventDefinition></boundaryEvent><serviceTask id="remind" rathaus:action="send_to_mailbox"/><endEvent id="e"/><endEvent id="e2"/>` +
+			seq("s", "u", "e") + seq("b", "remind", "e2"), nil, func(h *harness) {
+			for i := 1; i <= 3; i++ {
+				h.fire("b")
+				h.act("remind", nil)
+				if want := t0.AddDate(0, 0, 7*i); !h.now.Equal(want) {
+					t.Errorf("firing %d at %v, want %v", i, h.now, want)
+				}
+			}
+			h.want(StatusRunning, "task:u")
+			h.complete("u", nil)
+			h.want(StatusCompleted)
+		}},
 		{"BoundaryTimerCancelledOnCompletion", `<startEvent id="s"/><userTask id="u"/><boundaryEvent id="b" attachedToRef="u"><timerEventDefinition><timeDuration>P14D</timeDuration></timerEventDefinition></boundaryEvent><endEvent id="e"/><endEvent id="e2"/>` +
 			seq("s", "u", "e") + seq("b", "e2"), nil, func(h *harness) {
 			h.complete("u", nil)

@@ -89,6 +89,8 @@ type Timer struct {
 	Token string    `json:"token"`
 	Due   time.Time `json:"due"`
 	State State     `json:"state"`
+	// Fired counts earlier firings of a cyclic timer.
+	Fired int `json:"fired,omitempty"`
 }
 
 // Wait is a message subscription.
