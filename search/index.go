@@ -122,7 +122,7 @@ func DefaultWeights() Weights {
 		K1:        1.2,
 		Exact:     0.5,
 		Decomp:    1.0,
-		Part:      0.7,
+		Part:      1.0,
 		PartKnown: 0.3,
 		Gram:      0.3,
 		Fuzzy1:    0.6,

@@ -25,6 +25,7 @@ func main() {
 	fails := flag.Bool("fail", false, "print the failed queries of the cross-validation")
 	typoOut := flag.String("typos", "", "write the one-typo queries as JSONL to this file")
 	latency := flag.Bool("latency", true, "measure latency and build time")
+	debugQ := flag.String("q", "", "debug: print the hits of this query with the keyword hidden, then exit")
 	sweepFlag := flag.String("sweep", "", "tuning: vary weights one at a time (\"all\" or a weight name)")
 	flag.Parse()
 	p := func(rel string) string { return filepath.Join(*data, rel) }
@@ -42,6 +43,12 @@ func main() {
 	check(err)
 	buildMuc := time.Since(t0)
 	typos := eval.Typos(qs, 42)
+	if *debugQ != "" {
+		for _, h := range idx.WithoutKeyword(*debugQ).Search(*debugQ, search.SearchOptions{Limit: 8}) {
+			fmt.Printf("%-9s %6.2f %-50.50s %v\n", h.Doc.SourceID, h.Score, h.Doc.Name, h.Why)
+		}
+		return
+	}
 	if *sweepFlag != "" {
 		only := *sweepFlag
 		if only == "all" {

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package eval
+
+import (
+	"testing"
+
+	"rathaus/internal/testenv"
+	"rathaus/search"
+)
+
+// Floors are what the search reaches on the München development set minus
+// a small margin (regression guard). The targets for keywords the
+// index has never seen are S@1 ≥ 0.55, S@5 ≥ 0.85, MRR@10 ≥ 0.65; see
+// bench/RESULTS.md for the measured numbers.
+var floors = map[string]Metrics{
+	"dev":    {S1: 0.97, S3: 0.99, S5: 0.99, MRR: 0.98},
+	"unseen": {S1: 0.59, S3: 0.74, S5: 0.81, MRR: 0.68},
+	"typo":   {S1: 0.92, S3: 0.97, S5: 0.98, MRR: 0.94},
+}
+
+func TestMuenchenDevSet(t *testing.T) {
+	leika, err := LoadLeiKa(testenv.SharedData(t, "leika/leika-leistungen.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := LoadMuenchen(testenv.SharedData(t, "chatbot/muenchen-dldb/services_de.dev.json"), leika)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 287 {
+		t.Fatalf("%d München services, want 287", len(docs))
+	}
+	qs, err := LoadQueries(testenv.SharedData(t, "chatbot/muenchen-dldb/keyword_queries.dev.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := search.Build(docs, search.Options{DictionaryPath: testenv.SharedData(t, "chatbot/decompound/dictionary-de.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	typos := Typos(qs, 42)
+	if len(typos) < 350 {
+		t.Fatalf("%d typo variants", len(typos))
+	}
+	runs := map[string]func() Metrics{
+		"dev":    func() Metrics { return Evaluate(idx, qs) },
+		"unseen": func() Metrics { return CrossValidate(idx, qs) },
+		"typo":   func() Metrics { return Evaluate(idx, typos) },
+	}
+	for _, name := range []string{"dev", "typo", "unseen"} {
+		t.Run(name, func(t *testing.T) {
+			if name == "unseen" && testing.Short() {
+				t.Skip("cross-validation rebuilds the index per query")
+			}
+			m := runs[name]()
+			f := floors[name]
+			t.Logf("%s: n=%d S@1 %.3f S@3 %.3f S@5 %.3f MRR@10 %.3f", name, m.N, m.S1, m.S3, m.S5, m.MRR)
+			for _, c := range []struct {
+				metric    string
+				got, want float64
+			}{{"S@1", m.S1, f.S1}, {"S@3", m.S3, f.S3}, {"S@5", m.S5, f.S5}, {"MRR@10", m.MRR, f.MRR}} {
+				if c.got < c.want {
+					t.Errorf("%s %s = %.3f, below the floor %.3f", name, c.metric, c.got, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestTyposDeterministic(t *testing.T) {
+	qs := []Query{{Query: "Personalausweis", Expected: []string{"1"}}, {Query: "Kfz", Expected: []string{"2"}}, {Query: "Wohnsitz anmelden", Expected: []string{"3"}}}
+	a, b := Typos(qs, 7), Typos(qs, 7)
+	if len(a) != 2 {
+		t.Fatalf("got %d variants, want 2 (Kfz is too short)", len(a))
+	}
+	for i := range a {
+		if a[i].Query != b[i].Query {
+			t.Errorf("not deterministic: %q vs %q", a[i].Query, b[i].Query)
+		}
+		if a[i].Query == qs[i*2].Query && i == 0 {
+			t.Errorf("variant %q equals the original", a[i].Query)
+		}
+		if []rune(a[i].Query)[0] != []rune(qs[i*2].Query)[0] {
+			t.Errorf("variant %q changed the first letter", a[i].Query)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	var m Metrics
+	m.Add(Query{Query: "a", Expected: []string{"x"}}, []string{"x", "y"})
+	m.Add(Query{Query: "b", Expected: []string{"x"}}, []string{"y", "z", "x"})
+	m.Add(Query{Query: "c", Expected: []string{"x"}}, []string{"y"})
+	m.Done()
+	if m.N != 3 || m.S1 != 1.0/3 || m.S3 != 2.0/3 || m.S5 != 2.0/3 || m.MRR != (1+1.0/3)/3 {
+		t.Errorf("metrics = %+v", m)
+	}
+	if len(m.Fail) != 2 || m.Fail[1].Rank != 0 {
+		t.Errorf("failures = %+v", m.Fail)
+	}
+}
