@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"rathaus"
 	"rathaus/form"
@@ -133,11 +134,23 @@ type parser struct {
 	warnings  []string
 	warned    map[string]bool
 	rootRules []form.Rule
+	lines     []int // line start offsets, see pos
 }
 
 func (p *parser) pos(n *node) string {
-	line, col := lineCol(p.data, n.off)
-	return fmt.Sprintf("%s:%d:%d", p.name, line, col)
+	if p.lines == nil {
+		// Offsets of line starts, built once: warnings are many in bad files.
+		p.lines = []int{0}
+		for i, c := range p.data {
+			if c == '\n' {
+				p.lines = append(p.lines, i+1)
+			}
+		}
+	}
+	off := min(n.off, len(p.data))
+	i := sort.SearchInts(p.lines, off+1) - 1
+	col := utf8.RuneCount(p.data[p.lines[i]:off]) + 1
+	return fmt.Sprintf("%s:%d:%d", p.name, i+1, col)
 }
 
 func (p *parser) errAt(n *node, format string, args ...any) error {
