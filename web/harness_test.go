@@ -199,18 +199,6 @@ func (f *fixture) get(path string, cookies ...*http.Cookie) response {
 	return f.do(http.MethodGet, path, "", cookies, nil)
 }
 
-// crawlPath returns a concrete path for a route.
-func crawlPath(ri web.RouteInfo) string {
-	if ri.Meta.Example != "" {
-		return ri.Meta.Example
-	}
-	p := strings.ReplaceAll(ri.Path, "{$}", "")
-	if strings.Contains(p, "{") {
-		return ""
-	}
-	return p
-}
-
 func form(kv ...string) string {
 	v := url.Values{}
 	for i := 0; i+1 < len(kv); i += 2 {

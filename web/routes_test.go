@@ -4,13 +4,17 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"rathaus"
 	"rathaus/identity"
+	"rathaus/identity/session"
 	"rathaus/sqlstore"
 	"rathaus/web"
+	"rathaus/web/webtest"
 )
 
 // TestRoutesDeclareAccess fails when a route is registered without a scope,
@@ -22,25 +26,7 @@ func TestRoutesDeclareAccess(t *testing.T) {
 	if len(routes) < 10 {
 		t.Fatalf("only %d routes registered", len(routes))
 	}
-	for _, ri := range routes {
-		t.Run(ri.Pattern, func(t *testing.T) {
-			if ri.Meta.Scope == web.ScopeUndeclared {
-				t.Errorf("route %q has no Scope in its Meta", ri.Pattern)
-			}
-			if !ri.HasWildcard() {
-				return
-			}
-			if ri.Meta.Isolation == nil && ri.Meta.NotTenantScoped == "" {
-				t.Errorf("route %q has a path wildcard but neither Meta.Isolation nor Meta.NotTenantScoped", ri.Pattern)
-			}
-			if ri.Meta.Scope != web.ScopePublic && ri.Meta.Isolation == nil {
-				t.Errorf("route %q is not public and has a wildcard: it needs Meta.Isolation", ri.Pattern)
-			}
-			if ri.Meta.Example == "" {
-				t.Errorf("route %q has a wildcard but no Meta.Example for crawlers", ri.Pattern)
-			}
-		})
-	}
+	webtest.CheckDeclared(t, routes)
 }
 
 // TestTenantIsolation requests every tenant-scoped route as a staff member
@@ -59,42 +45,7 @@ func TestTenantIsolation(t *testing.T) {
 			}
 			fx := &web.IsolationFixture{A: arsDarmstadt, B: arsKassel, Tenants: f.db.Tenants(), Catalog: f.db.Catalog(),
 				Identity: f.db.Identity(), Principal: p}
-			covered := 0
-			for _, ri := range f.srv.Routes() {
-				if ri.Meta.Isolation == nil {
-					continue
-				}
-				covered++
-				t.Run(ri.Pattern, func(t *testing.T) {
-					probe, err := ri.Meta.Isolation(context.Background(), fx)
-					if err != nil {
-						t.Fatalf("isolation fixture: %v", err)
-					}
-					method := probe.Method
-					if method == "" {
-						method = http.MethodGet
-					}
-					res := f.do(method, probe.Path, probe.Body, []*http.Cookie{staffA}, nil)
-					if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusNotFound {
-						t.Errorf("%s %s as staff of A: status %d, want 403 or 404", method, probe.Path, res.StatusCode)
-					}
-					for _, sec := range probe.Secrets {
-						if strings.Contains(res.body, sec) {
-							t.Errorf("%s %s as staff of A shows %q of tenant B", method, probe.Path, sec)
-						}
-					}
-					// Positive control: the same request for A's object works.
-					own := strings.ReplaceAll(probe.Path, fx.B, fx.A)
-					if own != probe.Path && method == http.MethodGet {
-						if res := f.get(own, staffA); res.StatusCode != http.StatusOK {
-							t.Errorf("GET %s (own tenant) status %d, want 200", own, res.StatusCode)
-						}
-					}
-				})
-			}
-			if covered == 0 {
-				t.Fatal("no route declares Meta.Isolation; the isolation test covers nothing")
-			}
+			webtest.CheckIsolation(t, f.ts.URL, f.srv.Routes(), fx, staffA)
 		})
 	}
 }
@@ -120,22 +71,7 @@ func TestSecurityHeaders(t *testing.T) {
 			citizen := f.login(identity.KindCitizen, "c1", identity.LoASubstantial)
 			staff := f.login(identity.KindStaff, "s1", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})
 			users := map[string][]*http.Cookie{"anonymous": nil, "citizen": {citizen}, "staff": {staff}}
-			crawled := 0
-			for _, ri := range f.srv.Routes() {
-				if ri.Method != "" && ri.Method != http.MethodGet {
-					continue
-				}
-				path := crawlPath(ri)
-				if path == "" {
-					t.Errorf("route %q: no path to crawl (set Meta.Example)", ri.Pattern)
-					continue
-				}
-				for who, cookies := range users {
-					res := f.get(path, cookies...)
-					crawled++
-					checkHeaders(t, ri.Pattern+" as "+who, res, tls, who != "anonymous")
-				}
-			}
+			crawled := webtest.CheckHeaders(t, f.ts.URL, f.srv.Routes(), users, tls)
 			// Unmatched paths and error pages carry the set too.
 			checkHeaders(t, "404", f.get("/gibt-es-nicht"), tls, false)
 			if crawled < 30 {
@@ -147,45 +83,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func checkHeaders(t *testing.T, what string, res response, tls, loggedIn bool) {
 	t.Helper()
-	h := res.Header
-	want := map[string]string{
-		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-		"X-Content-Type-Options":  "nosniff",
-		"Referrer-Policy":         "same-origin",
-		"X-Frame-Options":         "DENY",
-	}
-	for k, v := range want {
-		if got := h.Get(k); got != v {
-			t.Errorf("%s: %s = %q, want %q", what, k, got, v)
-		}
-	}
-	if h.Get("X-Request-Id") == "" {
-		t.Errorf("%s: no X-Request-Id", what)
-	}
-	if h.Get("Content-Type") == "" && res.StatusCode != http.StatusSeeOther {
-		t.Errorf("%s: no Content-Type", what)
-	}
-	if h.Get("Cache-Control") == "" {
-		t.Errorf("%s: no Cache-Control", what)
-	}
-	if loggedIn && strings.HasPrefix(h.Get("Content-Type"), "text/html") && h.Get("Cache-Control") != "no-store" {
-		t.Errorf("%s: logged in, Cache-Control = %q, want no-store", what, h.Get("Cache-Control"))
-	}
-	hsts := h.Get("Strict-Transport-Security")
-	if tls && !strings.HasPrefix(hsts, "max-age=") {
-		t.Errorf("%s: TLS without HSTS", what)
-	}
-	if !tls && hsts != "" {
-		t.Errorf("%s: HSTS over plain HTTP", what)
-	}
-	for _, c := range res.Cookies() {
-		if !c.HttpOnly || c.SameSite == http.SameSiteNoneMode || c.SameSite == http.SameSiteDefaultMode {
-			t.Errorf("%s: cookie %s lacks HttpOnly/SameSite", what, c.Name)
-		}
-		if tls && !c.Secure {
-			t.Errorf("%s: cookie %s not Secure under TLS", what, c.Name)
-		}
-	}
+	webtest.Headers(t, what, webtest.Response{Response: res.Response, Body: res.body}, tls, loggedIn)
 }
 
 // TestScopes checks the guard: anonymous users are sent to the login,
@@ -232,5 +130,91 @@ func TestScopes(t *testing.T) {
 				t.Errorf("Location %q, want %q", res.Header.Get("Location"), tt.location)
 			}
 		})
+	}
+}
+
+// recorder catches the failures of a check, so a test can assert that the
+// check fails.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper()                   {}
+func (r *recorder) Errorf(f string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(f, a...)) }
+func (r *recorder) Fatal(a ...any)            { r.errs = append(r.errs, fmt.Sprint(a...)) }
+
+// TestUncoveredRouteFails registers routes that break the rules and checks
+// that CheckDeclared reports each of them.
+func TestUncoveredRouteFails(t *testing.T) {
+	noop := web.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
+	tests := []struct {
+		name    string
+		pattern string
+		meta    web.Meta
+		want    string
+	}{
+		{"no scope", "GET /neu", web.Meta{}, "has no Scope"},
+		{"wildcard without isolation", "GET /antraege/{id}", web.Meta{Scope: web.ScopeCitizen, Example: "/antraege/1"}, "needs Meta.Isolation"},
+		{"public wildcard without reason", "GET /formulare/{id}", web.Meta{Scope: web.ScopePublic, Example: "/formulare/1"}, "neither Meta.Isolation nor Meta.NotTenantScoped"},
+		{"wildcard without example", "GET /faelle/{ars}/{id}", web.Meta{Scope: web.ScopeStaff, Isolation: func(context.Context, *web.IsolationFixture) (web.IsolationProbe, error) {
+			return web.IsolationProbe{}, nil
+		}}, "no Meta.Example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, sqlstore.SQLite, web.Config{}, option{server: func(s *web.Server) { s.Route(tt.pattern, noop, tt.meta) }})
+			rec := &recorder{TB: t}
+			webtest.CheckDeclared(rec, f.srv.Routes())
+			found := false
+			for _, e := range rec.errs {
+				if !strings.Contains(e, tt.pattern) {
+					t.Errorf("failure about another route: %s", e)
+				}
+				found = found || strings.Contains(e, tt.want)
+			}
+			if !found {
+				t.Errorf("CheckDeclared reported %q, want a failure about %q", rec.errs, tt.want)
+			}
+		})
+	}
+}
+
+// featureStub is a feature with one tenant-scoped staff route.
+type featureStub struct{ srv *web.Server }
+
+func (f *featureStub) Register(s *web.Server) {
+	f.srv = s
+	s.Route("GET /faelle/{ars}", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		ars := r.PathValue("ars")
+		p := session.FromContext(r.Context())
+		if !p.Can(identity.RoleCaseworker, ars) {
+			return rathaus.Errorf(rathaus.EFORBIDDEN, "Kein Zugriff.")
+		}
+		_, err := w.Write([]byte("Fälle von " + ars))
+		return err
+	}), web.Meta{Scope: web.ScopeStaff, Role: identity.RoleCaseworker, Example: "/faelle/" + arsDarmstadt,
+		Isolation: func(ctx context.Context, fx *web.IsolationFixture) (web.IsolationProbe, error) {
+			return web.IsolationProbe{Path: "/faelle/" + fx.B, Secrets: []string{"Fälle von " + fx.B}}, nil
+		}})
+}
+
+// TestFeatureRoutes checks that a feature's routes join the registry and
+// the isolation check.
+func TestFeatureRoutes(t *testing.T) {
+	feat := &featureStub{}
+	f := newFixture(t, sqlstore.SQLite, web.Config{}, option{deps: func(d *web.Deps) { d.Features = append(d.Features, feat) }})
+	if feat.srv != f.srv {
+		t.Fatal("feature not registered on the server")
+	}
+	staffA := f.login(identity.KindStaff, "staff-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})
+	p, err := f.sessions.Load(context.Background(), requestWithCookie(staffA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &web.IsolationFixture{A: arsDarmstadt, B: arsKassel, Tenants: f.db.Tenants(), Catalog: f.db.Catalog(), Identity: f.db.Identity(), Principal: p}
+	webtest.CheckDeclared(t, f.srv.Routes())
+	if n := webtest.CheckIsolation(t, f.ts.URL, f.srv.Routes(), fx, staffA); n != 2 {
+		t.Errorf("isolation probed %d routes, want 2 (portal + feature)", n)
 	}
 }

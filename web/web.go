@@ -78,6 +78,17 @@ type Deps struct {
 	// HasForm reports whether an online application exists for a service
 	// key; the service page then links to /antrag/{key}.
 	HasForm func(serviceKey string) bool
+
+	// Features add their routes (forms, casework, mailbox, …) through
+	// Server.Route when the server is built; the route checks of
+	// web/webtest then cover them like the portal's own.
+	Features []Feature
+}
+
+// Feature is a part of the portal that brings its own routes.
+type Feature interface {
+	// Register adds the feature's routes with s.Route.
+	Register(s *Server)
 }
 
 // Scope says who may call a route.
@@ -219,6 +230,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		limiter: newLimiter(cfg.LoginBurst, cfg.LoginEvery),
 	}
 	s.routesPortal()
+	for _, f := range deps.Features {
+		f.Register(s)
+	}
 	return s, nil
 }
 
@@ -276,6 +290,18 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Interner Fehler.", http.StatusInternalServerError)
 	}
 }
+
+// Fail renders err as the error page: the status from its rathaus error
+// code, its safe message for the user, the detail in the log.
+func (s *Server) Fail(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+
+// Municipality returns the ARS of the municipality the visitor chose (or a
+// logged-in citizen's session remembers), or "".
+func (s *Server) Municipality(r *http.Request) string { return s.municipality(r) }
+
+// T translates a message id of the portal's bundles into the request's
+// language.
+func (s *Server) T(r *http.Request, id string, kv ...any) string { return s.tr(r, id, kv...) }
 
 // principal returns the logged-in user of r, or nil.
 func (s *Server) principal(r *http.Request) *session.Principal {
