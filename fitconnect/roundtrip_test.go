@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -825,4 +826,61 @@ func TestKeyRollover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestPagingWaitAndFailedCallback(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	// The destination's callback endpoint is down: delivery must not care.
+	w.destCB.srv.Close()
+	var sent []*fitconnect.Sent
+	for i := range 3 {
+		s, err := w.sender.Send(ctx, w.request(`{"name":"Nr. `+strconv.Itoa(i)+`","einkommen":1}`))
+		if err != nil {
+			t.Fatalf("send %d with callback endpoint down: %v", i, err)
+		}
+		sent = append(sent, s)
+	}
+	var seen []string
+	for off := 0; off < 3; off += 2 {
+		page, err := w.subscriber.List(ctx, off, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalCount != 3 || page.Offset != off {
+			t.Errorf("page at %d = %+v", off, page)
+		}
+		for _, s := range page.Submissions {
+			seen = append(seen, s.SubmissionID)
+		}
+	}
+	if len(seen) != 3 || seen[0] != sent[0].SubmissionID || seen[2] != sent[2].SubmissionID {
+		t.Errorf("paged ids = %v", seen)
+	}
+	sub := w.api(t, w.subID, w.subSec, "")
+	s, p, _ := sub.call("GET", "/v2/destinations/"+w.dest.ID+"/submissions?limit=501", "", nil)
+	wantProblem(t, s, p, 400, "limit must be a number from 1 to 500")
+	s, p, _ = sub.call("GET", "/v1/submissions?destinationId="+w.dest.ID+"&offset=-1", "", nil)
+	wantProblem(t, s, p, 400, "offset must be")
+
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		got, err := w.subscriber.Receive(ctx, sent[1].SubmissionID)
+		if err == nil {
+			err = w.subscriber.Reject(ctx, got, fitconnect.Problem{Type: fitconnect.ProblemPrefix + "an-example", Title: "Nur ein Beispiel", Instance: "submission"})
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := w.sender.Wait(wctx, sent[1], 20*time.Millisecond)
+	if err != nil || st.State != fitconnect.StateRejected || st.Problems[0].Title != "Nur ein Beispiel" {
+		t.Errorf("Wait = %+v, %v", st, err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	_, err = w.sender.Wait(short, sent[0], 10*time.Millisecond)
+	wantCode(t, err, rathaus.EUNAVAILABLE, "still submitted")
 }

@@ -154,7 +154,9 @@ func BuildMetadata(req *SendRequest, attachmentIDs []string) Metadata {
 // encryption key (chain checked), builds and validates the metadata,
 // encrypts metadata, data and every attachment separately, announces the
 // submission, uploads the attachments and submits. The caller keeps the
-// content until Status reports accepted, to resend after a rejection.
+// content until Status reports accepted, to resend after a rejection. If a
+// step after the announcement fails, the partial Sent is returned with the
+// error; the delivery service deletes the incomplete submission after a day.
 func (s *Sender) Send(ctx context.Context, req SendRequest) (*Sent, error) {
 	if len(req.Data) == 0 {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "send: data is required")
@@ -282,6 +284,35 @@ func (s *Sender) Status(ctx context.Context, sent *Sent) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// Wait polls Status every interval until the submission is decided
+// (accepted, rejected or deleted) or ctx ends. Callbacks are only a hint
+// to poll sooner; polling is the fallback the spec demands.
+func (s *Sender) Wait(ctx context.Context, sent *Sent, interval time.Duration) (*Status, error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	last := &Status{State: StateSubmitted}
+	for {
+		st, err := s.Status(ctx, sent)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return nil, err
+		}
+		switch last = st; st.State {
+		case StateAccepted, StateRejected, StateDeleted:
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			continue
+		}
+		break
+	}
+	return last, rathaus.Wrap(rathaus.EUNAVAILABLE, ctx.Err(), "submission %s still %s", sent.SubmissionID, last.State)
 }
 
 // verifyEvent verifies one SET of a case, picking the key by issuer: a
