@@ -39,10 +39,16 @@ var version = "dev"
 
 type listenKey struct{}
 
-// withListenHook returns ctx carrying fn, which serve calls with its base
-// URL (e.g. "http://127.0.0.1:41234") once it listens. Tests use it with
-// --addr 127.0.0.1:0.
-func withListenHook(ctx context.Context, fn func(baseURL string)) context.Context {
+// serveInfo is what a running serve tells its listen hook.
+type serveInfo struct {
+	Base   string      // base URL, e.g. "http://127.0.0.1:41234"
+	Server *web.Server // the portal with all its routes
+	DB     *sqlstore.DB
+}
+
+// withListenHook returns ctx carrying fn, which serve calls once it
+// listens. Tests use it with --addr 127.0.0.1:0 to learn the address.
+func withListenHook(ctx context.Context, fn func(serveInfo)) context.Context {
 	return context.WithValue(ctx, listenKey{}, fn)
 }
 
@@ -163,8 +169,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening on "+base, "addr", ln.Addr().String(), "demo", *demo, "dialect", db.Dialect(), "version", version)
-	if fn, ok := ctx.Value(listenKey{}).(func(string)); ok && fn != nil {
-		fn(base)
+	if fn, ok := ctx.Value(listenKey{}).(func(serveInfo)); ok && fn != nil {
+		fn(serveInfo{Base: base, Server: srv, DB: db})
 	}
 
 	select {

@@ -43,6 +43,7 @@ func (s *syncBuffer) String() string {
 
 // running is a serve command started in-process.
 type running struct {
+	serveInfo
 	base   string
 	stderr *syncBuffer
 	stop   func() int // cancels the context and returns the exit code
@@ -53,15 +54,16 @@ type running struct {
 func startServe(t *testing.T, env map[string]string, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	listening := make(chan string, 1)
-	ctx = withListenHook(ctx, func(base string) { listening <- base })
+	listening := make(chan serveInfo, 1)
+	ctx = withListenHook(ctx, func(info serveInfo) { listening <- info })
 	stderr := &syncBuffer{}
 	e := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Getenv: func(k string) string { return env[k] }}
 	done := make(chan int, 1)
 	go func() { done <- Main(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 	r := &running{stderr: stderr}
 	select {
-	case r.base = <-listening:
+	case r.serveInfo = <-listening:
+		r.base = r.Base
 	case code := <-done:
 		cancel()
 		t.Fatalf("serve exited with %d before listening: %s", code, stderr.String())

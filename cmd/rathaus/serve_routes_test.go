@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"rathaus/demo"
+	"rathaus/identity"
+	"rathaus/identity/session"
+	"rathaus/web"
+	"rathaus/web/webtest"
+)
+
+// TestServedRoutes runs the route checks of web/webtest against the fully
+// wired `rathaus serve --demo`: every route of every feature mounted there
+// declares its access, keeps tenant B's objects from a caseworker of tenant
+// A, and carries the security headers.
+func TestServedRoutes(t *testing.T) {
+	r := startServe(t, map[string]string{"RATHAUS_DATA": t.TempDir()}, "--demo")
+	ctx := context.Background()
+	ids := r.DB.Identity()
+	login := func(kind identity.Kind, subject string, grants ...identity.Grant) *http.Cookie {
+		t.Helper()
+		u, err := ids.UpsertUser(ctx, identity.User{Kind: kind, Issuer: "https://test.invalid", Subject: subject, Name: subject})
+		must(t, err)
+		for i := range grants {
+			grants[i].UserID = u.ID
+		}
+		if len(grants) > 0 {
+			must(t, ids.SetGrants(ctx, u.ID, grants))
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		s := identity.Session{ID: session.NewID(), UserID: u.ID, LoA: identity.LoAHigh, IdP: "https://test.invalid", AuthTime: now, ExpiresAt: now.Add(time.Hour)}
+		must(t, ids.CreateSession(ctx, s))
+		return &http.Cookie{Name: "rathaus_session", Value: s.ID}
+	}
+	staffA := login(identity.KindStaff, "staff-darmstadt", identity.Grant{Tenant: demo.Darmstadt, Role: identity.RoleCaseworker})
+	citizen := login(identity.KindCitizen, "citizen")
+
+	routes := r.Server.Routes()
+	webtest.CheckDeclared(t, routes)
+
+	req, _ := http.NewRequest(http.MethodGet, r.base, nil)
+	req.AddCookie(staffA)
+	p, err := session.NewManager(ids, session.Options{}).Load(ctx, req)
+	if err != nil || p == nil {
+		t.Fatalf("load staff principal: %v %v", p, err)
+	}
+	fx := &web.IsolationFixture{A: demo.Darmstadt, B: demo.Regensburg, Tenants: r.DB.Tenants(), Catalog: r.DB.Catalog(), Identity: ids, Principal: p}
+	webtest.CheckIsolation(t, r.base, routes, fx, staffA)
+
+	users := map[string][]*http.Cookie{"anonymous": nil, "citizen": {citizen}, "staff": {staffA}}
+	if n := webtest.CheckHeaders(t, r.base, routes, users, false); n < 30 {
+		t.Errorf("header crawl checked only %d responses", n)
+	}
+}
