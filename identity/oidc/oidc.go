@@ -354,11 +354,16 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		cl.Subject = idt.Subject
 	}
 	if got := cl.loa(); got < identity.LoA(f.MinLoA) {
-		h.fail(w, r, http.StatusForbidden, rathaus.Errorf(rathaus.EFORBIDDEN, "Die Anmeldung hat nur das Vertrauensniveau „%s“ erreicht; verlangt ist „%s“. / The login reached a lower level of assurance than required.", got, identity.LoA(f.MinLoA)))
+		err := rathaus.Errorf(rathaus.EFORBIDDEN, "Die Anmeldung hat nur das Vertrauensniveau „%s“ erreicht; verlangt ist „%s“. / The login reached a lower level of assurance than required.", got, identity.LoA(f.MinLoA))
+		h.refused(r, kind, idt.Issuer, "loa_too_low")
+		h.fail(w, r, http.StatusForbidden, err)
 		return
 	}
 	u, loa, err := h.signIn(r.Context(), kind, idt.Issuer, &cl)
 	if err != nil {
+		if rathaus.ErrorCode(err) == rathaus.EFORBIDDEN {
+			h.refused(r, kind, idt.Issuer, "forbidden")
+		}
 		h.fail(w, r, statusOf(err), err)
 		return
 	}
@@ -415,6 +420,20 @@ func (h *Handler) signIn(ctx context.Context, kind identity.Kind, issuer string,
 		}
 	}
 	return u, loa, nil
+}
+
+// refused writes a "login.refused" audit entry for a verified identity
+// that may not log in (weak LoA, wrong account kind, invalid roles). Only
+// logins with a valid ID token are recorded, so anonymous requests cannot
+// fill the log.
+func (h *Handler) refused(r *http.Request, kind identity.Kind, issuer, reason string) {
+	if h.audit == nil {
+		return
+	}
+	if _, err := h.audit.Append(r.Context(), audit.Entry{Actor: "anonymous", Action: "login.refused", Object: "idp/" + issuer,
+		Details: map[string]string{"kind": string(kind), "reason": reason}}); err != nil {
+		h.cfg.Logger.ErrorContext(r.Context(), "oidc: audit refused login", "err", err)
+	}
 }
 
 // EIDASURI returns the eIDAS URI of a level of assurance, as used in acr

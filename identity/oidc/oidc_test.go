@@ -312,6 +312,10 @@ func testStaffLoginGrants(t *testing.T, setup func(*testing.T) *env) {
 		if res.StatusCode != http.StatusForbidden || e.sessionCookie(c) != "" {
 			t.Errorf("status %d, session %q; want 403 and none", res.StatusCode, e.sessionCookie(c))
 		}
+		es := e.entries(t)
+		if last := es[len(es)-1]; last.Action != "login.refused" || last.Details["reason"] != "forbidden" || last.Details["kind"] != "staff" {
+			t.Errorf("last audit entry %+v", last)
+		}
 	})
 }
 
