@@ -56,6 +56,7 @@ type Participant struct {
 	ID         string
 	Name       string
 	ProcessRef string
+	Line       int
 }
 
 // MessageFlow connects two pools or nodes in different pools.

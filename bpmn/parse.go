@@ -227,7 +227,7 @@ func (p *parser) definitions(root *elem) {
 					pr.Name = part.Name
 				}
 			} else if part.ProcessRef != "" {
-				p.warnf(0, "participant %q refers to unknown process %q", part.ID, part.ProcessRef)
+				p.warnf(part.Line, "participant %q refers to unknown process %q", part.ID, part.ProcessRef)
 			}
 		}
 	}
@@ -241,7 +241,7 @@ func (p *parser) collaboration(e *elem) *Collaboration {
 	for _, ch := range e.children {
 		switch {
 		case ch.isBPMN("participant"):
-			c.Participants = append(c.Participants, Participant{ID: p.id(ch), Name: ch.attr("name"), ProcessRef: ch.attr("processRef")})
+			c.Participants = append(c.Participants, Participant{ID: p.id(ch), Name: ch.attr("name"), ProcessRef: ch.attr("processRef"), Line: ch.line})
 		case ch.isBPMN("messageFlow"):
 			c.MessageFlows = append(c.MessageFlows, MessageFlow{ID: p.id(ch), Name: ch.attr("name"), SourceRef: ch.attr("sourceRef"), TargetRef: ch.attr("targetRef")})
 		}

@@ -209,6 +209,7 @@ func TestStructuralWarnings(t *testing.T) {
 		`lists unknown flow node "ghost"`,
 		`attached to unknown activity "missing"`,
 		`unknown element "weirdNode"`,
+		`broken-structure.bpmn:4: participant "pool" refers to unknown process "missingProcess"`,
 	}
 	all := strings.Join(d.Warnings, "\n")
 	for _, w := range want {

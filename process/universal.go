@@ -3,6 +3,7 @@
 package process
 
 import (
+	"context"
 	_ "embed"
 
 	"rathaus/bpmn"
@@ -24,6 +25,13 @@ var universalBPMN []byte
 // caseworker decides → approval or rejection notice (generate_notice) →
 // send_to_mailbox → closed.
 func UniversalBPMN() []byte { return append([]byte(nil), universalBPMN...) }
+
+// DeployUniversal deploys the universal process for tenant as the next
+// version of UniversalKey; actions may override bindings (the service's
+// rules for task "rules").
+func (r *Runner) DeployUniversal(ctx context.Context, tenant string, actions ActionMap) (DefinitionRecord, []Problem, error) {
+	return r.Deploy(ctx, tenant, UniversalKey, universalBPMN, UniversalKey, actions)
+}
 
 // CompileUniversal compiles the universal process; actions may override
 // the bindings (e.g. the rules of a service for task "rules").

@@ -200,7 +200,7 @@ func TestUniversalPaths(t *testing.T) {
 			if tt.rules != "" {
 				actions = ActionMap{"rules": {Action: ActionSetVariable, Params: map[string]string{"decision": tt.rules}}}
 			}
-			rec, problems, err := te.runner.Deploy(te.ctx, "09162000", UniversalKey, UniversalBPMN(), UniversalKey, actions)
+			rec, problems, err := te.runner.DeployUniversal(te.ctx, "09162000", actions)
 			if err != nil {
 				t.Fatalf("deploy: %v %v", err, problems)
 			}
