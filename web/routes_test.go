@@ -45,7 +45,7 @@ func TestTenantIsolation(t *testing.T) {
 			}
 			fx := &web.IsolationFixture{A: arsDarmstadt, B: arsKassel, Tenants: f.db.Tenants(), Catalog: f.db.Catalog(),
 				Identity: f.db.Identity(), Principal: p}
-			webtest.CheckIsolation(t, f.ts.URL, f.srv.Routes(), fx, staffA)
+			webtest.CheckIsolation(t, f.ts.URL, f.srv.Routes(), fx, webtest.Users{Staff: []*http.Cookie{staffA}})
 		})
 	}
 }
@@ -197,6 +197,22 @@ func (f *featureStub) Register(s *web.Server) {
 		Isolation: func(ctx context.Context, fx *web.IsolationFixture) (web.IsolationProbe, error) {
 			return web.IsolationProbe{Path: "/faelle/" + fx.B, Secrets: []string{"Fälle von " + fx.B}}, nil
 		}})
+	// A citizen's mailbox: messages belong to one user.
+	s.Route("GET /postfach/{id}", web.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		p := session.FromContext(r.Context())
+		if r.PathValue("id") != "nachricht-"+p.User.ID {
+			return rathaus.Errorf(rathaus.ENOTFOUND, "Diese Nachricht gibt es nicht.")
+		}
+		_, err := w.Write([]byte("Ihre Nachricht"))
+		return err
+	}), web.Meta{Scope: web.ScopeCitizen, Personal: true, Example: "/postfach/x",
+		Isolation: func(ctx context.Context, fx *web.IsolationFixture) (web.IsolationProbe, error) {
+			other, err := fx.Identity.UpsertUser(ctx, identity.User{Kind: identity.KindCitizen, Issuer: "https://idp.test", Subject: "andere", Name: "Andere Person"})
+			if err != nil {
+				return web.IsolationProbe{}, err
+			}
+			return web.IsolationProbe{Path: "/postfach/nachricht-" + other.ID, AsCitizen: true, Secrets: []string{"Ihre Nachricht"}}, nil
+		}})
 }
 
 // TestFeatureRoutes checks that a feature's routes join the registry and
@@ -212,9 +228,11 @@ func TestFeatureRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	citizen := f.login(identity.KindCitizen, "citizen-a", identity.LoASubstantial)
 	fx := &web.IsolationFixture{A: arsDarmstadt, B: arsKassel, Tenants: f.db.Tenants(), Catalog: f.db.Catalog(), Identity: f.db.Identity(), Principal: p}
 	webtest.CheckDeclared(t, f.srv.Routes())
-	if n := webtest.CheckIsolation(t, f.ts.URL, f.srv.Routes(), fx, staffA); n != 2 {
-		t.Errorf("isolation probed %d routes, want 2 (portal + feature)", n)
+	users := webtest.Users{Staff: []*http.Cookie{staffA}, Citizen: []*http.Cookie{citizen}}
+	if n := webtest.CheckIsolation(t, f.ts.URL, f.srv.Routes(), fx, users); n != 3 {
+		t.Errorf("isolation probed %d routes, want 3 (portal + 2 of the feature)", n)
 	}
 }

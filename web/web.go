@@ -143,15 +143,20 @@ type Meta struct {
 }
 
 // IsolationFixture is what the tenant-isolation test offers a route's
-// Isolation hook: two tenants A and B, the stores to create objects of B in,
-// and the requesting user, who holds grants on A only.
+// Isolation hook: two tenants A and B, the stores to create objects in, and
+// the two requesting users. A feature keeps its own stores in the closure
+// of its hook.
 type IsolationFixture struct {
 	A, B     string // ARS of the two tenants
 	Tenants  tenant.Store
 	Catalog  catalog.Store
 	Identity identity.Store
-	// Principal is the requesting user (grants on A, none on B).
+	// Principal is the requesting staff member (grants on A, none on B).
 	Principal *session.Principal
+	// Citizen is a requesting citizen of A; objects the hook creates for
+	// another citizen (or in B) must stay hidden from them. Nil when the
+	// test has no citizen.
+	Citizen *session.Principal
 }
 
 // IsolationProbe is one request against tenant B's object and the texts of B
@@ -160,6 +165,9 @@ type IsolationProbe struct {
 	Method string // "" means GET
 	Path   string
 	Body   string // form-encoded body for POST
+	// AsCitizen sends the probe as fx.Citizen instead of fx.Principal
+	// (mailbox, applications: citizen X must not reach citizen Y's object).
+	AsCitizen bool
 	// Secrets are strings that belong to B and must not be in the response.
 	Secrets []string
 }

@@ -51,7 +51,7 @@ func TestServedRoutes(t *testing.T) {
 		t.Fatalf("load staff principal: %v %v", p, err)
 	}
 	fx := &web.IsolationFixture{A: demo.Darmstadt, B: demo.Regensburg, Tenants: r.DB.Tenants(), Catalog: r.DB.Catalog(), Identity: ids, Principal: p}
-	webtest.CheckIsolation(t, r.base, routes, fx, staffA)
+	webtest.CheckIsolation(t, r.base, routes, fx, webtest.Users{Staff: []*http.Cookie{staffA}, Citizen: []*http.Cookie{citizen}})
 
 	users := map[string][]*http.Cookie{"anonymous": nil, "citizen": {citizen}, "staff": {staffA}}
 	if n := webtest.CheckHeaders(t, r.base, routes, users, false); n < 30 {

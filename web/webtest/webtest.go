@@ -95,13 +95,20 @@ func Do(t testing.TB, method, url, body string, cookies []*http.Cookie, hdr map[
 	return Response{res, string(b)}
 }
 
+// Users are the sessions the isolation probes are sent with: a staff
+// member holding grants on fixture tenant A only, and a citizen of A.
+type Users struct {
+	Staff   []*http.Cookie
+	Citizen []*http.Cookie
+}
+
 // CheckIsolation runs the isolation probe of every route against the
-// server at base as the user of cookies (who must hold grants on fx.A
-// only). Each probe must answer 403 or 404 and contain none of its
-// secrets; the same GET for A's object (B's ARS replaced by A's) must
-// answer 200, so a route that refuses everybody does not pass by accident.
-// It returns the number of routes probed and fails when it is zero.
-func CheckIsolation(t *testing.T, base string, routes []web.RouteInfo, fx *web.IsolationFixture, cookies ...*http.Cookie) int {
+// server at base, as users.Staff (or users.Citizen for AsCitizen probes).
+// Each probe must answer 403 or 404 and contain none of its secrets; the
+// same GET for A's object (B's ARS replaced by A's) must answer 200, so a
+// route that refuses everybody does not pass by accident. It returns the
+// number of routes probed and fails when it is zero.
+func CheckIsolation(t *testing.T, base string, routes []web.RouteInfo, fx *web.IsolationFixture, users Users) int {
 	t.Helper()
 	covered := 0
 	for _, ri := range routes {
@@ -117,6 +124,13 @@ func CheckIsolation(t *testing.T, base string, routes []web.RouteInfo, fx *web.I
 			method := probe.Method
 			if method == "" {
 				method = http.MethodGet
+			}
+			cookies := users.Staff
+			if probe.AsCitizen {
+				cookies = users.Citizen
+				if cookies == nil {
+					t.Fatal("probe wants a citizen, but the test gave none")
+				}
 			}
 			res := Do(t, method, base+probe.Path, probe.Body, cookies, nil)
 			if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusNotFound {
