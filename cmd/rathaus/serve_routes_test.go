@@ -26,16 +26,16 @@ func TestServedRoutes(t *testing.T) {
 	login := func(kind identity.Kind, subject string, grants ...identity.Grant) *http.Cookie {
 		t.Helper()
 		u, err := ids.UpsertUser(ctx, identity.User{Kind: kind, Issuer: "https://test.invalid", Subject: subject, Name: subject})
-		must(t, err)
+		serveMust(t, err)
 		for i := range grants {
 			grants[i].UserID = u.ID
 		}
 		if len(grants) > 0 {
-			must(t, ids.SetGrants(ctx, u.ID, grants))
+			serveMust(t, ids.SetGrants(ctx, u.ID, grants))
 		}
 		now := time.Now().UTC().Truncate(time.Second)
 		s := identity.Session{ID: session.NewID(), UserID: u.ID, LoA: identity.LoAHigh, IdP: "https://test.invalid", AuthTime: now, ExpiresAt: now.Add(time.Hour)}
-		must(t, ids.CreateSession(ctx, s))
+		serveMust(t, ids.CreateSession(ctx, s))
 		return &http.Cookie{Name: "rathaus_session", Value: s.ID}
 	}
 	staffA := login(identity.KindStaff, "staff-darmstadt", identity.Grant{Tenant: demo.Darmstadt, Role: identity.RoleCaseworker})

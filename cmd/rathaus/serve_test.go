@@ -22,20 +22,20 @@ import (
 	"rathaus/sqlstore"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's log writes while the
+// serveLog is a bytes.Buffer safe for the server's log writes while the
 // test reads it.
-type syncBuffer struct {
+type serveLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *serveLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *serveLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -45,7 +45,7 @@ func (s *syncBuffer) String() string {
 type running struct {
 	serveInfo
 	base   string
-	stderr *syncBuffer
+	stderr *serveLog
 	stop   func() int // cancels the context and returns the exit code
 }
 
@@ -56,7 +56,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan serveInfo, 1)
 	ctx = withListenHook(ctx, func(info serveInfo) { listening <- info })
-	stderr := &syncBuffer{}
+	stderr := &serveLog{}
 	e := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: stderr, Getenv: func(k string) string { return env[k] }}
 	done := make(chan int, 1)
 	go func() { done <- Main(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
@@ -183,17 +183,17 @@ func seedJourney(t *testing.T, dir string) {
 	hessen.Summary = "Den Personalausweis beantragen Sie persönlich bei der Personalausweisbehörde Ihres Wohnorts."
 	hessen.Documents = []string{"ein aktuelles biometrisches Lichtbild", "Geburtsurkunde (bei Erstausstellung)"}
 	hessen.Fees = "37,00 Euro (ab 24 Jahren)"
-	must(t, c.UpsertServices(ctx, []catalog.Service{hessen}))
-	must(t, c.UpsertOffices(ctx, []catalog.Office{{Tenant: "064110000000", ID: "da-buergeramt", Name: "Bürger- und Ordnungsamt Darmstadt",
+	serveMust(t, c.UpsertServices(ctx, []catalog.Service{hessen}))
+	serveMust(t, c.UpsertOffices(ctx, []catalog.Office{{Tenant: "064110000000", ID: "da-buergeramt", Name: "Bürger- und Ordnungsamt Darmstadt",
 		Street: "Grafenstraße", HouseNumber: "30", PostalCode: "64283", City: "Darmstadt", Phone: "06151 115",
 		OpeningHours: "Mo–Fr 7:30–12:30 Uhr, Do 14–18 Uhr"}}))
-	must(t, c.UpsertOffers(ctx, []catalog.Offer{{Tenant: "064110000000", ServiceKey: journeyKey, OfficeID: "da-buergeramt"}}))
+	serveMust(t, c.UpsertOffers(ctx, []catalog.Offer{{Tenant: "064110000000", ServiceKey: journeyKey, OfficeID: "da-buergeramt"}}))
 }
 
 // journeyKey is the LeiKa key of "Personalausweis Ausstellung erstmalig".
 const journeyKey = "99008001012001"
 
-func must(t *testing.T, err error) {
+func serveMust(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +215,7 @@ func TestBrowserJourney(t *testing.T) {
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v\nserver log:\n%s", what, err, tail(r.stderr.String(), 3000))
+			t.Fatalf("%s: %v\nserver log:\n%s", what, err, serveTail(r.stderr.String(), 3000))
 		}
 	}
 	text := func(sel string) string {
@@ -241,7 +241,7 @@ func TestBrowserJourney(t *testing.T) {
 	wantText("body", "Willkommen im digitalen Rathaus", "Demo-Betrieb", "Keine Gemeinde gewählt.")
 	browsertest.Axe(t, ctx)
 	if shots {
-		must(t, browsertest.Screenshot(ctx, filepath.Join(shotDir, "home.png")))
+		serveMust(t, browsertest.Screenshot(ctx, filepath.Join(shotDir, "home.png")))
 	}
 
 	// Municipality by postcode.
@@ -270,7 +270,7 @@ func TestBrowserJourney(t *testing.T) {
 		"Grafenstraße 30", "Do 14–18 Uhr", "37,00 Euro", journeyKey)
 	browsertest.Axe(t, ctx)
 	if shots {
-		must(t, browsertest.Screenshot(ctx, filepath.Join(shotDir, "service.png")))
+		serveMust(t, browsertest.Screenshot(ctx, filepath.Join(shotDir, "service.png")))
 	}
 
 	// Log in as the demo citizen through the demo identity provider.
@@ -316,7 +316,7 @@ func TestBrowserJourney(t *testing.T) {
 	browsertest.Axe(t, ctx)
 }
 
-func tail(s string, n int) string {
+func serveTail(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
