@@ -35,10 +35,12 @@ func main() {
 	check(err)
 	qs, err := eval.LoadQueries(p("chatbot/muenchen-dldb/keyword_queries.dev.jsonl"))
 	check(err)
+	t0 := time.Now()
 	dict, err := search.LoadDictionary(p("chatbot/decompound/dictionary-de.txt"))
 	check(err)
+	dictLoad := time.Since(t0)
 	opts := search.Options{Dictionary: dict}
-	t0 := time.Now()
+	t0 = time.Now()
 	idx, err := search.Build(docs, opts)
 	check(err)
 	buildMuc := time.Since(t0)
@@ -92,6 +94,7 @@ func main() {
 		}
 		out["build_leika_plus_muenchen_ms"] = median(builds).Milliseconds()
 		out["build_docs"] = len(ld) + len(docs)
+		out["dictionary_load_ms"] = dictLoad.Milliseconds()
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
