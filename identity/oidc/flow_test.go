@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package oidc
+
+import (
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func testSealer(t testing.TB) *sealer {
+	s, err := newSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestFlowSeal(t *testing.T) {
+	s := testSealer(t)
+	f := flow{As: "staff", State: "st", Nonce: "n", Verifier: "v", Next: "/x", MinLoA: 2, Expires: time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)}
+	v, err := s.seal(flowCookie, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.open(flowCookie, v)
+	if err != nil || !cmp.Equal(got, f) {
+		t.Fatalf("open = %+v, %v", got, err)
+	}
+	if v2, _ := s.seal(flowCookie, f); v2 == v {
+		t.Error("two seals are equal (nonce reused)")
+	}
+	if _, err := s.open("other_cookie", v); err == nil {
+		t.Error("opened under another cookie name")
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(v)
+	for i := range raw {
+		b := append([]byte(nil), raw...)
+		b[i] ^= 1
+		if _, err := s.open(flowCookie, base64.RawURLEncoding.EncodeToString(b)); err == nil {
+			t.Fatalf("byte %d flipped: still opens", i)
+		}
+	}
+	other, _ := newSealer([]byte("fedcba9876543210fedcba9876543210"))
+	if _, err := other.open(flowCookie, v); err == nil {
+		t.Error("opened with another key")
+	}
+	if _, err := newSealer([]byte("short")); err == nil {
+		t.Error("short key accepted")
+	}
+}
+
+// FuzzFlowOpen feeds arbitrary cookie values: none may open (the fuzzer
+// cannot forge AES-GCM) and none may panic.
+func FuzzFlowOpen(f *testing.F) {
+	s := testSealer(f)
+	f.Add("")
+	f.Add("AAAA")
+	f.Add("GwBo-4rep5F7br2q0FszUUcWqBj4QNndTJMu0bDIxiA90gnf_9sIpyjMKVxBDWvC1vAg_xvOpXnQzfYmS3oWD9zDE7hfdNYV5ygpwfXvYJ2y_azHUDhMrtPeuUgxfOJZdg")
+	f.Add("eyJhcyI6InN0YWZmIn0")
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, err := s.open(flowCookie, v); err == nil {
+			t.Fatalf("forged cookie %q opened: %+v", v, got)
+		}
+	})
+}
