@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"rathaus"
+	"rathaus/identity"
+	"rathaus/submission"
+)
+
+// EnqueueFunc enqueues a job inside the caller's transaction (wire it to
+// jobs.Queue.Enqueue: func(ctx, tx, kind, args) error { return q.Enqueue(ctx, tx, kind, args) }).
+type EnqueueFunc func(ctx context.Context, tx *sql.Tx, kind string, args any) error
+
+// SubmissionStore implements submission.Store on db. Attachment contents
+// live (sealed) in the table application_blobs, inside the database, so an
+// application and its files commit in the same transaction and a backup of
+// the database is complete. Every intake's jobs go through enqueue in the
+// batch's transaction; nil enqueue refuses intakes that carry jobs.
+func (db *DB) SubmissionStore(enqueue EnqueueFunc) *SubmissionStore {
+	return &SubmissionStore{db: db, enqueue: enqueue}
+}
+
+// SubmissionStore is the SQL submission.Store (see DB.SubmissionStore).
+type SubmissionStore struct {
+	db      *DB
+	enqueue EnqueueFunc
+}
+
+var (
+	_ submission.Store        = (*SubmissionStore)(nil)
+	_ submission.SingleWriter = (*SubmissionStore)(nil)
+)
+
+// SingleWriter reports true on SQLite (one writer connection): the intake
+// service then batches submissions (group commit).
+func (s *SubmissionStore) SingleWriter() bool { return s.db.dialect == SQLite }
+
+const appCols = `tenant, id, reference, service_key, form_id, form_version, applicant_user_id, loa, idp, answers, attachments, status, submitted_at, idempotency_key`
+
+func scanApp(sc interface{ Scan(...any) error }) (*submission.Application, error) {
+	var a submission.Application
+	var loa int
+	var atts string
+	var at int64
+	if err := sc.Scan(&a.Tenant, &a.ID, &a.Reference, &a.ServiceKey, &a.FormID, &a.FormVersion, &a.ApplicantUserID, &loa, &a.IdP,
+		&a.SealedAnswers, &atts, &a.Status, &at, &a.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	a.LoA, a.SubmittedAt = identity.LoA(loa), fromMicros(at)
+	if err := json.Unmarshal([]byte(atts), &a.Attachments); err != nil {
+		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "application %s: attachment list unreadable", a.ID)
+	}
+	return &a, nil
+}
+
+// CreateApplications implements submission.Store: one transaction for the
+// whole batch. Duplicates of (tenant, idempotency key) are detected by the
+// unique index (INSERT … ON CONFLICT DO NOTHING, race-safe on both
+// dialects) and answered with the stored application.
+func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submission.Intake) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		ins := s.db.Rebind(`INSERT INTO applications (` + appCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		blob := s.db.Rebind(`INSERT INTO application_blobs (tenant, application_id, attachment_id, content) VALUES (?, ?, ?, ?)`)
+		byKey := s.db.Rebind(`SELECT ` + appCols + ` FROM applications WHERE tenant = ? AND idempotency_key = ?`)
+		for _, in := range batch {
+			a := in.App
+			in.Existing = nil
+			if len(in.Blobs) != len(a.Attachments) {
+				return rathaus.Errorf(rathaus.EINTERNAL, "intake %s: %d blobs for %d attachments", a.ID, len(in.Blobs), len(a.Attachments))
+			}
+			atts, err := json.Marshal(a.Attachments)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, ins, a.Tenant, a.ID, a.Reference, a.ServiceKey, a.FormID, a.FormVersion, a.ApplicantUserID,
+				int(a.LoA), a.IdP, a.SealedAnswers, string(atts), a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
+			if err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				ex, err := scanApp(tx.QueryRowContext(ctx, byKey, a.Tenant, a.IdempotencyKey))
+				if errors.Is(err, sql.ErrNoRows) {
+					return rathaus.Errorf(rathaus.ECONFLICT, "application id or reference already taken")
+				}
+				if err != nil {
+					return err
+				}
+				in.Existing = ex
+				continue
+			}
+			for i, att := range a.Attachments {
+				if _, err := tx.ExecContext(ctx, blob, a.Tenant, a.ID, att.ID, in.Blobs[i]); err != nil {
+					return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anhang konnte nicht gespeichert werden / attachment could not be stored")
+				}
+			}
+			if in.Audit.Action != "" {
+				if _, err := s.db.AppendAudit(ctx, tx, in.Audit); err != nil {
+					return err
+				}
+			}
+			for _, j := range in.Jobs {
+				if s.enqueue == nil {
+					return rathaus.Errorf(rathaus.EINTERNAL, "submission store: no job enqueuer configured for %q", j.Kind)
+				}
+				if err := s.enqueue(ctx, tx, j.Kind, j.Args); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Application implements submission.Store.
+func (s *SubmissionStore) Application(ctx context.Context, tenant, id string) (*submission.Application, error) {
+	a, err := scanApp(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+appCols+` FROM applications WHERE tenant = ? AND id = ?`), tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Antrag nicht gefunden / application not found")
+	}
+	return a, err
+}
+
+// ApplicationByReference implements submission.Store.
+func (s *SubmissionStore) ApplicationByReference(ctx context.Context, tenant, reference string) (*submission.Application, error) {
+	ref, err := submission.NormalizeReference(reference)
+	if err != nil {
+		return nil, err
+	}
+	a, err := scanApp(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+appCols+` FROM applications WHERE tenant = ? AND reference = ?`), tenant, ref))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Antrag nicht gefunden / application not found")
+	}
+	return a, err
+}
+
+// AttachmentContent implements submission.Store.
+func (s *SubmissionStore) AttachmentContent(ctx context.Context, tenant, applicationID, attachmentID string) ([]byte, error) {
+	var b []byte
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT content FROM application_blobs WHERE tenant = ? AND application_id = ? AND attachment_id = ?`),
+		tenant, applicationID, attachmentID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Anhang nicht gefunden / attachment not found")
+	}
+	return b, err
+}
+
+const draftCols = `tenant, id, service_key, form_id, form_version, owner_user_id, resume_token_hash, answers, step, updated_at, expires_at`
+
+func scanDraft(sc interface{ Scan(...any) error }) (*submission.Draft, error) {
+	var d submission.Draft
+	var up, exp int64
+	if err := sc.Scan(&d.Tenant, &d.ID, &d.ServiceKey, &d.FormID, &d.FormVersion, &d.OwnerUserID, &d.ResumeTokenHash, &d.SealedAnswers, &d.Step, &up, &exp); err != nil {
+		return nil, err
+	}
+	d.UpdatedAt, d.ExpiresAt = fromMicros(up), fromMicros(exp)
+	return &d, nil
+}
+
+// PutDraft implements submission.Store.
+func (s *SubmissionStore) PutDraft(ctx context.Context, d *submission.Draft) error {
+	if d.Tenant == "" || d.ID == "" {
+		return rathaus.Errorf(rathaus.EINVALID, "draft: tenant and id are required")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO drafts (`+draftCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant, id) DO UPDATE SET service_key = excluded.service_key, form_id = excluded.form_id,
+			form_version = excluded.form_version, owner_user_id = excluded.owner_user_id, resume_token_hash = excluded.resume_token_hash,
+			answers = excluded.answers, step = excluded.step, updated_at = excluded.updated_at, expires_at = excluded.expires_at`),
+			d.Tenant, d.ID, d.ServiceKey, d.FormID, d.FormVersion, d.OwnerUserID, d.ResumeTokenHash, d.SealedAnswers, d.Step, micros(d.UpdatedAt), micros(d.ExpiresAt))
+		return err
+	})
+}
+
+func (s *SubmissionStore) draftWhere(ctx context.Context, where string, args ...any) (*submission.Draft, error) {
+	args = append(args, micros(time.Now()))
+	d, err := scanDraft(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+draftCols+` FROM drafts WHERE `+where+` AND expires_at > ?`), args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Entwurf nicht gefunden oder Link schon benutzt / draft not found or link already used")
+	}
+	return d, err
+}
+
+// Draft implements submission.Store.
+func (s *SubmissionStore) Draft(ctx context.Context, tenant, id string) (*submission.Draft, error) {
+	return s.draftWhere(ctx, `tenant = ? AND id = ?`, tenant, id)
+}
+
+// DraftByResumeHash implements submission.Store.
+func (s *SubmissionStore) DraftByResumeHash(ctx context.Context, tenant, hash string) (*submission.Draft, error) {
+	if hash == "" {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Entwurf nicht gefunden / draft not found")
+	}
+	return s.draftWhere(ctx, `tenant = ? AND resume_token_hash = ?`, tenant, hash)
+}
+
+// SwapResumeHash implements submission.Store (compare and swap).
+func (s *SubmissionStore) SwapResumeHash(ctx context.Context, tenant, id, oldHash, newHash string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE drafts SET resume_token_hash = ? WHERE tenant = ? AND id = ? AND resume_token_hash = ? AND resume_token_hash <> ''`),
+			newHash, tenant, id, oldHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return rathaus.Errorf(rathaus.ENOTFOUND, "Entwurf nicht gefunden oder Link schon benutzt / draft not found or link already used")
+		}
+		return nil
+	})
+}
+
+// DeleteDraft implements submission.Store.
+func (s *SubmissionStore) DeleteDraft(ctx context.Context, tenant, id string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM drafts WHERE tenant = ? AND id = ?`), tenant, id)
+		return err
+	})
+}
