@@ -884,3 +884,47 @@ func TestPagingWaitAndFailedCallback(t *testing.T) {
 	_, err = w.sender.Wait(short, sent[0], 10*time.Millisecond)
 	wantCode(t, err, rathaus.EUNAVAILABLE, "still submitted")
 }
+
+func TestDestinationManagementAPI(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	sub := w.api(t, w.subID, w.subSec, "")
+	path := "/v2/destinations/" + w.dest.ID
+	next := w.f.ca.MustIssue(fitconnecttest.RSAKey(4096, 3), fitconnect.UseEncryption, "enc-key-0003")
+	nextJSON, _ := json.Marshal(next.Public)
+	weakJSON, _ := json.Marshal(w.f.weak.Public)
+	privJSON, _ := json.Marshal(fitconnect.Key{JSONWebKey: *next.Private, KeyOps: []string{"wrapKey"}})
+
+	s, p, _ := w.api(t, w.senderID, w.senderSec, "").call("POST", path+"/keys", "application/json", nextJSON)
+	wantProblem(t, s, p, 403, "lacks scope manage-destinations")
+	s, p, _ = sub.call("POST", path+"/keys", "application/json", weakJSON)
+	wantProblem(t, s, p, 400, "2048 bits, at least 4096")
+	s, p, _ = sub.call("POST", path+"/keys", "application/json", privJSON)
+	wantProblem(t, s, p, 400, "private member")
+	if s, p, _ = sub.call("POST", path+"/keys", "application/json", nextJSON); s != 201 {
+		t.Fatalf("add key: %d %+v", s, p)
+	}
+	s, p, _ = sub.call("POST", path+"/keys", "application/json", nextJSON)
+	wantProblem(t, s, p, 409, "already has a key")
+	s, p, _ = sub.call("PATCH", path, "application/json", []byte(`{"encryptionKid":"`+w.f.sig.Public.KeyID+`"}`))
+	wantProblem(t, s, p, 400, "not a published encryption key")
+	if s, p, _ = sub.call("PATCH", path, "application/json", []byte(`{"encryptionKid":"enc-key-0003"}`)); s != 200 {
+		t.Fatalf("switch key: %d %+v", s, p)
+	}
+	d, err := w.sender.Destination(ctx, w.dest.ID)
+	if err != nil || d.EncryptionKid != "enc-key-0003" {
+		t.Errorf("destination after switch = %+v, %v", d, err)
+	}
+	s, _, b := sub.call("GET", "/v2/destinations", "", nil)
+	if s != 200 || !strings.Contains(string(b), `"encryptionKid":"enc-key-0003"`) {
+		t.Errorf("list destinations: %d %s", s, b)
+	}
+	if s, p, _ = sub.call("PATCH", path, "application/json", []byte(`{"status":"inactive"}`)); s != 200 {
+		t.Fatalf("deactivate: %d %+v", s, p)
+	}
+	_, err = w.sender.Send(ctx, w.request(`{"name":"A","einkommen":1}`))
+	wantCode(t, err, rathaus.EINVALID, "is inactive")
+	s, p, _ = w.api(t, w.senderID, w.senderSec, "").call("POST", "/v2/submissions", "application/json",
+		[]byte(`{"destinationId":"`+w.dest.ID+`","publicService":{"identifier":"`+leika+`"}}`))
+	wantProblem(t, s, p, 422, "is not active")
+}

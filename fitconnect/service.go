@@ -168,6 +168,9 @@ func (s *DeliveryService) routes() {
 	for _, v := range []string{"/v1", "/v2"} {
 		s.handle("GET "+v+"/destinations/{id}", s.getDestination)
 		s.handle("GET "+v+"/destinations/{id}/keys/{kid}", s.getKey)
+		s.handle("GET "+v+"/destinations", s.listDestinations)
+		s.handle("POST "+v+"/destinations/{id}/keys", s.postKey)
+		s.handle("PATCH "+v+"/destinations/{id}", s.patchDestination)
 		s.handle("GET "+v+"/destinations/{id}/submissions", s.listSubmissions)
 		s.handle("GET "+v+"/submissions", s.listSubmissions)
 		s.handle("POST "+v+"/submissions", s.announce)
@@ -263,27 +266,150 @@ func (s *DeliveryService) CreateDestination(ctx context.Context, spec Destinatio
 	return d, nil
 }
 
-// RotateEncryptionKey adds a new encryption key to a destination of the
-// tenant (checked like at creation) and makes it the encryptionKid. The
-// old keys stay published, so submissions already encrypted to them remain
-// readable by a subscriber holding both private keys.
-func (s *DeliveryService) RotateEncryptionKey(ctx context.Context, ars, destinationID string, key *Key) (*Destination, error) {
+// AddDestinationKey publishes another public key of a destination of the
+// tenant: an encryption key (key_ops wrapKey) or a signature key (key_ops
+// verify), checked like at creation. It does not switch encryptionKid.
+func (s *DeliveryService) AddDestinationKey(ctx context.Context, ars, destinationID string, key *Key) (*Destination, error) {
 	d, err := s.store.Destination(ctx, ars, destinationID)
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckKey(key, UseEncryption, KeyCheck{Roots: s.cfg.TrustRoots, Now: s.cfg.Now()}); err != nil {
-		return nil, rathaus.Errorf(rathaus.EINVALID, "destination: encryption key: %s", rathaus.ErrorMessage(err))
+	if key == nil {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "destination: key missing")
+	}
+	use := UseEncryption
+	if slices.Contains(key.KeyOps, "verify") {
+		use = UseSignature
+	}
+	if err := CheckKey(key, use, KeyCheck{Roots: s.cfg.TrustRoots, Now: s.cfg.Now()}); err != nil {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "destination: key: %s", rathaus.ErrorMessage(err))
 	}
 	if d.Key(key.KeyID) != nil {
 		return nil, rathaus.Errorf(rathaus.ECONFLICT, "destination %s already has a key %s", d.ID, key.KeyID)
 	}
 	d.Keys = append(d.Keys, *key.Public())
-	d.EncryptionKid = key.KeyID
 	if err := s.store.PutDestination(ctx, d); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// DestinationUpdate changes a destination; nil fields stay as they are.
+type DestinationUpdate struct {
+	EncryptionKid *string         `json:"encryptionKid,omitempty"`
+	Callback      *CallbackConfig `json:"callback,omitempty"`
+	Status        *string         `json:"status,omitempty"` // "active" or "inactive"
+}
+
+// UpdateDestination switches the encryption key to a published encryption
+// key, replaces the callback, or (de)activates a destination of the tenant.
+func (s *DeliveryService) UpdateDestination(ctx context.Context, ars, destinationID string, u DestinationUpdate) (*Destination, error) {
+	d, err := s.store.Destination(ctx, ars, destinationID)
+	if err != nil {
+		return nil, err
+	}
+	if u.EncryptionKid != nil {
+		k := d.Key(*u.EncryptionKid)
+		if k == nil || !slices.Contains(k.KeyOps, "wrapKey") {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "destination: %q is not a published encryption key of %s", *u.EncryptionKid, d.ID)
+		}
+		d.EncryptionKid = k.KeyID
+	}
+	if u.Callback != nil {
+		if err := s.checkCallback(u.Callback); err != nil {
+			return nil, err
+		}
+		d.Callback = u.Callback
+	}
+	if u.Status != nil {
+		if *u.Status != "active" && *u.Status != "inactive" {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "destination: status must be active or inactive")
+		}
+		d.Status = *u.Status
+	}
+	if err := s.store.PutDestination(ctx, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// RotateEncryptionKey adds a new encryption key to a destination of the
+// tenant (checked like at creation) and makes it the encryptionKid. The
+// old keys stay published, so submissions already encrypted to them remain
+// readable by a subscriber holding both private keys.
+func (s *DeliveryService) RotateEncryptionKey(ctx context.Context, ars, destinationID string, key *Key) (*Destination, error) {
+	if _, err := s.AddDestinationKey(ctx, ars, destinationID, key); err != nil {
+		return nil, err
+	}
+	kid := key.KeyID
+	return s.UpdateDestination(ctx, ars, destinationID, DestinationUpdate{EncryptionKid: &kid})
+}
+
+// manageDestination authorizes a destination-management request.
+func (s *DeliveryService) manageDestination(r *http.Request) (*principal, string, error) {
+	p, err := s.auth(r, ScopeManageDestinations)
+	if err != nil {
+		return nil, "", err
+	}
+	id := r.PathValue("id")
+	if !p.connected(id) {
+		return nil, "", rathaus.Errorf(rathaus.EFORBIDDEN, "client is not connected to destination %s", id)
+	}
+	return p, id, nil
+}
+
+func (s *DeliveryService) postKey(w http.ResponseWriter, r *http.Request) error {
+	p, id, err := s.manageDestination(r)
+	if err != nil {
+		return err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" && mt != "application/jwk+json" {
+		return &statusError{status: http.StatusUnsupportedMediaType, name: "unsupported-media-type", msg: "Content-Type must be application/json"}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		return &statusError{status: http.StatusRequestEntityTooLarge, name: "payload-too-large", msg: "key too large"}
+	}
+	k, err := ParsePublicKey(b)
+	if err != nil {
+		return err
+	}
+	if _, err := s.AddDestinationKey(r.Context(), p.client.Tenant, id, k); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, k.Public())
+}
+
+func (s *DeliveryService) patchDestination(w http.ResponseWriter, r *http.Request) error {
+	p, id, err := s.manageDestination(r)
+	if err != nil {
+		return err
+	}
+	var u DestinationUpdate
+	if err := decodeJSON(w, r, 64<<10, &u); err != nil {
+		return err
+	}
+	d, err := s.UpdateDestination(r.Context(), p.client.Tenant, id, u)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, destinationDoc{d.ID, d.Status, d.EncryptionKid, d.Services, d.MetadataVersions})
+}
+
+func (s *DeliveryService) listDestinations(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.auth(r, ScopeManageDestinations)
+	if err != nil {
+		return err
+	}
+	docs := []destinationDoc{}
+	for _, id := range p.client.DestinationIDs {
+		d, err := s.store.Destination(r.Context(), p.client.Tenant, id)
+		if err != nil {
+			return err
+		}
+		docs = append(docs, destinationDoc{d.ID, d.Status, d.EncryptionKid, d.Services, d.MetadataVersions})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"count": len(docs), "offset": 0, "totalCount": len(docs), "destinations": docs})
 }
 
 func (s *DeliveryService) checkCallback(cb *CallbackConfig) error {
