@@ -269,8 +269,14 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) error {
 		from = tenant.Bund
 	}
 	res, err := s.deps.Catalog.Resolve(r.Context(), from, key)
+	if rathaus.ErrorCode(err) == rathaus.ENOTFOUND && ars == "" {
+		// Described only by a Land, Kreis or Gemeinde: the visitor has to
+		// say where they live before we can show the right text.
+		s.render(w, r, http.StatusOK, "service_choose", struct{ Key string }{key})
+		return nil
+	}
 	if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
-		return rathaus.Errorf(rathaus.ENOTFOUND, "Diese Leistung gibt es nicht.")
+		return rathaus.Errorf(rathaus.ENOTFOUND, "Diese Leistung gibt es für Ihre Gemeinde nicht.")
 	}
 	if err != nil {
 		return err

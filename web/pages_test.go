@@ -75,7 +75,8 @@ func TestCitizenJourney(t *testing.T) {
 			if strings.Contains(national.body, "/antrag/") {
 				t.Error("service without form links to /antrag/")
 			}
-			wantContains(t, "service unknown", f.get("/leistungen/00000000000000"), http.StatusNotFound, "Seite nicht gefunden", "Diese Leistung gibt es nicht.")
+			wantContains(t, "service unknown", f.get("/leistungen/00000000000000", choice), http.StatusNotFound, "Seite nicht gefunden", "Diese Leistung gibt es für Ihre Gemeinde nicht.")
+			wantContains(t, "service unknown without choice", f.get("/leistungen/00000000000000"), http.StatusOK, "Gemeinde wählen", `value="/leistungen/00000000000000"`)
 			wantContains(t, "service bad key", f.get("/leistungen/%3Cx%3E"), http.StatusNotFound)
 
 			page1 := f.get("/suche?q=Bescheinigung", choice)

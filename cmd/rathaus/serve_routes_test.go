@@ -5,12 +5,14 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"rathaus/demo"
 	"rathaus/identity"
 	"rathaus/identity/session"
+	"rathaus/sqlstore/sqltest"
 	"rathaus/web"
 	"rathaus/web/webtest"
 )
@@ -20,7 +22,21 @@ import (
 // declares its access, keeps tenant B's objects from a caseworker of tenant
 // A, and carries the security headers.
 func TestServedRoutes(t *testing.T) {
-	r := startServe(t, map[string]string{"RATHAUS_DATA": t.TempDir()}, "--demo")
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { servedRoutes(t, d) })
+	}
+}
+
+func servedRoutes(t *testing.T, dialect string) {
+	cfg := sqltest.NewConfig(t, dialect)
+	env := map[string]string{"RATHAUS_DATA": cfg.DataDir, "RATHAUS_DB": cfg.URL}
+	if cfg.DataDir == "" {
+		env["RATHAUS_DATA"] = t.TempDir()
+	}
+	r := startServe(t, env, "--demo")
+	if got := r.DB.Dialect(); got != dialect {
+		t.Fatalf("serve opened %s, want %s", got, dialect)
+	}
 	ctx := context.Background()
 	ids := r.DB.Identity()
 	login := func(kind identity.Kind, subject string, grants ...identity.Grant) *http.Cookie {
@@ -56,5 +72,30 @@ func TestServedRoutes(t *testing.T) {
 	users := map[string][]*http.Cookie{"anonymous": nil, "citizen": {citizen}, "staff": {staffA}}
 	if n := webtest.CheckHeaders(t, r.base, routes, users, false); n < 30 {
 		t.Errorf("header crawl checked only %d responses", n)
+	}
+
+	// The demo content is served from this store: Darmstadt by postcode,
+	// and Darmstadt's own Wohngeld text over the Land's.
+	for path, want := range map[string]string{
+		"/readyz":                                 "ready",
+		"/gemeinde?q=64283":                       "Darmstadt, Wissenschaftsstadt",
+		"/leistungen/" + demo.KeyFuehrungszeugnis: "Gemeinde wählen", // described by the Land only
+	} {
+		res := webtest.Do(t, http.MethodGet, r.base+path, "", nil, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, want) {
+			t.Errorf("GET %s: %d, body lacks %q", path, res.StatusCode, want)
+		}
+	}
+	choose := webtest.Do(t, http.MethodPost, r.base+"/gemeinde", "ars="+demo.Darmstadt, nil, nil)
+	if choose.StatusCode != http.StatusSeeOther {
+		t.Fatalf("choose Darmstadt: %d", choose.StatusCode)
+	}
+	res := webtest.Do(t, http.MethodGet, r.base+"/leistungen/"+demo.KeyFuehrungszeugnis, "", choose.Cookies(), nil)
+	if !strings.Contains(res.Body, "Beschreibung von: Hessen") {
+		t.Errorf("Führungszeugnis for Darmstadt: %d\n%s", res.StatusCode, res.Body)
+	}
+	res = webtest.Do(t, http.MethodGet, r.base+"/leistungen/"+demo.KeyWohngeld, "", choose.Cookies(), nil)
+	if !strings.Contains(res.Body, "Beschreibung von: Darmstadt, Wissenschaftsstadt") || !strings.Contains(res.Body, "Zuständige Stelle") {
+		t.Errorf("Wohngeld for Darmstadt: %d\n%s", res.StatusCode, res.Body)
 	}
 }
