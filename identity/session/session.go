@@ -262,25 +262,42 @@ func (m *Manager) touch(w http.ResponseWriter, r *http.Request, s *identity.Sess
 
 // RequireLoA returns middleware that lets a request through only if it has
 // a session with at least min. Anonymous GET and HEAD requests are sent to
-// the login page (with next= the current path); other anonymous requests get
-// 401; a session below min gets 403 (a higher LoA needs a fresh login, it is
-// never upgraded in place). Use it after Middleware.
+// the login page with next= the current path and, above low, loa=min so
+// that the IdP asks for strong enough means; a GET with a weaker session is
+// sent there too (step-up: a higher LoA always needs a fresh login, it is
+// never upgraded in place). Other requests get 401 (anonymous) or 403 (too
+// weak). Use it after Middleware.
 func (m *Manager) RequireLoA(min identity.LoA) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := FromContext(r.Context())
+			get := r.Method == http.MethodGet || r.Method == http.MethodHead
 			switch {
-			case p == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-				http.Redirect(w, r, m.opts.LoginPath+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			case p.HasLoA(min):
+				next.ServeHTTP(w, r)
+			case get:
+				http.Redirect(w, r, m.LoginURL(p, min, r.URL.RequestURI()), http.StatusSeeOther)
 			case p == nil:
 				http.Error(w, "Bitte melden Sie sich an. / Please log in.", http.StatusUnauthorized)
-			case !p.HasLoA(min):
-				http.Error(w, "Für diese Aktion ist ein höheres Vertrauensniveau nötig ("+min.String()+"). / This action needs a higher level of assurance.", http.StatusForbidden)
 			default:
-				next.ServeHTTP(w, r)
+				http.Error(w, "Für diese Aktion ist ein höheres Vertrauensniveau nötig ("+min.String()+"). / This action needs a higher level of assurance.", http.StatusForbidden)
 			}
 		})
 	}
+}
+
+// LoginURL returns the login path that brings the visitor back to next
+// with at least min: "/auth/login?next=…" plus as=staff for staff and
+// loa=… above low.
+func (m *Manager) LoginURL(p *Principal, min identity.LoA, next string) string {
+	q := url.Values{"next": {next}}
+	if p.IsStaff() {
+		q.Set("as", string(identity.KindStaff))
+	}
+	if min > identity.LoALow {
+		q.Set("loa", min.String())
+	}
+	return m.opts.LoginPath + "?" + q.Encode()
 }
 
 // Principal is who a request acts for: the user, the session and (for

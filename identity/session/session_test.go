@@ -204,9 +204,10 @@ func TestRequireLoA(t *testing.T) {
 		status int
 		loc    string
 	}{
-		{"anonymous get goes to login", "GET", nil, http.StatusSeeOther, "/auth/login?next=%2Fantrag%3Fx%3D1"},
+		{"anonymous get goes to login", "GET", nil, http.StatusSeeOther, "/auth/login?loa=substantial&next=%2Fantrag%3Fx%3D1"},
 		{"anonymous post", "POST", nil, http.StatusUnauthorized, ""},
-		{"low is forbidden", "GET", low, http.StatusForbidden, ""},
+		{"low get steps up", "GET", low, http.StatusSeeOther, "/auth/login?as=staff&loa=substantial&next=%2Fantrag%3Fx%3D1"},
+		{"low post is forbidden", "POST", low, http.StatusForbidden, ""},
 		{"substantial passes", "GET", sub, http.StatusOK, ""},
 	}
 	for _, tt := range tests {
