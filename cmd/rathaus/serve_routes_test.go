@@ -77,8 +77,8 @@ func servedRoutes(t *testing.T, dialect string) {
 	// The demo content is served from this store: Darmstadt by postcode,
 	// and Darmstadt's own Wohngeld text over the Land's.
 	for path, want := range map[string]string{
-		"/readyz":                                 "ready",
-		"/gemeinde?q=64283":                       "Darmstadt, Wissenschaftsstadt",
+		"/readyz":           "ready",
+		"/gemeinde?q=64283": "Darmstadt, Wissenschaftsstadt",
 		"/leistungen/" + demo.KeyFuehrungszeugnis: "Gemeinde wählen", // described by the Land only
 	} {
 		res := webtest.Do(t, http.MethodGet, r.base+path, "", nil, nil)
