@@ -768,10 +768,10 @@ func (idx *Index) why(d int32, pl queryPlan) []string {
 			}
 			i := sort.Search(len(terms), func(i int) bool { return terms[i].id >= t.id })
 			if i < len(terms) && terms[i].id == t.id {
-				s := fieldNames[f] + ":" + t.why
-				if !seen[s] {
-					seen[s] = true
-					out = append(out, s)
+				// Each match is named once, in its strongest field.
+				if !seen[t.why] {
+					seen[t.why] = true
+					out = append(out, fieldNames[f]+":"+t.why)
 				}
 			}
 		}

@@ -189,3 +189,29 @@ func FuzzSearch(f *testing.F) {
 		}
 	})
 }
+
+func TestConcurrentSearchAndAdd(t *testing.T) {
+	idx, err := Build(testDocs(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			for i := range 50 {
+				if g == 0 && i%10 == 0 {
+					if err := idx.Add(Doc{ID: "x" + string(rune('a'+i)), Name: "Sperrmüll"}); err != nil {
+						t.Error(err)
+					}
+				}
+				if hits := idx.Search("Hundesteuer", SearchOptions{Limit: 3}); len(hits) == 0 || hits[0].Doc.SourceID != "m-hs" {
+					t.Errorf("hits = %v", ids(hits))
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
