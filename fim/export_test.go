@@ -15,7 +15,7 @@ func ElementCensus(data []byte) map[string]int {
 	var walk func(n *node)
 	walk = func(n *node) {
 		out[n.space+" "+n.local]++
-		if s := strings.TrimSpace(n.text); s != "" {
+		if s := strings.TrimSpace(n.str()); s != "" {
 			out["text "+s]++
 		}
 		for _, k := range n.kids {

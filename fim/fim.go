@@ -17,8 +17,10 @@
 package fim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,12 +137,14 @@ type parser struct {
 	warned    map[string]bool
 	rootRules []form.Rule
 	lines     []int // line start offsets, see pos
+	// Reused elements are inlined many times: cache the costly parts.
+	jsonPraez map[string]map[string]any
 }
 
 func (p *parser) pos(n *node) string {
 	if p.lines == nil {
 		// Offsets of line starts, built once: warnings are many in bad files.
-		p.lines = []int{0}
+		p.lines = make([]int, 1, bytes.Count(p.data, []byte("\n"))+1)
 		for i, c := range p.data {
 			if c == '\n' {
 				p.lines = append(p.lines, i+1)
@@ -195,7 +199,7 @@ func (p *parser) kids(n *node, local string) []*node {
 
 func (p *parser) text(n *node, local string) string {
 	if k := p.kid(n, local); k != nil {
-		return clean(k.text)
+		return clean(k.str())
 	}
 	return ""
 }
@@ -218,10 +222,10 @@ func (p *parser) code(n *node, local string) string {
 	}
 	for _, c := range k.kids {
 		if c.local == "code" {
-			return strings.TrimSpace(c.text)
+			return strings.TrimSpace(c.str())
 		}
 	}
-	return strings.TrimSpace(k.text)
+	return strings.TrimSpace(k.str())
 }
 
 var (
@@ -260,7 +264,8 @@ func set(xs ...string) map[string]bool {
 
 // checkKids warns about unknown children and duplicates.
 func (p *parser) checkKids(n *node, what string, allowed ...map[string]bool) error {
-	var seen map[string]bool
+	var seenBuf [24]string
+	seen := seenBuf[:0]
 	for _, k := range n.kids {
 		if k.space != p.ns {
 			p.warn(k, "Element <%s> aus fremdem Namensraum %q in %s wird ignoriert (foreign element ignored)", k.local, k.space, what)
@@ -278,16 +283,13 @@ func (p *parser) checkKids(n *node, what string, allowed ...map[string]bool) err
 			continue
 		}
 		if singleKids[k.local] {
-			if seen == nil {
-				seen = map[string]bool{}
-			}
-			if seen[k.local] {
+			if slices.Contains(seen, k.local) {
 				if requiredSingle[k.local] {
 					return p.errAt(k, "Element <%s> doppelt in %s (duplicate element)", k.local, what)
 				}
 				p.warn(k, "Element <%s> doppelt in %s, der erste Wert gilt (duplicate, first wins)", k.local, what)
 			}
-			seen[k.local] = true
+			seen = append(seen, k.local)
 		}
 	}
 	return nil
@@ -306,7 +308,7 @@ func (p *parser) ident(n *node, what string) (id, version string, err error) {
 	case len(ids) > 1:
 		return "", "", p.errAt(ids[1], "<id> doppelt in der Identifikation von %s (duplicate id)", what)
 	}
-	id = strings.TrimSpace(ids[0].text)
+	id = strings.TrimSpace(ids[0].str())
 	if id == "" {
 		return "", "", p.errAt(ids[0], "<id> ist leer in %s (empty id)", what)
 	}
@@ -315,7 +317,7 @@ func (p *parser) ident(n *node, what string) (id, version string, err error) {
 		return "", "", p.errAt(vs[1], "<version> doppelt bei %s (duplicate version)", id)
 	}
 	if len(vs) == 1 {
-		version = strings.TrimSpace(vs[0].text)
+		version = strings.TrimSpace(vs[0].str())
 	}
 	for _, k := range idn.kids {
 		if k.space != p.ns || (k.local != "id" && k.local != "version") {
@@ -437,7 +439,7 @@ func (p *parser) anzahl(st *node) (int, int, error) {
 		p.warn(st, "<anzahl> fehlt, 1:1 angenommen (missing multiplicity, 1:1 assumed)")
 		return 1, 1, nil
 	}
-	s := strings.TrimSpace(a.text)
+	s := strings.TrimSpace(a.str())
 	lo, hi, ok := strings.Cut(s, ":")
 	minN, err1 := strconv.Atoi(lo)
 	maxN, err2 := strconv.Atoi(hi)
@@ -537,7 +539,7 @@ func (p *parser) field(n *node, it *form.Item) {
 			}
 		}
 		for _, mt := range p.kids(n, "mediaType") {
-			if t := strings.TrimSpace(mt.text); t != "" {
+			if t := strings.TrimSpace(mt.str()); t != "" {
 				it.MediaTypes = append(it.MediaTypes, t)
 			}
 		}
@@ -630,14 +632,23 @@ func (p *parser) praezisierung(n *node, it *form.Item) {
 				apply(a.local, a.value)
 			}
 		}
-		if t := strings.TrimSpace(n.text); t != "" {
+		if t := strings.TrimSpace(n.str()); t != "" {
 			p.warn(n, "Text in <praezisierung> bei %s wird ignoriert (v3 nutzt Attribute)", it.ID)
 		}
 	} else {
-		t := strings.TrimSpace(n.text)
+		t := strings.TrimSpace(n.str())
 		if t != "" {
-			var raw map[string]any
-			if err := json.Unmarshal([]byte(t), &raw); err != nil || raw == nil {
+			raw, cached := p.jsonPraez[t]
+			if !cached {
+				if err := json.Unmarshal([]byte(t), &raw); err != nil {
+					raw = nil
+				}
+				if p.jsonPraez == nil {
+					p.jsonPraez = map[string]map[string]any{}
+				}
+				p.jsonPraez[t] = raw
+			}
+			if raw == nil {
 				c.Hint = t
 				p.warn(n, "Präzisierung %q bei %s ist kein JSON und bleibt nur als Hinweis erhalten (legacy text kept as hint)", t, it.ID)
 			} else {
@@ -686,13 +697,16 @@ func (p *parser) rule(n *node, owner string) (form.Rule, error) {
 		r.Text = p.text(n, "definition")
 		r.Script = p.text(n, "script")
 	}
-	r.Conditions = Recognise(r.Text)
+	r.Conditions = slices.Clone(Recognise(r.Text))
 	return r, nil
 }
 
 // checkScope rewrites v2-style ids cited by v3 rules (G60000086 →
 // G60000000086) and drops conditions whose elements are not in the scope.
 func (p *parser) checkScope(rules []form.Rule, scope []form.Item) {
+	if len(rules) == 0 {
+		return
+	}
 	ids := map[string]bool{}
 	var walk func([]form.Item)
 	walk = func(items []form.Item) {

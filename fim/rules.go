@@ -5,6 +5,7 @@ package fim
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"rathaus/form"
 )
@@ -54,9 +55,36 @@ var (
 	reCode = regexp.MustCompile(`^(?:"([^"]*)"|([^\s"]+))(?: "[^"]*")?$`)
 )
 
+// recogniseCache holds results for rule texts seen before (the same
+// Baukasten rules recur in every schema); it stops growing at 4096 texts.
+var recogniseCache struct {
+	sync.Mutex
+	m map[string][]form.Condition
+}
+
 // Recognise turns a controlled German rule text into conditions; nil when
-// the text is not one of the recognised forms.
+// the text is not one of the recognised forms. The result must not be
+// modified.
 func Recognise(text string) []form.Condition {
+	recogniseCache.Lock()
+	c, ok := recogniseCache.m[text]
+	recogniseCache.Unlock()
+	if ok {
+		return c
+	}
+	c = recognise(text)
+	recogniseCache.Lock()
+	if recogniseCache.m == nil {
+		recogniseCache.m = map[string][]form.Condition{}
+	}
+	if len(recogniseCache.m) < 4096 {
+		recogniseCache.m[text] = c
+	}
+	recogniseCache.Unlock()
+	return c
+}
+
+func recognise(text string) []form.Condition {
 	t := strings.TrimSpace(reWs.ReplaceAllString(text, " "))
 	if t == "" {
 		return nil

@@ -26,9 +26,12 @@ type node struct {
 	space, local string
 	attrs        []xattr
 	kids         []*node
-	text         string // character data directly inside (concatenated)
+	tb           []byte // character data directly inside (concatenated); see str
 	off          int    // byte offset of the start tag
 }
+
+// str returns the character data of the element.
+func (n *node) str() string { return string(n.tb) }
 
 // child returns the first child with the given local name.
 func (n *node) child(local string) *node {
@@ -64,8 +67,27 @@ type reader struct {
 	data  []byte
 	pos   int
 	ns    []nsBind
-	nodes []node // arena
+	nodes []node  // arena
+	ptrs  []*node // arena for kids slices
+	stack []*node // children of the open elements
+	raws  []rawAttr
 	names map[string]string
+	hot   [256]string // direct-mapped cache in front of names
+}
+
+// kidsOf moves the children collected since mark into an exact-size slice.
+func (r *reader) kidsOf(mark int) []*node {
+	k := len(r.stack) - mark
+	if k == 0 {
+		return nil
+	}
+	if len(r.ptrs)+k > cap(r.ptrs) {
+		r.ptrs = make([]*node, 0, max(1024, k))
+	}
+	start := len(r.ptrs)
+	r.ptrs = append(r.ptrs, r.stack[mark:]...)
+	r.stack = r.stack[:mark]
+	return r.ptrs[start:len(r.ptrs):len(r.ptrs)]
 }
 
 func (r *reader) fail(off int, format string, args ...any) error {
@@ -73,11 +95,19 @@ func (r *reader) fail(off int, format string, args ...any) error {
 }
 
 func (r *reader) intern(b []byte) string {
-	if s, ok := r.names[string(b)]; ok {
+	if len(b) == 0 {
+		return ""
+	}
+	h := (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])*3 + int(b[len(b)/2])) & 255
+	if s := r.hot[h]; s == string(b) {
 		return s
 	}
-	s := string(b)
-	r.names[s] = s
+	s, ok := r.names[string(b)]
+	if !ok {
+		s = string(b)
+		r.names[s] = s
+	}
+	r.hot[h] = s
 	return s
 }
 
@@ -92,6 +122,9 @@ func (r *reader) newNode() *node {
 // parseXML reads a whole document and returns its root element.
 func parseXML(data []byte) (*node, error) {
 	r := &reader{data: data, names: make(map[string]string, 64)}
+	// One arena for all nodes: about one element per two '<'.
+	r.nodes = make([]node, 0, bytes.Count(data, []byte("<"))/2+8)
+	r.ptrs = make([]*node, 0, cap(r.nodes))
 	r.ns = append(r.ns, nsBind{"xml", "http://www.w3.org/XML/1998/namespace"})
 	if !utf8.Valid(data) {
 		off := 0
@@ -257,7 +290,7 @@ func (r *reader) element(depth int) (*node, error) {
 		return nil, err
 	}
 	nsMark := len(r.ns)
-	var raws []rawAttr
+	raws := r.raws[:0]
 	selfClose := false
 	for {
 		sp := r.pos
@@ -350,23 +383,29 @@ func (r *reader) element(depth int) (*node, error) {
 			n.attrs[i] = xattr{space: sp, local: a.local, value: a.value}
 		}
 	}
+	r.raws = raws[:0]
 	if selfClose {
 		r.ns = r.ns[:nsMark]
 		return n, nil
 	}
-	// Content. The common case, a single plain text run, is not copied
-	// twice.
+	// Content. The text of a leaf is usually one plain run: it is kept as
+	// a slice of the input and decoded only when it has references or CRs.
+	// Whitespace between child elements is dropped without decoding.
 	var buf []byte
-	fastStart, fastEnd := -1, -1
+	rawStart, rawEnd := -1, -1 // first text run, not yet decoded
 	materialized := false
-	appendText := func(b []byte) {
-		if !materialized {
-			if fastStart >= 0 {
-				buf = append(buf, r.data[fastStart:fastEnd]...)
+	allWS := true
+	kidMark := len(r.stack)
+	flush := func() error {
+		if rawStart >= 0 {
+			var err error
+			if buf, err = r.unescapeAppend(buf, r.data[rawStart:rawEnd], rawStart, false); err != nil {
+				return err
 			}
-			materialized = true
+			rawStart = -1
 		}
-		buf = append(buf, b...)
+		materialized = true
+		return nil
 	}
 	for {
 		lt := bytes.IndexByte(r.data[r.pos:], '<')
@@ -375,20 +414,21 @@ func (r *reader) element(depth int) (*node, error) {
 		}
 		if lt > 0 {
 			seg := r.data[r.pos : r.pos+lt]
-			if bytes.IndexByte(seg, '&') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
-				val, err := r.unescape(seg, r.pos, false)
-				if err != nil {
-					return nil, err
-				}
-				appendText([]byte(val))
+			if err := checkChars(r, seg, r.pos); err != nil {
+				return nil, err
+			}
+			if allWS && !isSpace(seg) {
+				allWS = false
+			}
+			if !materialized && rawStart < 0 {
+				rawStart, rawEnd = r.pos, r.pos+lt
 			} else {
-				if err := checkChars(r, seg, r.pos); err != nil {
+				if err := flush(); err != nil {
 					return nil, err
 				}
-				if !materialized && fastStart < 0 {
-					fastStart, fastEnd = r.pos, r.pos+lt
-				} else {
-					appendText(seg)
+				var err error
+				if buf, err = r.unescapeAppend(buf, seg, r.pos, false); err != nil {
+					return nil, err
 				}
 			}
 			r.pos += lt
@@ -409,10 +449,24 @@ func (r *reader) element(depth int) (*node, error) {
 				return nil, r.fail(r.pos, "'>' erwartet / expected '>'")
 			}
 			r.pos++
-			if materialized {
-				n.text = string(buf)
-			} else if fastStart >= 0 {
-				n.text = string(r.data[fastStart:fastEnd])
+			n.kids = r.kidsOf(kidMark)
+			switch {
+			case len(n.kids) > 0 && allWS:
+				// indentation between children
+			case materialized:
+				if err := flush(); err != nil {
+					return nil, err
+				}
+				n.tb = buf
+			case rawStart >= 0:
+				seg := r.data[rawStart:rawEnd:rawEnd]
+				if bytes.IndexByte(seg, '&') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
+					if n.tb, err = r.unescapeAppend(nil, seg, rawStart, false); err != nil {
+						return nil, err
+					}
+				} else {
+					n.tb = seg
+				}
 			}
 			r.ns = r.ns[:nsMark]
 			return n, nil
@@ -428,7 +482,11 @@ func (r *reader) element(depth int) (*node, error) {
 			if err := checkChars(r, rest[9:9+end], r.pos+9); err != nil {
 				return nil, err
 			}
-			appendText(rest[9 : 9+end])
+			allWS = false
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			buf = append(buf, rest[9:9+end]...)
 			r.pos += 9 + end + 3
 		case bytes.HasPrefix(rest, []byte("<?")):
 			if err := r.skipPI(); err != nil {
@@ -441,7 +499,7 @@ func (r *reader) element(depth int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.kids = append(n.kids, k)
+			r.stack = append(r.stack, k)
 		}
 	}
 }
@@ -455,24 +513,41 @@ func checkChars(r *reader, b []byte, off int) error {
 	return nil
 }
 
-// unescape resolves entity and character references in b.
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// unescape resolves references in an attribute value.
 func (r *reader) unescape(b []byte, off int, attr bool) (string, error) {
 	if err := checkChars(r, b, off); err != nil {
 		return "", err
 	}
-	amp := bytes.IndexByte(b, '&')
-	if amp < 0 && bytes.IndexByte(b, '\r') < 0 {
-		if attr && bytes.ContainsAny(b, "\t\n\r") {
+	if bytes.IndexByte(b, '&') < 0 && bytes.IndexByte(b, '\r') < 0 {
+		if attr && bytes.ContainsAny(b, "\t\n") {
 			return normAttrSpace(string(b)), nil
+		}
+		if attr && len(b) <= 64 {
+			return r.intern(b), nil // listURI, listVersionID, … repeat
 		}
 		return string(b), nil
 	}
-	var sb strings.Builder
-	sb.Grow(len(b))
+	out, err := r.unescapeAppend(make([]byte, 0, len(b)), b, off, attr)
+	return string(out), err
+}
+
+// unescapeAppend appends b to dst with entity and character references
+// resolved and line ends normalised (CR LF and lone CR become LF; in
+// attributes, tabs and line ends become spaces).
+func (r *reader) unescapeAppend(dst, b []byte, off int, attr bool) ([]byte, error) {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c != '&' {
-			if c == '\r' { // line-end normalisation: CR LF and lone CR become LF
+			if c == '\r' {
 				if i+1 < len(b) && b[i+1] == '\n' {
 					i++
 					continue
@@ -482,46 +557,46 @@ func (r *reader) unescape(b []byte, off int, attr bool) (string, error) {
 			if attr && (c == '\t' || c == '\n') {
 				c = ' '
 			}
-			sb.WriteByte(c)
+			dst = append(dst, c)
 			i++
 			continue
 		}
 		semi := bytes.IndexByte(b[i:], ';')
 		if semi < 0 || semi > 12 {
-			return "", r.fail(off+i, "'&' ohne Entität / '&' without entity reference")
+			return dst, r.fail(off+i, "'&' ohne Entität / '&' without entity reference")
 		}
-		ent := string(b[i+1 : i+semi])
-		switch ent {
+		ent := b[i+1 : i+semi]
+		switch string(ent) {
 		case "lt":
-			sb.WriteByte('<')
+			dst = append(dst, '<')
 		case "gt":
-			sb.WriteByte('>')
+			dst = append(dst, '>')
 		case "amp":
-			sb.WriteByte('&')
+			dst = append(dst, '&')
 		case "quot":
-			sb.WriteByte('"')
+			dst = append(dst, '"')
 		case "apos":
-			sb.WriteByte('\'')
+			dst = append(dst, '\'')
 		default:
 			if len(ent) < 2 || ent[0] != '#' {
-				return "", r.fail(off+i, "unbekannte Entität &%s; / unknown entity", ent)
+				return dst, r.fail(off+i, "unbekannte Entität &%s; / unknown entity", ent)
 			}
 			var v uint64
 			var err error
 			if ent[1] == 'x' {
-				v, err = strconv.ParseUint(ent[2:], 16, 32)
+				v, err = strconv.ParseUint(string(ent[2:]), 16, 32)
 			} else {
-				v, err = strconv.ParseUint(ent[1:], 10, 32)
+				v, err = strconv.ParseUint(string(ent[1:]), 10, 32)
 			}
 			ch := rune(v)
 			if err != nil || !validXMLChar(ch) {
-				return "", r.fail(off+i, "ungültige Zeichenreferenz &%s; / invalid character reference", ent)
+				return dst, r.fail(off+i, "ungültige Zeichenreferenz &%s; / invalid character reference", ent)
 			}
-			sb.WriteRune(ch)
+			dst = utf8.AppendRune(dst, ch)
 		}
 		i += semi + 1
 	}
-	return sb.String(), nil
+	return dst, nil
 }
 
 func normAttrSpace(s string) string {
