@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"rathaus"
+	"rathaus/audit"
+	"rathaus/process"
+)
+
+// ProcessStore is the durable process.Store on both dialects. Every write
+// method commits in one transaction: the instance state, its open tasks and
+// timers, the new effects in the outbox, the effect marked done, an audit
+// entry "process.step" and — through OnCommit — the jobs that carry the
+// effects on (process.effect, timers at their due time).
+type ProcessStore struct {
+	db *DB
+	// OnCommit, if set, runs inside the transaction of CreateInstance and
+	// UpdateInstance with the new state and effects, e.g. to enqueue
+	// jobs (jobs.Queue.Enqueue with tx) or update a case row. An error
+	// rolls the step back.
+	OnCommit func(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect) error
+	// NoAudit skips the per-step audit entry (benchmarks of the bare store).
+	NoAudit bool
+}
+
+var _ process.Store = (*ProcessStore)(nil)
+
+// Process returns the process store of db.
+func (db *DB) Process() *ProcessStore { return &ProcessStore{db: db} }
+
+// DB returns the database of the store.
+func (s *ProcessStore) DB() *DB { return s.db }
+
+// SaveDefinition implements process.Store.
+func (s *ProcessStore) SaveDefinition(ctx context.Context, rec process.DefinitionRecord) (process.DefinitionRecord, error) {
+	if rec.Tenant == "" || rec.Key == "" {
+		return rec, rathaus.Errorf(rathaus.EINVALID, "definition needs tenant and key")
+	}
+	if rec.CreatedAt.IsZero() {
+		rec.CreatedAt = time.Now().UTC()
+	}
+	rec.CreatedAt = rec.CreatedAt.Truncate(time.Microsecond)
+	actions, err := json.Marshal(rec.Actions)
+	if err != nil {
+		return rec, rathaus.Wrap(rathaus.EINVALID, err, "action map is not JSON")
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if s.db.dialect == Postgres {
+			// Serialise version numbering per (tenant, key).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, rec.Tenant+"/"+rec.Key); err != nil {
+				return err
+			}
+		}
+		var v int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT COALESCE(MAX(version), 0) FROM process_definitions WHERE tenant = ? AND key = ?`), rec.Tenant, rec.Key).Scan(&v); err != nil {
+			return err
+		}
+		rec.Version = v + 1
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO process_definitions (tenant, key, version, process_id, name, source, actions, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), rec.Tenant, rec.Key, rec.Version, rec.ProcessID, rec.Name, rec.Source, string(actions), micros(rec.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if s.NoAudit {
+			return nil
+		}
+		_, err = s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: rec.Tenant, Actor: "system", Action: "process.deploy",
+			Object: fmt.Sprintf("process/%s/v%d", rec.Key, rec.Version), Details: map[string]string{"process_id": rec.ProcessID}})
+		return err
+	})
+	if err != nil {
+		return rec, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot save process definition %s", rec.Key)
+	}
+	return rec, nil
+}
+
+// Definition implements process.Store.
+func (s *ProcessStore) Definition(ctx context.Context, tenant, key string, version int) (process.DefinitionRecord, error) {
+	q := `SELECT tenant, key, version, process_id, name, source, actions, created_at FROM process_definitions WHERE tenant = ? AND key = ?`
+	args := []any{tenant, key}
+	if version == 0 {
+		q += ` ORDER BY version DESC LIMIT 1`
+	} else {
+		q += ` AND version = ?`
+		args = append(args, version)
+	}
+	var rec process.DefinitionRecord
+	var actions string
+	var created int64
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(q), args...).Scan(&rec.Tenant, &rec.Key, &rec.Version, &rec.ProcessID, &rec.Name, &rec.Source, &actions, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, rathaus.Errorf(rathaus.ENOTFOUND, "no process definition %s version %d", key, version)
+	}
+	if err != nil {
+		return rec, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process definition %s", key)
+	}
+	if err := json.Unmarshal([]byte(actions), &rec.Actions); err != nil {
+		return rec, rathaus.Wrap(rathaus.EINTERNAL, err, "process definition %s: action map unreadable", key)
+	}
+	rec.CreatedAt = fromMicros(created)
+	return rec, nil
+}
+
+// CreateInstance implements process.Store.
+func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instance, effects []process.Effect) error {
+	data, err := json.Marshal(inst)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM process_instances WHERE tenant = ? AND id = ?`), inst.Tenant, inst.ID).Scan(&n); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process instance")
+		}
+		if n > 0 {
+			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s exists", inst.ID)
+		}
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
+			micros(inst.StartedAt), micros(inst.EndedAt)); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process instance")
+		}
+		return s.commitStep(ctx, tx, inst, effects, "", false)
+	})
+}
+
+// commitStep writes the derived rows, the effects, the done mark, the audit
+// entry and runs OnCommit, all inside tx.
+func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect, done string, replace bool) error {
+	if replace {
+		for _, t := range []string{"process_tasks", "process_timers"} {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM `+t+` WHERE tenant = ? AND instance_id = ?`), inst.Tenant, inst.ID); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process tasks")
+			}
+		}
+	}
+	if inst.Status == process.StatusRunning {
+		for _, t := range inst.OpenTasks() {
+			data, _ := json.Marshal(t)
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO process_tasks (tenant, instance_id, task_id, role, created, data) VALUES (?, ?, ?, ?, ?, ?)`),
+				inst.Tenant, inst.ID, t.ID, t.Role, micros(t.Created), string(data)); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process task")
+			}
+		}
+		for _, t := range inst.OpenTimers() {
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO process_timers (tenant, instance_id, timer_id, due) VALUES (?, ?, ?, ?)`),
+				inst.Tenant, inst.ID, t.ID, micros(t.Due)); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process timer")
+			}
+		}
+	}
+	ins := `INSERT INTO process_outbox (tenant, id, ord, instance_id, data) VALUES (?, ?, (SELECT COALESCE(MAX(ord), 0) + 1 FROM process_outbox), ?, ?)`
+	if s.db.dialect == Postgres {
+		ins = `INSERT INTO process_outbox (tenant, id, instance_id, data) VALUES (?, ?, ?, ?)`
+	}
+	ins = s.db.Rebind(ins)
+	for _, e := range effects {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return rathaus.Wrap(rathaus.EINVALID, err, "effect %s is not JSON", e.ID)
+		}
+		if _, err := tx.ExecContext(ctx, ins, e.Tenant, e.ID, e.Instance, string(data)); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store effect %s", e.ID)
+		}
+	}
+	if done != "" {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`), inst.Tenant, done); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot mark effect done")
+		}
+	}
+	if !s.NoAudit {
+		what := ""
+		if n := len(inst.History); n > 0 {
+			what = inst.History[n-1].What
+		}
+		if _, err := s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: inst.Tenant, Actor: "system", Action: "process.step",
+			Object: "process/" + inst.ID, Details: map[string]string{"rev": strconv.Itoa(inst.Rev), "status": string(inst.Status), "step": what}}); err != nil {
+			return err
+		}
+	}
+	if s.OnCommit != nil {
+		return s.OnCommit(ctx, tx, inst, effects)
+	}
+	return nil
+}
+
+// Instance implements process.Store.
+func (s *ProcessStore) Instance(ctx context.Context, tenant, id string) (*process.Instance, error) {
+	return s.instance(ctx, s.db.rd(ctx), tenant, id)
+}
+
+func (s *ProcessStore) instance(ctx context.Context, q queryer, tenant, id string) (*process.Instance, error) {
+	var data string
+	err := q.QueryRowContext(ctx, s.db.Rebind(`SELECT data FROM process_instances WHERE tenant = ? AND id = ?`), tenant, id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "no process instance %s", id)
+	}
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process instance %s", id)
+	}
+	var inst process.Instance
+	if err := json.Unmarshal([]byte(data), &inst); err != nil {
+		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "instance %s unreadable", id)
+	}
+	return &inst, nil
+}
+
+// UpdateInstance implements process.Store.
+func (s *ProcessStore) UpdateInstance(ctx context.Context, inst *process.Instance, effects []process.Effect, done string) error {
+	data, err := json.Marshal(inst)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE process_instances SET status = ?, rev = ?, data = ?, ended_at = ?
+			WHERE tenant = ? AND id = ? AND rev = ?`), string(inst.Status), inst.Rev, string(data), micros(inst.EndedAt), inst.Tenant, inst.ID, inst.Rev-1)
+		if err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process instance %s", inst.ID)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var rev int
+			err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT rev FROM process_instances WHERE tenant = ? AND id = ?`), inst.Tenant, inst.ID).Scan(&rev)
+			if errors.Is(err, sql.ErrNoRows) {
+				return rathaus.Errorf(rathaus.ENOTFOUND, "no process instance %s", inst.ID)
+			}
+			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s was changed concurrently (rev %d, update from %d)", inst.ID, rev, inst.Rev-1)
+		}
+		return s.commitStep(ctx, tx, inst, effects, done, true)
+	})
+}
+
+// PendingEffects implements process.Store.
+func (s *ProcessStore) PendingEffects(ctx context.Context, limit int) ([]process.PendingEffect, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT data, attempts, last_error FROM process_outbox WHERE done = 0 ORDER BY ord LIMIT ?`), limit)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read outbox")
+	}
+	defer rows.Close()
+	var out []process.PendingEffect
+	for rows.Next() {
+		var data string
+		var pe process.PendingEffect
+		if err := rows.Scan(&data, &pe.Attempts, &pe.LastError); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &pe.Effect); err != nil {
+			return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "outbox entry unreadable")
+		}
+		out = append(out, pe)
+	}
+	return out, rows.Err()
+}
+
+// Effect returns one effect of the outbox and whether it is done;
+// ENOTFOUND if unknown.
+func (s *ProcessStore) Effect(ctx context.Context, tenant, id string) (process.PendingEffect, bool, error) {
+	var data string
+	var done int
+	var pe process.PendingEffect
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT data, done, attempts, last_error FROM process_outbox WHERE tenant = ? AND id = ?`), tenant, id).
+		Scan(&data, &done, &pe.Attempts, &pe.LastError)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pe, false, rathaus.Errorf(rathaus.ENOTFOUND, "no effect %s", id)
+	}
+	if err != nil {
+		return pe, false, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read effect %s", id)
+	}
+	if err := json.Unmarshal([]byte(data), &pe.Effect); err != nil {
+		return pe, false, rathaus.Wrap(rathaus.EINTERNAL, err, "effect %s unreadable", id)
+	}
+	return pe, done != 0, nil
+}
+
+// MarkEffectDone implements process.Store.
+func (s *ProcessStore) MarkEffectDone(ctx context.Context, tenant, id string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`), tenant, id)
+		return err
+	})
+}
+
+// RecordEffectError implements process.Store.
+func (s *ProcessStore) RecordEffectError(ctx context.Context, tenant, id, msg string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE process_outbox SET attempts = attempts + 1, last_error = ? WHERE tenant = ? AND id = ?`), msg, tenant, id)
+		return err
+	})
+}
+
+// DueTimers implements process.Store.
+func (s *ProcessStore) DueTimers(ctx context.Context, now time.Time, limit int) ([]process.TimerRef, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT tenant, instance_id, timer_id, due FROM process_timers WHERE due <= ? ORDER BY due LIMIT ?`), micros(now), limit)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read timers")
+	}
+	defer rows.Close()
+	var out []process.TimerRef
+	for rows.Next() {
+		var r process.TimerRef
+		var due int64
+		if err := rows.Scan(&r.Tenant, &r.Instance, &r.Timer, &due); err != nil {
+			return nil, err
+		}
+		r.Due = fromMicros(due)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// OpenTasks implements process.Store.
+func (s *ProcessStore) OpenTasks(ctx context.Context, tenant, role string) ([]process.TaskRef, error) {
+	q := `SELECT instance_id, data FROM process_tasks WHERE tenant = ?`
+	args := []any{tenant}
+	if role != "" {
+		q += ` AND role = ?`
+		args = append(args, role)
+	}
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(q+` ORDER BY created, instance_id, task_id`), args...)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read tasks")
+	}
+	defer rows.Close()
+	var out []process.TaskRef
+	for rows.Next() {
+		var r process.TaskRef
+		var data string
+		if err := rows.Scan(&r.Instance, &data); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &r.Task); err != nil {
+			return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "task unreadable")
+		}
+		r.Tenant = tenant
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore_test
+
+import (
+	"testing"
+
+	"rathaus/process"
+	"rathaus/process/storetest"
+	"rathaus/sqlstore/sqltest"
+)
+
+// TestProcessStore runs the process.Store conformance suite against the
+// SQL store on both dialects.
+func TestProcessStore(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) process.Store { return sqltest.Open(t, d).Process() })
+		})
+	}
+}
