@@ -928,3 +928,44 @@ func TestDestinationManagementAPI(t *testing.T) {
 		[]byte(`{"destinationId":"`+w.dest.ID+`","publicService":{"identifier":"`+leika+`"}}`))
 	wantProblem(t, s, p, 422, "is not active")
 }
+
+func TestConcurrentDecisionsOneWins(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	sent, err := w.sender.Send(ctx, w.request(`{"name":"Erika","einkommen":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.subscriber.Receive(ctx, sent.SubmissionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			if i%2 == 0 {
+				errs <- w.subscriber.Accept(ctx, got)
+			} else {
+				errs <- w.subscriber.Reject(ctx, got, fitconnect.Problem{Type: fitconnect.ProblemPrefix + "an-example", Instance: "submission"})
+			}
+		}()
+	}
+	ok, conflicts := 0, 0
+	for range 4 {
+		switch err := <-errs; rathaus.ErrorCode(err) {
+		case "":
+			ok++
+		case rathaus.ECONFLICT:
+			conflicts++
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	if ok != 1 || conflicts != 3 {
+		t.Errorf("%d decisions went through, %d conflicts; want 1 and 3", ok, conflicts)
+	}
+	st, err := w.sender.Status(ctx, sent)
+	if err != nil || len(st.Events) != 3 {
+		t.Errorf("event log after the race: %+v, %v", st, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log"
 	"mime"
@@ -80,6 +81,19 @@ type DeliveryService struct {
 	mu     sync.Mutex
 	tokens map[[32]byte]*principal
 	wg     sync.WaitGroup
+	// locks serialize the state transitions of one submission (striped by
+	// id) within this process; a multi-node store must add its own
+	// conditional updates.
+	locks [64]sync.Mutex
+}
+
+// lock locks the stripe of a submission id and returns the unlock.
+func (s *DeliveryService) lock(submissionID string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(submissionID))
+	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
 }
 
 type principal struct {
@@ -769,6 +783,7 @@ func (s *DeliveryService) uploadAttachment(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
+	defer s.lock(r.PathValue("id"))()
 	sub, err := s.ownSubmission(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -812,6 +827,7 @@ func (s *DeliveryService) submit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.lock(r.PathValue("id"))()
 	sub, err := s.ownSubmission(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -1009,6 +1025,10 @@ func (s *DeliveryService) postEvent(w http.ResponseWriter, r *http.Request) erro
 	if !p.connected(sub.DestinationID) || !p.has(ScopeSubscribeDestinations) {
 		return rathaus.Errorf(rathaus.EFORBIDDEN, "only the destination's subscriber may post events")
 	}
+	defer s.lock(sub.ID)()
+	if sub, err = s.store.Submission(r.Context(), sub.Tenant, sub.ID); err != nil {
+		return err
+	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != ContentTypeJOSE {
 		return &statusError{status: http.StatusUnsupportedMediaType, name: "unsupported-media-type", msg: "Content-Type must be application/jose"}
 	}
@@ -1121,47 +1141,79 @@ func (s *DeliveryService) ExpireDeadlines(ctx context.Context, now time.Time) (E
 	if err != nil {
 		return rep, err
 	}
-	for _, sub := range stale {
-		if err := s.store.DeleteContent(ctx, sub.Tenant, sub.ID); err != nil {
+	for _, due := range stale {
+		ok, err := s.expireIncomplete(ctx, due)
+		if err != nil {
 			return rep, err
 		}
-		sub.State = StateDeleted
-		if err := s.store.UpdateSubmission(ctx, sub); err != nil {
-			return rep, err
+		if ok {
+			rep.Deleted = append(rep.Deleted, due.ID)
 		}
-		if err := s.appendServiceEvent(ctx, sub, EventDeleteSubmission, EventPayload{}); err != nil {
-			return rep, err
-		}
-		if sub.Callback != nil {
-			s.sendCallback(*sub.Callback, CallbackNewEvents, sub)
-		}
-		rep.Deleted = append(rep.Deleted, sub.ID)
 	}
 	overdue, err := s.store.DueSubmissions(ctx, StateSubmitted, now.Add(-SubmittedDeadline))
 	if err != nil {
 		return rep, err
 	}
-	for _, sub := range overdue {
-		sub.State = StateRejected
-		if err := s.store.UpdateSubmission(ctx, sub); err != nil {
+	for _, due := range overdue {
+		ok, err := s.rejectOverdue(ctx, due)
+		if err != nil {
 			return rep, err
 		}
-		if err := s.store.DeleteContent(ctx, sub.Tenant, sub.ID); err != nil {
-			return rep, err
+		if ok {
+			rep.Rejected = append(rep.Rejected, due.ID)
 		}
-		problem := Problem{Type: ProblemNotPickedUp, Instance: "submission",
-			Title:  "Einreichung nicht abgeholt / Submission not picked up",
-			Detail: "Die Einreichung wurde nicht innerhalb von 14 Tagen angenommen. / The submission was not accepted within 14 days."}
-		if err := s.appendServiceEvent(ctx, sub, EventRejectSubmission, EventPayload{Problems: []Problem{problem}}); err != nil {
-			return rep, err
-		}
-		if sub.Callback != nil {
-			s.sendCallback(*sub.Callback, CallbackNewEvents, sub)
-		}
-		if d, err := s.store.Destination(ctx, sub.Tenant, sub.DestinationID); err == nil && d.Callback != nil {
-			s.sendCallback(*d.Callback, CallbackNewEvents, sub)
-		}
-		rep.Rejected = append(rep.Rejected, sub.ID)
 	}
 	return rep, nil
+}
+
+// expireIncomplete deletes one incomplete submission if it still is.
+func (s *DeliveryService) expireIncomplete(ctx context.Context, due *Submission) (bool, error) {
+	defer s.lock(due.ID)()
+	sub, err := s.store.Submission(ctx, due.Tenant, due.ID)
+	if err != nil || sub.State != StateIncomplete {
+		return false, err
+	}
+	if err := s.store.DeleteContent(ctx, sub.Tenant, sub.ID); err != nil {
+		return false, err
+	}
+	sub.State = StateDeleted
+	if err := s.store.UpdateSubmission(ctx, sub); err != nil {
+		return false, err
+	}
+	if err := s.appendServiceEvent(ctx, sub, EventDeleteSubmission, EventPayload{}); err != nil {
+		return false, err
+	}
+	if sub.Callback != nil {
+		s.sendCallback(*sub.Callback, CallbackNewEvents, sub)
+	}
+	return true, nil
+}
+
+// rejectOverdue rejects one submitted submission if it still is submitted.
+func (s *DeliveryService) rejectOverdue(ctx context.Context, due *Submission) (bool, error) {
+	defer s.lock(due.ID)()
+	sub, err := s.store.Submission(ctx, due.Tenant, due.ID)
+	if err != nil || sub.State != StateSubmitted {
+		return false, err
+	}
+	sub.State = StateRejected
+	if err := s.store.UpdateSubmission(ctx, sub); err != nil {
+		return false, err
+	}
+	if err := s.store.DeleteContent(ctx, sub.Tenant, sub.ID); err != nil {
+		return false, err
+	}
+	problem := Problem{Type: ProblemNotPickedUp, Instance: "submission",
+		Title:  "Einreichung nicht abgeholt / Submission not picked up",
+		Detail: "Die Einreichung wurde nicht innerhalb von 14 Tagen angenommen. / The submission was not accepted within 14 days."}
+	if err := s.appendServiceEvent(ctx, sub, EventRejectSubmission, EventPayload{Problems: []Problem{problem}}); err != nil {
+		return false, err
+	}
+	if sub.Callback != nil {
+		s.sendCallback(*sub.Callback, CallbackNewEvents, sub)
+	}
+	if d, err := s.store.Destination(ctx, sub.Tenant, sub.DestinationID); err == nil && d.Callback != nil {
+		s.sendCallback(*d.Callback, CallbackNewEvents, sub)
+	}
+	return true, nil
 }
