@@ -43,15 +43,29 @@ func serve(t *testing.T) (*httptest.Server, string) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	mountIdP(t, mux, srv.URL, users)
+	return srv, srv.URL + "/demo-idp"
+}
+
+// serveUsers is serve with other users; it returns the server URL and issuer.
+func serveUsers(t *testing.T, mux *http.ServeMux, us []demoidp.User) (string, string) {
+	t.Helper()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mountIdP(t, mux, srv.URL, us)
+	return srv.URL, srv.URL + "/demo-idp"
+}
+
+func mountIdP(t *testing.T, mux *http.ServeMux, base string, us []demoidp.User) {
+	t.Helper()
 	h, err := demoidp.New(demoidp.Config{
-		Issuer: srv.URL + "/demo-idp", Users: users, SigningKey: key(),
-		Clients: []demoidp.Client{{ID: "rp", Secret: "s", RedirectURIs: []string{srv.URL + "/cb"}}},
+		Issuer: base + "/demo-idp", Users: us, SigningKey: key(),
+		Clients: []demoidp.Client{{ID: "rp", Secret: "s", RedirectURIs: []string{base + "/cb"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux.Handle("/demo-idp/", h)
-	return srv, srv.URL + "/demo-idp"
 }
 
 func noRedirect() *http.Client {
