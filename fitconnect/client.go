@@ -37,6 +37,10 @@ type Endpoint struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request (the Routing API demands one).
 	UserAgent string
+	// ServiceIssuer, if set, is the iss every SET of the delivery service
+	// must carry (its public URL); otherwise any URL issuer whose SET
+	// verifies with the service's JWKS is accepted.
+	ServiceIssuer string
 }
 
 // conn is the HTTP side shared by Sender and Subscriber: token cache,

@@ -146,7 +146,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.sender = fitconnect.NewSender(fitconnect.Endpoint{
 		SubmissionAPI: w.srv.URL, TokenURL: svc.TokenURL(), ClientID: w.senderID, ClientSecret: w.senderSec,
-		HTTPClient: &http.Client{Timeout: 20 * time.Second}, UserAgent: "rathaus-test-sender",
+		HTTPClient: &http.Client{Timeout: 20 * time.Second}, UserAgent: "rathaus-test-sender", ServiceIssuer: w.srv.URL,
 	}, f.ca.Pool, w.clock.Now)
 	w.subscriber = fitconnect.NewSubscriber(fitconnect.Endpoint{
 		SubmissionAPI: w.srv.URL, TokenURL: w.srv.URL + "/token", ClientID: w.subID, ClientSecret: w.subSec,
@@ -247,6 +247,12 @@ func TestRoundTripAccept(t *testing.T) {
 		t.Errorf("event log = %v, want %s", events, want)
 	}
 
+	t.Run("SenderExpectsItsServiceIssuer", func(t *testing.T) {
+		other := fitconnect.NewSender(fitconnect.Endpoint{SubmissionAPI: w.srv.URL, TokenURL: w.svc.TokenURL(),
+			ClientID: w.senderID, ClientSecret: w.senderSec, ServiceIssuer: "https://zustelldienst.example"}, w.f.ca.Pool, w.clock.Now)
+		_, err := other.Status(ctx, sent)
+		wantCode(t, err, rathaus.EINVALID, `want "https://zustelldienst.example"`)
+	})
 	t.Run("DecidedSubmissionIsGone", func(t *testing.T) {
 		list, err := w.subscriber.List(ctx, 0, 100)
 		if err != nil || list.TotalCount != 0 {

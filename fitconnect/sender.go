@@ -325,6 +325,9 @@ func verifyEvent(ctx context.Context, c *conn, tok, destinationID, submissionID,
 	}
 	opts := VerifyOptions{Issuer: iss, Subject: "submission:" + submissionID, Txn: "case:" + caseID, Now: c.now()}
 	if uuid.Validate(iss) != nil {
+		if c.ep.ServiceIssuer != "" {
+			opts.Issuer = c.ep.ServiceIssuer
+		}
 		return c.verifyServiceSET(ctx, tok, opts)
 	}
 	if iss != destinationID {
