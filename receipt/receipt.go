@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Package receipt renders the PDF receipt of an application
+// ("Eingangsbestätigung"): municipality and office, service, reference
+// number, date and time, every answer with its label in form order (groups,
+// repeated groups numbered), the attachment list (name, size, SHA-256) and a
+// note on what happens next.
+//
+// The PDF is made with github.com/go-pdf/fpdf and the Go fonts
+// (golang.org/x/image/font/gofont, BSD licence) embedded as UTF-8 TrueType,
+// so umlauts, ß and other Latin characters of DIN 91379 render.
+package receipt
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+	_ "time/tzdata" // Europe/Berlin without a system zoneinfo
+
+	"github.com/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"rathaus"
+	"rathaus/form"
+	"rathaus/submission"
+)
+
+// Receipt is what the PDF shows.
+type Receipt struct {
+	Lang        string // "de" (default) or "en"
+	Tenant      string // municipality, e.g. "Wissenschaftsstadt Darmstadt"
+	Office      string // responsible office, optional
+	Service     string // name of the service applied for
+	Reference   string
+	SubmittedAt time.Time
+	// Location for the date and time; default Europe/Berlin.
+	Location *time.Location
+	// Form gives the labels and the order of the answers; nil lists no answers.
+	Form        *form.Model
+	Answers     form.Answers
+	Attachments []submission.Attachment
+	// NextSteps replaces the default note on what happens next.
+	NextSteps string
+}
+
+// FromApplication fills a Receipt from a stored application, its opened
+// answers and the form version it was made with.
+func FromApplication(app *submission.Application, model *form.Model, answers form.Answers, tenantName, serviceName, lang string) Receipt {
+	return Receipt{Lang: lang, Tenant: tenantName, Service: serviceName, Reference: app.Reference, SubmittedAt: app.SubmittedAt,
+		Form: model, Answers: answers, Attachments: app.Attachments}
+}
+
+type texts struct {
+	title, tenant, office, service, reference, submitted, answers, attachments, none, next, page, yes, no, entry, generated string
+}
+
+var de = texts{"Eingangsbestätigung", "Kommune", "Zuständige Stelle", "Leistung", "Aktenzeichen", "Eingegangen am",
+	"Ihre Angaben", "Anhänge", "Keine Anhänge.",
+	"Wir haben Ihren Antrag erhalten und sicher gespeichert. Die zuständige Stelle bearbeitet ihn und meldet sich bei Ihnen, wenn Angaben oder Unterlagen fehlen. Bitte geben Sie bei Rückfragen immer das Aktenzeichen an. Diese Bestätigung ist kein Bescheid.",
+	"Seite %d von {nb}", "Ja", "Nein", "Eintrag", "Erstellt von rathaus"}
+
+var en = texts{"Acknowledgement of receipt", "Municipality", "Responsible office", "Service", "Reference number", "Received on",
+	"Your answers", "Attachments", "No attachments.",
+	"We have received your application and stored it securely. The responsible office will process it and contact you if information or documents are missing. Please always quote the reference number. This acknowledgement is not a decision.",
+	"Page %d of {nb}", "Yes", "No", "Entry", "Made by rathaus"}
+
+const (
+	margin = 20.0
+	labelW = 62.0
+	lineH  = 5.2
+)
+
+// Render writes the receipt as PDF to w.
+func Render(w io.Writer, r Receipt) error {
+	if r.Reference == "" {
+		return rathaus.Errorf(rathaus.EINVALID, "receipt: field Reference: empty")
+	}
+	tx := de
+	if r.Lang == "en" {
+		tx = en
+	}
+	loc := r.Location
+	if loc == nil {
+		var err error
+		if loc, err = time.LoadLocation("Europe/Berlin"); err != nil {
+			loc = time.UTC
+		}
+	}
+	p := fpdf.New("P", "mm", "A4", "")
+	p.SetMargins(margin, margin, margin)
+	p.SetAutoPageBreak(true, margin)
+	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	p.AddUTF8FontFromBytes("go", "B", gobold.TTF)
+	p.SetTitle(tx.title+" "+r.Reference, true)
+	p.SetCreator(tx.generated, true)
+	p.SetProducer("rathaus", true)
+	if !r.SubmittedAt.IsZero() {
+		p.SetCreationDate(r.SubmittedAt)
+		p.SetModificationDate(r.SubmittedAt)
+	}
+	p.AliasNbPages("{nb}")
+	p.SetFooterFunc(func() {
+		p.SetY(-15)
+		p.SetFont("go", "", 8)
+		p.CellFormat(0, 5, tx.reference+" "+r.Reference+" · "+fmt.Sprintf(tx.page, p.PageNo()), "", 0, "C", false, 0, "")
+	})
+	p.AddPage()
+	width, _ := p.GetPageSize()
+	textW := width - 2*margin
+
+	p.SetFont("go", "B", 18)
+	p.CellFormat(0, 10, tx.title, "", 1, "L", false, 0, "")
+	p.Ln(2)
+
+	row := func(label, value string, bold bool) {
+		style := ""
+		if bold {
+			style = "B"
+		}
+		p.SetFont("go", "", 10)
+		ll := p.SplitText(label, labelW-2)
+		p.SetFont("go", style, 10)
+		vl := p.SplitText(value, textW-labelW)
+		n := max(len(ll), len(vl), 1)
+		_, pageH := p.GetPageSize()
+		if p.GetY()+float64(n)*lineH > pageH-margin {
+			p.AddPage()
+		}
+		y := p.GetY()
+		p.SetFont("go", "", 10)
+		for i, l := range ll {
+			p.SetXY(margin, y+float64(i)*lineH)
+			p.CellFormat(labelW, lineH, l, "", 0, "L", false, 0, "")
+		}
+		p.SetFont("go", style, 10)
+		for i, l := range vl {
+			p.SetXY(margin+labelW, y+float64(i)*lineH)
+			p.CellFormat(textW-labelW, lineH, l, "", 0, "L", false, 0, "")
+		}
+		p.SetXY(margin, y+float64(n)*lineH+0.8)
+	}
+	heading := func(s string, size float64) {
+		if _, pageH := p.GetPageSize(); p.GetY() > pageH-margin-25 {
+			p.AddPage() // keep a heading with what follows
+		}
+		p.Ln(3)
+		p.SetFont("go", "B", size)
+		p.MultiCell(0, lineH+1, s, "", "L", false)
+		p.Ln(1)
+	}
+
+	if r.Tenant != "" {
+		row(tx.tenant, r.Tenant, false)
+	}
+	if r.Office != "" {
+		row(tx.office, r.Office, false)
+	}
+	if r.Service != "" {
+		row(tx.service, r.Service, false)
+	}
+	row(tx.reference, r.Reference, true)
+	if !r.SubmittedAt.IsZero() {
+		layout := "02.01.2006, 15:04:05 MST"
+		if r.Lang == "en" {
+			layout = "2006-01-02, 15:04:05 MST"
+		}
+		row(tx.submitted, r.SubmittedAt.In(loc).Format(layout), false)
+	}
+
+	if r.Form != nil {
+		heading(tx.answers, 13)
+		var walk func(items []form.Item, obj map[string]any, depth int)
+		walk = func(items []form.Item, obj map[string]any, depth int) {
+			for i := range items {
+				it := &items[i]
+				val, ok := obj[it.ID]
+				if !ok || val == nil || !it.Input() && it.Kind == form.KindField {
+					continue
+				}
+				vals := []any{val}
+				if arr, isArr := val.([]any); isArr {
+					vals = arr
+				}
+				for n, v := range vals {
+					label := labelOf(it)
+					if len(vals) > 1 {
+						label = fmt.Sprintf("%s (%d)", label, n+1)
+					}
+					if it.Kind == form.KindGroup {
+						sub, _ := v.(map[string]any)
+						if sub == nil {
+							continue
+						}
+						heading(strings.Repeat("  ", depth)+label, max(11.5-float64(depth), 10))
+						walk(it.Items, sub, depth+1)
+						continue
+					}
+					row(label, display(r.Form, it, v, tx, r.Lang), false)
+				}
+			}
+		}
+		walk(r.Form.Root, r.Answers, 0)
+	}
+
+	heading(tx.attachments, 13)
+	if len(r.Attachments) == 0 {
+		p.SetFont("go", "", 10)
+		p.MultiCell(0, lineH, tx.none, "", "L", false)
+	}
+	for _, a := range r.Attachments {
+		if _, pageH := p.GetPageSize(); p.GetY() > pageH-margin-12 {
+			p.AddPage()
+		}
+		p.SetFont("go", "B", 10)
+		p.MultiCell(0, lineH, a.Filename+" ("+humanSize(a.Size, r.Lang)+")", "", "L", false)
+		p.SetFont("go", "", 8)
+		p.MultiCell(0, lineH-1, "SHA-256: "+a.SHA256, "", "L", false)
+		p.Ln(1)
+	}
+
+	heading(map[bool]string{true: "Wie geht es weiter?", false: "What happens next?"}[r.Lang != "en"], 13)
+	p.SetFont("go", "", 10)
+	next := r.NextSteps
+	if next == "" {
+		next = tx.next
+	}
+	p.MultiCell(0, lineH, next, "", "L", false)
+
+	if err := p.Error(); err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "receipt: PDF could not be made")
+	}
+	return p.Output(w)
+}
+
+func labelOf(it *form.Item) string {
+	for _, s := range []string{it.OutputLabel, it.Label, it.Name, it.ID} {
+		if s != "" {
+			return s
+		}
+	}
+	return it.ID
+}
+
+// display renders one field answer as text.
+func display(m *form.Model, it *form.Item, v any, tx texts, lang string) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return tx.yes
+		}
+		return tx.no
+	case string:
+		if it.Feldart == form.FeldSelect || len(it.Values) > 0 {
+			for _, o := range m.Options(it) {
+				if o.Code == x {
+					return o.Name
+				}
+			}
+		}
+		return x
+	case map[string]any: // file
+		name, _ := x["name"].(string)
+		var size float64
+		if _, err := fmt.Sscan(fmt.Sprint(x["size"]), &size); err == nil && size >= 0 {
+			return name + " (" + humanSize(int64(size), lang) + ")"
+		}
+		return name
+	}
+	return fmt.Sprint(v)
+}
+
+// humanSize renders a byte count ("1,5 MB" in German, "1.5 MB" in English).
+func humanSize(n int64, lang string) string {
+	s := fmt.Sprintf("%d Bytes", n)
+	switch {
+	case n >= 1<<20:
+		s = fmt.Sprintf("%.1f MB", math.Round(float64(n)/(1<<20)*10)/10)
+	case n >= 1<<10:
+		s = fmt.Sprintf("%.1f KB", math.Round(float64(n)/(1<<10)*10)/10)
+	}
+	if lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
