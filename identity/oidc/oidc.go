@@ -287,7 +287,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		for l := minLoA; l <= identity.LoAHigh; l++ {
 			acr = append(acr, EIDASURI(l))
 		}
-		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(acr, " ")))
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", strings.Join(acr, " ")),
+			oauth2.SetAuthURLParam("prompt", "login")) // a fresh authentication, not a single sign-on session
 	}
 	authURL := h.oauth2Config(p, pc).AuthCodeURL(f.State, opts...)
 	http.Redirect(w, r, authURL, http.StatusFound)

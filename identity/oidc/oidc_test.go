@@ -591,6 +591,24 @@ func TestStepUp(t *testing.T) {
 			}
 		})
 	}
+	t.Run("authorization request", func(t *testing.T) {
+		c := newClient(t)
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		res, err := c.Get(e.srv.URL + "/auth/login?loa=substantial")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, err := res.Location()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := loc.Query()
+		if q.Get("acr_values") != "http://eidas.europa.eu/LoA/substantial http://eidas.europa.eu/LoA/high" || q.Get("prompt") != "login" ||
+			q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" {
+			t.Errorf("authorization request %s", loc)
+		}
+	})
 	t.Run("unknown level", func(t *testing.T) {
 		res, err := newClient(t).Get(e.srv.URL + "/auth/login?loa=mittel")
 		if err != nil {
