@@ -21,6 +21,7 @@ type APIError struct {
 	Problem Problem
 }
 
+// Error returns the status, title and detail in one line.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("HTTP %d", e.Status)
 	if e.Problem.Title != "" {

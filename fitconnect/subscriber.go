@@ -112,6 +112,7 @@ type VerificationError struct {
 	Problems []Problem
 }
 
+// Error lists the problems by instance.
 func (e *VerificationError) Error() string {
 	var parts []string
 	for _, p := range e.Problems {

@@ -53,7 +53,10 @@ func init() {
 
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+// String implements flag.Value.
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set implements flag.Value; each use of the flag adds a value.
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // fcFlags are the flags every fitconnect command shares.
