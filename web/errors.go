@@ -78,6 +78,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 		titleKey = "error.title.ratelimit"
 	case http.StatusServiceUnavailable:
 		titleKey = "error.title.unavailable"
+	case http.StatusMethodNotAllowed:
+		titleKey = "error.title.method"
 	}
 	s.render(w, r, status, "error", errorPage{Status: status, TitleKey: titleKey, Message: msg, RequestID: RequestID(r.Context())})
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,8 +63,33 @@ func (s *Server) routesPortal() {
 	if s.cfg.Demo && s.deps.DemoIdP != nil {
 		s.Route("/demo-idp/", s.deps.DemoIdP, Meta{Scope: ScopePublic, Raw: true})
 	}
-	// Everything else: the friendly 404 page.
-	s.Route("/", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }), pub)
+	// Everything else: 405 for a known path with another method, else
+	// the friendly 404 page.
+	s.Route("/", HandlerFunc(s.unmatched), pub)
+}
+
+// unmatched answers requests no route takes.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pat := s.mux.Handler(probe); pat != "" && pat != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return errNotFound
+	}
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead)
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.renderError(w, r, http.StatusMethodNotAllowed, s.tr(r, "error.method"), nil)
+	return nil
 }
 
 // ready answers 200 when the store is reachable and migrated, else 503.

@@ -354,3 +354,25 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Error("metrics label carries a raw path instead of the route pattern")
 	}
 }
+
+func TestMethodNotAllowed(t *testing.T) {
+	f := newFixture(t, sqlstore.SQLite, web.Config{})
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodPost, "/suche", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodDelete, "/gemeinde", http.StatusMethodNotAllowed, "GET, POST, HEAD"},
+		{http.MethodPut, "/leistungen/x", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodPost, "/gibt-es-nicht", http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			res := f.do(tt.method, tt.path, "", nil, map[string]string{"Sec-Fetch-Site": "same-origin"})
+			if res.StatusCode != tt.status || res.Header.Get("Allow") != tt.allow {
+				t.Errorf("status %d Allow %q, want %d %q", res.StatusCode, res.Header.Get("Allow"), tt.status, tt.allow)
+			}
+		})
+	}
+}
