@@ -389,8 +389,9 @@ func (p *parser) schema(m *form.Model, s *node) error {
 }
 
 func (p *parser) structure(n *node, what string) ([]form.Item, error) {
-	var items []form.Item
-	for _, st := range p.kids(n, "struktur") {
+	strukturen := p.kids(n, "struktur")
+	items := make([]form.Item, 0, len(strukturen))
+	for _, st := range strukturen {
 		if err := p.checkKids(st, "<struktur> von "+what, set("anzahl", "bezug", "enthaelt")); err != nil {
 			return nil, err
 		}

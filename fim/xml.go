@@ -417,10 +417,14 @@ func (r *reader) element(depth int) (*node, error) {
 			if err := checkChars(r, seg, r.pos); err != nil {
 				return nil, err
 			}
-			if allWS && !isSpace(seg) {
+			ws := allWS && isSpace(seg)
+			if !ws {
 				allWS = false
 			}
-			if !materialized && rawStart < 0 {
+			if ws && (rawStart >= 0 || materialized) {
+				// more indentation between children: dropped (FIM has no
+				// mixed content)
+			} else if !materialized && rawStart < 0 {
 				rawStart, rawEnd = r.pos, r.pos+lt
 			} else {
 				if err := flush(); err != nil {
@@ -461,7 +465,7 @@ func (r *reader) element(depth int) (*node, error) {
 			case rawStart >= 0:
 				seg := r.data[rawStart:rawEnd:rawEnd]
 				if bytes.IndexByte(seg, '&') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
-					if n.tb, err = r.unescapeAppend(nil, seg, rawStart, false); err != nil {
+					if n.tb, err = r.unescapeAppend(make([]byte, 0, len(seg)), seg, rawStart, false); err != nil {
 						return nil, err
 					}
 				} else {
