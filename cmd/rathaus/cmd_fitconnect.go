@@ -51,19 +51,19 @@ func init() {
 	})
 }
 
-type multiFlag []string
+type fcMultiFlag []string
 
 // String implements flag.Value.
-func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *fcMultiFlag) String() string { return strings.Join(*m, ",") }
 
 // Set implements flag.Value; each use of the flag adds a value.
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *fcMultiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // fcFlags are the flags every fitconnect command shares.
 type fcFlags struct {
 	data    string
 	baseURL string
-	roots   multiFlag
+	roots   fcMultiFlag
 }
 
 func (f *fcFlags) register(fs *flag.FlagSet, env *Env) {
@@ -76,7 +76,7 @@ func (f *fcFlags) dir() string { return filepath.Join(f.data, "fitconnect") }
 
 // service opens the interim store and the delivery service over it.
 func (f *fcFlags) service(roots *x509.CertPool) (*fitconnect.DeliveryService, error) {
-	key, err := serviceKey(filepath.Join(f.dir(), "service-key.json"))
+	key, err := fcServiceKey(filepath.Join(f.dir(), "service-key.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +90,8 @@ func (f *fcFlags) service(roots *x509.CertPool) (*fitconnect.DeliveryService, er
 	return fitconnect.NewDeliveryService(st, fitconnect.ServiceConfig{BaseURL: f.baseURL, SigningKey: key, TrustRoots: roots})
 }
 
-// serviceKey loads the delivery service's signing key or makes one.
-func serviceKey(path string) (*jose.JSONWebKey, error) {
+// fcServiceKey loads the delivery service's signing key or makes one.
+func fcServiceKey(path string) (*jose.JSONWebKey, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		var k jose.JSONWebKey
@@ -110,13 +110,13 @@ func serviceKey(path string) (*jose.JSONWebKey, error) {
 	kid := make([]byte, 12)
 	rand.Read(kid)
 	k := &jose.JSONWebKey{Key: priv, KeyID: "zd-" + base64.RawURLEncoding.EncodeToString(kid), Algorithm: string(fitconnect.SignatureAlgorithm), Use: "sig"}
-	if err := writeJSONFile(path, k, 0o600); err != nil {
+	if err := fcWriteJSONFile(path, k, 0o600); err != nil {
 		return nil, err
 	}
 	return k, nil
 }
 
-func writeJSONFile(path string, v any, mode os.FileMode) error {
+func fcWriteJSONFile(path string, v any, mode os.FileMode) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
@@ -130,8 +130,8 @@ func writeJSONFile(path string, v any, mode os.FileMode) error {
 	return nil
 }
 
-// loadRoots reads PEM certificates from files into a pool.
-func loadRoots(files []string) (*x509.CertPool, error) {
+// fcLoadRoots reads PEM certificates from files into a pool.
+func fcLoadRoots(files []string) (*x509.CertPool, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -160,7 +160,7 @@ func loadRoots(files []string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-func loadPublicKey(flagName, file string) (*fitconnect.Key, error) {
+func fcLoadPublicKey(flagName, file string) (*fitconnect.Key, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "--%s %s: cannot read: %v", flagName, file, err)
@@ -172,12 +172,12 @@ func loadPublicKey(flagName, file string) (*fitconnect.Key, error) {
 	return k, nil
 }
 
-var leikaKey = regexp.MustCompile(`^\d{14}$`)
+var fcLeikaKey = regexp.MustCompile(`^\d{14}$`)
 
-// demoKeys makes a demo CA and a key pair for the specialist application
+// fcDemoKeys makes a demo CA and a key pair for the specialist application
 // and writes them under dir: enc.jwk and sig.jwk (private, 0600, for the
 // application), enc.pub.jwk, sig.pub.jwk and root.pem.
-func demoKeys(dir string) (enc, sig *fitconnect.Key, roots *x509.CertPool, files map[string]string, err error) {
+func fcDemoKeys(dir string) (enc, sig *fitconnect.Key, roots *x509.CertPool, files map[string]string, err error) {
 	ca, err := fitconnecttest.NewCA("rathaus demo")
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -208,7 +208,7 @@ func demoKeys(dir string) (enc, sig *fitconnect.Key, roots *x509.CertPool, files
 		"signingKeyFile":          fitconnect.Key{JSONWebKey: *s.Private, KeyOps: []string{"sign"}},
 		"encryptionPublicKeyFile": e.Public, "signingPublicKeyFile": s.Public,
 	} {
-		if err := writeJSONFile(files[name], v, 0o600); err != nil {
+		if err := fcWriteJSONFile(files[name], v, 0o600); err != nil {
 			return nil, nil, nil, nil, err
 		}
 	}
@@ -227,7 +227,7 @@ func runFitconnectDestination(ctx context.Context, env *Env, args []string) erro
 	var f fcFlags
 	f.register(fs, env)
 	tenantARS := fs.String("tenant", "", "ARS (12 digits) of the tenant that owns the destination")
-	var services, schemas multiFlag
+	var services, schemas fcMultiFlag
 	fs.Var(&services, "service", "LeiKa key (14 digits) or service URN the destination accepts (repeatable)")
 	fs.Var(&schemas, "schema", "URI of a JSON data schema the application accepts (repeatable)")
 	serviceName := fs.String("service-name", "", "name of the service (optional)")
@@ -253,7 +253,7 @@ func runFitconnectDestination(ctx context.Context, env *Env, args []string) erro
 	var ps []fitconnect.PublicService
 	for _, s := range services {
 		id := s
-		if leikaKey.MatchString(s) {
+		if fcLeikaKey.MatchString(s) {
 			id = fitconnect.LeikaURNPrefix + s
 		}
 		p := fitconnect.PublicService{Identifier: id, Name: *serviceName}
@@ -262,7 +262,7 @@ func runFitconnectDestination(ctx context.Context, env *Env, args []string) erro
 		}
 		ps = append(ps, p)
 	}
-	roots, err := loadRoots(f.roots)
+	roots, err := fcLoadRoots(f.roots)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func runFitconnectDestination(ctx context.Context, env *Env, args []string) erro
 	var files map[string]string
 	if *demo {
 		var demoRoots *x509.CertPool
-		enc, sig, demoRoots, files, err = demoKeys(filepath.Join(f.dir(), "demo", time.Now().UTC().Format("20060102T150405.000")))
+		enc, sig, demoRoots, files, err = fcDemoKeys(filepath.Join(f.dir(), "demo", time.Now().UTC().Format("20060102T150405.000")))
 		if err != nil {
 			return err
 		}
@@ -281,10 +281,10 @@ func runFitconnectDestination(ctx context.Context, env *Env, args []string) erro
 		if roots == nil {
 			return rathaus.Errorf(rathaus.EINVALID, "--trust-root is required to check the keys' x5c chains (or --demo)")
 		}
-		if enc, err = loadPublicKey("encryption-key", *encFile); err != nil {
+		if enc, err = fcLoadPublicKey("encryption-key", *encFile); err != nil {
 			return err
 		}
-		if sig, err = loadPublicKey("signing-key", *sigFile); err != nil {
+		if sig, err = fcLoadPublicKey("signing-key", *sigFile); err != nil {
 			return err
 		}
 	}
@@ -381,7 +381,7 @@ func runFitconnectServe(ctx context.Context, env *Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	roots, err := loadRoots(f.roots)
+	roots, err := fcLoadRoots(f.roots)
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ func TestFitconnectCommands(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		roots, err := loadRoots([]string{demo["trustRootFile"]})
+		roots, err := fcLoadRoots([]string{demo["trustRootFile"]})
 		if err != nil {
 			t.Fatal(err)
 		}
