@@ -52,9 +52,13 @@ func (s *Server) routesPortal() {
 	s.Route("GET /metrics", s.metricsHandler(), raw)
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
-	s.Route("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Route("GET /static/", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+			return errNotFound
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
+		return nil
 	}), Meta{Scope: ScopePublic, Raw: true, Example: "/static/style.css"})
 
 	if s.deps.Auth != nil {

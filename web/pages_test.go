@@ -376,3 +376,21 @@ func TestMethodNotAllowed(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceNotServed checks that no file of the repository is reachable
+// (BSI APP.3.1.A14), only the embedded static assets.
+func TestSourceNotServed(t *testing.T) {
+	f := newFixture(t, sqlstore.SQLite, web.Config{})
+	for _, p := range []string{"/go.mod", "/.git/config", "/web/web.go", "/static/../go.mod", "/static/%2e%2e/web.go",
+		"/static/../../go.mod", "/templates/layout.html", "/static/templates/layout.html", "/locales/de.toml", "/static/"} {
+		res := f.get(p)
+		if res.StatusCode == http.StatusOK && !strings.Contains(res.body, "<!DOCTYPE html>") || strings.Contains(res.body, "module rathaus") ||
+			strings.Contains(res.body, "package web") || strings.Contains(res.body, "{{define") {
+			t.Errorf("GET %s: %d serves repository content", p, res.StatusCode)
+		}
+	}
+	res := f.get("/static/style.css")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") || !strings.Contains(res.body, ":focus-visible") {
+		t.Errorf("style.css: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
