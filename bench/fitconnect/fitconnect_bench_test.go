@@ -135,10 +135,37 @@ func BenchmarkPS512Verify(b *testing.B) {
 // (PS512 SET, verified by the service), then the sender's Status (event
 // log verified). Sequential, one delivery at a time.
 func BenchmarkDeliveryLoopback(b *testing.B) {
+	deliver := loopback(b)
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		deliver(b)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+// BenchmarkDeliveryLoopbackParallel runs the same deliveries from
+// GOMAXPROCS goroutines at once.
+func BenchmarkDeliveryLoopbackParallel(b *testing.B) {
+	deliver := loopback(b)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			deliver(b)
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+// loopback starts a delivery service on loopback with one destination and
+// returns a function that makes one complete delivery (safe to call from
+// RunParallel: it reports failures with Error, not Fatal).
+func loopback(b *testing.B) func(b *testing.B) {
 	setup(b)
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	defer srv.Close()
+	b.Cleanup(srv.Close)
 	svc, err := fitconnect.NewDeliveryService(fitconnect.NewMemStore(), fitconnect.ServiceConfig{
 		BaseURL: srv.URL, SigningKey: svcKey, TrustRoots: ca.Pool, Logf: b.Logf})
 	if err != nil {
@@ -167,23 +194,23 @@ func BenchmarkDeliveryLoopback(b *testing.B) {
 	req := fitconnect.SendRequest{DestinationID: dest.ID, Service: fitconnect.PublicService{Identifier: leika},
 		Data: []byte(`{"name":"Erika Mustermann"}`), DataSchema: fitconnect.SubmissionSchema{SchemaURI: schemaURI, MimeType: "application/json"},
 		Attachments: []fitconnect.Attachment{{Content: bytes.Repeat([]byte("PDF "), 25600), MimeType: "application/pdf", Purpose: fitconnect.PurposeForm}}}
-	b.ResetTimer()
-	start := time.Now()
-	for b.Loop() {
+	return func(b *testing.B) {
 		sent, err := sender.Send(ctx, req)
 		if err != nil {
-			b.Fatal(err)
+			b.Error(err)
+			return
 		}
 		got, err := sub.Receive(ctx, sent.SubmissionID)
 		if err != nil {
-			b.Fatal(err)
+			b.Error(err)
+			return
 		}
 		if err := sub.Accept(ctx, got); err != nil {
-			b.Fatal(err)
+			b.Error(err)
+			return
 		}
 		if st, err := sender.Status(ctx, sent); err != nil || st.State != fitconnect.StateAccepted {
-			b.Fatalf("status %v %v", st, err)
+			b.Errorf("status %v %v", st, err)
 		}
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }
