@@ -104,7 +104,11 @@ type Assistant struct {
 	tenants tenant.Store
 	opts    Options
 	log     *slog.Logger
+	conv    *Conversations
 }
+
+// Conversations returns the assistant's in-memory conversation store.
+func (a *Assistant) Conversations() *Conversations { return a.conv }
 
 // New returns an assistant over the search index, the catalog and the
 // tenant tree.
@@ -122,7 +126,7 @@ func New(idx Retriever, cat catalog.Store, tenants tenant.Store, opts Options) (
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Assistant{idx: idx, cat: cat, tenants: tenants, opts: opts, log: log}, nil
+	return &Assistant{idx: idx, cat: cat, tenants: tenants, opts: opts, log: log, conv: NewConversations()}, nil
 }
 
 // DocFromService maps a catalog service to a search document (the same

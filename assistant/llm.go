@@ -165,7 +165,22 @@ var (
 	reURL    = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"'\])]+`)
 	reDate   = regexp.MustCompile(`\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b|\b(\d{4})-(\d{2})-(\d{2})\b`)
 	reNumber = regexp.MustCompile(`\d+(?:[.,' ]\d{3})*(?:[.,]\d+)?`)
+	reAmount = regexp.MustCompile(`(?i)(\d+(?:[.,' ]\d{3})*(?:[.,]\d+)?)\s*(?:€|euro\b|eur\b)|(?:€|\beur\b)\s*(\d+(?:[.,' ]\d{3})*(?:[.,]\d+)?)`)
 )
+
+// Amounts returns the normalised money amounts (numbers next to €, Euro
+// or EUR) of s.
+func Amounts(s string) []string {
+	var out []string
+	for _, m := range reAmount.FindAllStringSubmatch(s, -1) {
+		n := m[1]
+		if n == "" {
+			n = m[2]
+		}
+		out = append(out, normNumber(n))
+	}
+	return out
+}
 
 // Numbers returns the normalised numbers and dates of s: dates as
 // YYYY-MM-DD, numbers with German or English separators as plain decimals
@@ -218,9 +233,10 @@ func normNumber(m string) string {
 }
 
 // Check verifies an LLM answer against the cited records: every citation
-// names a retrieved record, at least one record is cited, and every
-// number, amount, date and URL of the answer appears in the records (after
-// normalising number formats). The 115 service number and its page are
+// names a retrieved record, at least one record is cited, every amount
+// (€, Euro, EUR) is an amount of the records, and every other number, date
+// and URL of the answer appears in the records (after normalising number
+// formats). The 115 service number and its page are
 // always allowed. A nil error means the answer may be shown.
 func Check(answer string, sources []Source) error {
 	ids := map[string]*Source{}
@@ -232,6 +248,7 @@ func Check(answer string, sources []Source) error {
 		return fmt.Errorf("no citation")
 	}
 	nums := map[string]bool{Phone115: true}
+	amounts := map[string]bool{}
 	urls := map[string]bool{strings.TrimSuffix(Link115, "/"): true}
 	for _, c := range cited {
 		s, ok := ids[c[1]]
@@ -241,6 +258,9 @@ func Check(answer string, sources []Source) error {
 		for _, tx := range s.Texts {
 			for _, n := range Numbers(tx) {
 				nums[n] = true
+			}
+			for _, n := range Amounts(tx) {
+				amounts[n] = true
 			}
 			for _, u := range reURL.FindAllString(tx, -1) {
 				urls[normURL(u)] = true
@@ -255,7 +275,13 @@ func Check(answer string, sources []Source) error {
 			return fmt.Errorf("URL %q is not in the cited records", u)
 		}
 	}
-	for _, n := range Numbers(reURL.ReplaceAllString(answer, " ")) {
+	plainAnswer := reURL.ReplaceAllString(answer, " ")
+	for _, n := range Amounts(plainAnswer) {
+		if !amounts[n] {
+			return fmt.Errorf("amount %q is not an amount in the cited records", n)
+		}
+	}
+	for _, n := range Numbers(plainAnswer) {
 		if !nums[n] {
 			return fmt.Errorf("number %q is not in the cited records", n)
 		}
