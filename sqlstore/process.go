@@ -25,8 +25,9 @@ type ProcessStore struct {
 	db *DB
 	// OnCommit, if set, runs inside the transaction of CreateInstance and
 	// UpdateInstance with the new state and effects, e.g. to enqueue
-	// jobs (jobs.Queue.Enqueue with tx) or update a case row. An error
-	// rolls the step back.
+	// jobs (jobs.Queue.Enqueue with tx) or update a case row (store write
+	// methods called with the ctx given join tx). An error rolls the step
+	// back.
 	OnCommit func(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect) error
 	// NoAudit skips the per-step audit entry (benchmarks of the bare store).
 	NoAudit bool
@@ -188,7 +189,8 @@ func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process
 		}
 	}
 	if s.OnCommit != nil {
-		return s.OnCommit(ctx, tx, inst, effects)
+		// Store writes called by OnCommit with this ctx join tx (see Atomic).
+		return s.OnCommit(context.WithValue(ctx, txKey{}, tx), tx, inst, effects)
 	}
 	return nil
 }

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"rathaus"
+	"rathaus/casework"
+)
+
+// noDue is stored as due_at of a case without a deadline, so that sorting
+// by deadline puts those last and "overdue" is a plain range.
+const noDue = int64(1) << 62
+
+// CaseStore is the SQL casework.Store.
+type CaseStore struct{ db *DB }
+
+var _ casework.Store = (*CaseStore)(nil)
+
+// Cases returns the casework store of db.
+func (db *DB) Cases() *CaseStore { return &CaseStore{db: db} }
+
+const caseCols = `tenant, id, reference, service_key, title, office, role, status, assignee, applicant, decision, due_at, created_at, updated_at`
+
+func scanCase(sc interface{ Scan(...any) error }) (*casework.Case, error) {
+	var c casework.Case
+	var due, created, updated int64
+	if err := sc.Scan(&c.Tenant, &c.ID, &c.Reference, &c.ServiceKey, &c.Title, &c.Office, &c.Role, &c.Status, &c.Assignee, &c.Applicant, &c.Decision,
+		&due, &created, &updated); err != nil {
+		return nil, err
+	}
+	if due != noDue {
+		c.DueAt = fromMicros(due)
+	}
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}
+
+func dueMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return noDue
+	}
+	return t.UnixMicro()
+}
+
+// PutCase implements casework.Store.
+func (s *CaseStore) PutCase(ctx context.Context, c *casework.Case) error {
+	if c.Tenant == "" || c.ID == "" || c.Status == "" {
+		return rathaus.Errorf(rathaus.EINVALID, "case needs tenant, id and status")
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = now
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO casework_cases (`+caseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant, id) DO UPDATE SET reference = excluded.reference, service_key = excluded.service_key, title = excluded.title,
+			office = excluded.office, role = excluded.role, status = excluded.status, assignee = excluded.assignee, applicant = excluded.applicant,
+			decision = excluded.decision, due_at = excluded.due_at, updated_at = excluded.updated_at`),
+			c.Tenant, c.ID, c.Reference, c.ServiceKey, c.Title, c.Office, c.Role, c.Status, c.Assignee, c.Applicant, c.Decision,
+			dueMicros(c.DueAt), micros(c.CreatedAt), micros(c.UpdatedAt))
+		if err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store case %s", c.ID)
+		}
+		return nil
+	})
+}
+
+// Case implements casework.Store.
+func (s *CaseStore) Case(ctx context.Context, tenant, id string) (*casework.Case, error) {
+	c, err := scanCase(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+caseCols+` FROM casework_cases WHERE tenant = ? AND id = ?`), tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Vorgang nicht gefunden / case not found")
+	}
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read case %s", id)
+	}
+	return c, nil
+}
+
+// Inbox implements casework.Store. The subtree is a key range on tenant
+// (ARS prefix), so the indexes that lead with tenant serve it.
+func (s *CaseStore) Inbox(ctx context.Context, f casework.Filter) (casework.Page, error) {
+	if err := f.Normalize(); err != nil {
+		return casework.Page{}, err
+	}
+	var where []string
+	var args []any
+	if p := casework.SubtreePrefix(f.Root); p != "" {
+		if len(p) == 12 {
+			where, args = append(where, "tenant = ?"), append(args, p)
+		} else {
+			where, args = append(where, "tenant >= ? AND tenant < ?"), append(args, p, p+":") // ':' follows '9'
+		}
+	}
+	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.Office != "" {
+		add("office = ?", f.Office)
+	}
+	if f.Role != "" {
+		add("role = ?", f.Role)
+	}
+	if f.ServiceKey != "" {
+		add("service_key = ?", f.ServiceKey)
+	}
+	switch f.Status {
+	case "":
+	case "open":
+		add("status <> ?", casework.StatusClosed)
+	default:
+		add("status = ?", f.Status)
+	}
+	switch f.Assignee {
+	case "":
+	case "-":
+		add("assignee = ?", "")
+	default:
+		add("assignee = ?", f.Assignee)
+	}
+	if f.Overdue {
+		add("due_at < ?", f.Now.UnixMicro())
+		if f.Status == "" {
+			add("status <> ?", casework.StatusClosed)
+		}
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var page casework.Page
+	r := s.db.rd(ctx)
+	if err := r.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM casework_cases`+cond), args...).Scan(&page.Total); err != nil {
+		return page, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot count cases")
+	}
+	col := map[string]string{casework.SortCreated: "created_at", casework.SortDue: "due_at", casework.SortUpdated: "updated_at", casework.SortReference: "reference"}[f.Sort]
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	q := `SELECT ` + caseCols + ` FROM casework_cases` + cond + ` ORDER BY ` + col + dir + `, id` + dir + ` LIMIT ? OFFSET ?`
+	rows, err := r.QueryContext(ctx, s.db.Rebind(q), append(args, f.PageSize, (f.Page-1)*f.PageSize)...)
+	if err != nil {
+		return page, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read inbox")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Cases = append(page.Cases, *c)
+	}
+	return page, rows.Err()
+}
+
+// Append implements casework.Store.
+func (s *CaseStore) Append(ctx context.Context, es ...casework.Entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range es {
+			if e.Tenant == "" || e.CaseID == "" || e.Kind == "" {
+				return rathaus.Errorf(rathaus.EINVALID, "history entry needs tenant, case and kind")
+			}
+			if e.Key != "" {
+				var n int
+				if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM casework_history WHERE tenant = ? AND case_id = ? AND key = ?`), e.Tenant, e.CaseID, e.Key).Scan(&n); err != nil {
+					return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read history")
+				}
+				if n > 0 {
+					continue
+				}
+			}
+			if e.At.IsZero() {
+				e.At = time.Now().UTC()
+			}
+			if s.db.dialect == Postgres {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "case/"+e.Tenant+"/"+e.CaseID); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO casework_history (tenant, case_id, seq, at, actor, kind, text, key)
+				VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM casework_history WHERE tenant = ? AND case_id = ?), ?, ?, ?, ?, ?)`),
+				e.Tenant, e.CaseID, e.Tenant, e.CaseID, micros(e.At), e.Actor, e.Kind, e.Text, e.Key); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot append history")
+			}
+		}
+		return nil
+	})
+}
+
+// History implements casework.Store.
+func (s *CaseStore) History(ctx context.Context, tenant, id string) ([]casework.Entry, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT seq, at, actor, kind, text, key FROM casework_history WHERE tenant = ? AND case_id = ? ORDER BY seq`), tenant, id)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read history")
+	}
+	defer rows.Close()
+	var out []casework.Entry
+	for rows.Next() {
+		e := casework.Entry{Tenant: tenant, CaseID: id}
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Kind, &e.Text, &e.Key); err != nil {
+			return nil, err
+		}
+		e.At = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
