@@ -108,12 +108,19 @@ type world struct {
 	senderCfg  *fitconnect.CallbackConfig
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldAt(t, "") }
+
+// newWorldAt mounts the delivery service under prefix (e.g. "/fitconnect")
+// of the loopback server, as rathaus serve would.
+func newWorldAt(t *testing.T, prefix string) *world {
 	t.Helper()
 	f := keys(t)
 	w := &world{f: f, clock: &clock{}}
 	var handler http.Handler
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { handler.ServeHTTP(rw, r) }))
+	mux := http.NewServeMux()
+	mux.Handle(prefix+"/", http.StripPrefix(prefix, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { handler.ServeHTTP(rw, r) })))
+	w.srv = httptest.NewServer(mux)
+	w.srv.URL += prefix
 	t.Cleanup(w.srv.Close)
 	destSecret := "subscriber-callback-secret-0123456789"
 	senderSecret := "sender-callback-secret-0123456789abcd"
@@ -973,5 +980,27 @@ func TestConcurrentDecisionsOneWins(t *testing.T) {
 	st, err := w.sender.Status(ctx, sent)
 	if err != nil || len(st.Events) != 3 {
 		t.Errorf("event log after the race: %+v, %v", st, err)
+	}
+}
+
+func TestMountedUnderPrefix(t *testing.T) {
+	w := newWorldAt(t, "/fitconnect")
+	ctx := context.Background()
+	sent, err := w.sender.Send(ctx, w.request(`{"name":"Erika","einkommen":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.subscriber.Receive(ctx, sent.SubmissionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.subscriber.Accept(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := w.sender.Status(ctx, sent); err != nil || st.State != fitconnect.StateAccepted {
+		t.Errorf("status = %+v, %v", st, err)
+	}
+	if !strings.HasSuffix(w.svc.TokenURL(), "/fitconnect/token") {
+		t.Errorf("token URL %s", w.svc.TokenURL())
 	}
 }
