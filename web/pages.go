@@ -248,20 +248,22 @@ func (s *Server) lebenslage(w http.ResponseWriter, r *http.Request) error {
 		return rathaus.Errorf(rathaus.ENOTFOUND, "Diese Lebenslage gibt es nicht.")
 	}
 	q := catalog.Query{Municipality: s.municipality(r), Lebenslage: l.Name, Limit: 200}
-	hits, _, err := s.deps.Catalog.Search(r.Context(), q)
+	hits, total, err := s.deps.Catalog.Search(r.Context(), q)
 	if err != nil {
 		return err
 	}
 	if len(hits) == 0 && l.ID != l.Name { // stores may key services by id
 		q.Lebenslage = l.ID
-		if hits, _, err = s.deps.Catalog.Search(r.Context(), q); err != nil {
+		if hits, total, err = s.deps.Catalog.Search(r.Context(), q); err != nil {
 			return err
 		}
 	}
 	s.render(w, r, http.StatusOK, "lebenslage", struct {
 		Lebenslage *catalog.Lebenslage
 		Services   []catalog.Service
-	}{l, hits})
+		Total      int
+		More       bool
+	}{l, hits, total, total > len(hits)})
 	return nil
 }
 
