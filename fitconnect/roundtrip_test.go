@@ -1004,3 +1004,39 @@ func TestMountedUnderPrefix(t *testing.T) {
 		t.Errorf("token URL %s", w.svc.TokenURL())
 	}
 }
+
+func TestUploadLimit(t *testing.T) {
+	f := keys(t)
+	ctx := context.Background()
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { handler.ServeHTTP(rw, r) }))
+	defer srv.Close()
+	svc, err := fitconnect.NewDeliveryService(fitconnect.NewMemStore(), fitconnect.ServiceConfig{BaseURL: srv.URL,
+		SigningKey: f.service, TrustRoots: f.ca.Pool, MaxBodyBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler = svc
+	d, err := svc.CreateDestination(ctx, fitconnect.DestinationSpec{Tenant: tenantA, Services: []fitconnect.PublicService{{Identifier: leika}},
+		EncryptionKey: f.enc.Public, SigningKey: f.sig.Public})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret, _ := svc.CreateClient(ctx, tenantA, fitconnect.RoleSender)
+	w := &world{srv: srv}
+	a := w.api(t, id, secret, "")
+	aid := uuid.NewString()
+	s, p, b := a.call("POST", "/v2/submissions", "application/json", []byte(`{"destinationId":"`+d.ID+`","announcedAttachments":["`+aid+`"],"publicService":{"identifier":"`+leika+`"}}`))
+	if s != 201 {
+		t.Fatalf("announce: %d %+v", s, p)
+	}
+	var sub fitconnect.SubmissionID
+	json.Unmarshal(b, &sub)
+	big, _ := fitconnect.EncryptJWE(bytes.Repeat([]byte("x"), 8192), &f.enc.Public.JSONWebKey, "text/plain")
+	s, p, _ = a.call("PUT", "/v2/submissions/"+sub.SubmissionID+"/attachments/"+aid, fitconnect.ContentTypeJOSE, []byte(big))
+	wantProblem(t, s, p, 413, "larger than 4096 bytes")
+	small, _ := fitconnect.EncryptJWE([]byte("x"), &f.enc.Public.JSONWebKey, "text/plain")
+	if s, p, _ = a.call("PUT", "/v2/submissions/"+sub.SubmissionID+"/attachments/"+aid, fitconnect.ContentTypeJOSE, []byte(small)); s != 204 {
+		t.Errorf("small attachment: %d %+v", s, p)
+	}
+}
