@@ -46,6 +46,12 @@ type Provider struct {
 }
 
 // Config configures the relying party.
+//
+// When Citizen and Staff name the same issuer, the kind of account follows
+// the ID token, not the button pressed: a non-empty "roles" claim makes a
+// staff account, none a citizen account. So a caseworker who uses the
+// citizen login link still arrives as staff (and vice versa), and one
+// (issuer, subject) never turns into two kinds.
 type Config struct {
 	Citizen Provider
 	Staff   Provider
@@ -359,6 +365,12 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.refused(r, kind, idt.Issuer, "loa_too_low")
 		h.fail(w, r, http.StatusForbidden, err)
 		return
+	}
+	if h.cfg.Citizen.Issuer == h.cfg.Staff.Issuer {
+		kind = identity.KindCitizen
+		if len(cl.Roles) > 0 {
+			kind = identity.KindStaff
+		}
 	}
 	u, loa, err := h.signIn(r.Context(), kind, idt.Issuer, &cl)
 	if err != nil {

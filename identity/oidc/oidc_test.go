@@ -65,6 +65,8 @@ type env struct {
 	store    identity.Store
 	audit    audit.Log
 	sessions *session.Manager
+	// loginPath is the IdP login page last seen by openLogin.
+	loginPath string
 }
 
 // eachStore runs fn on every store: in memory, SQLite and PostgreSQL
@@ -144,19 +146,23 @@ func (e *env) openLogin(t *testing.T, c *http.Client, query string) string {
 		t.Fatal(err)
 	}
 	page := body(t, res)
-	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Request.URL.Path, "/demo-idp/login") {
+	if res.StatusCode != http.StatusOK || !strings.HasSuffix(res.Request.URL.Path, "-idp/login") {
 		t.Fatalf("login did not reach the IdP login page: %d %s\n%s", res.StatusCode, res.Request.URL, page)
 	}
 	m := idField.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("login page has no auth request id:\n%s", page)
 	}
+	e.loginPath = res.Request.URL.Path
 	return m[1]
 }
 
 func (e *env) submit(t *testing.T, c *http.Client, id, user, pw string) (*http.Response, string) {
 	t.Helper()
-	res, err := c.PostForm(e.srv.URL+"/demo-idp/login", url.Values{"id": {id}, "username": {user}, "password": {pw}})
+	if e.loginPath == "" {
+		e.loginPath = "/demo-idp/login"
+	}
+	res, err := c.PostForm(e.srv.URL+e.loginPath, url.Values{"id": {id}, "username": {user}, "password": {pw}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,20 +296,17 @@ func testStaffLoginGrants(t *testing.T, setup func(*testing.T) *env) {
 		t.Errorf("staff profile keeps private data: %+v", u.Profile)
 	}
 
-	t.Run("citizen login ignores roles", func(t *testing.T) {
+	t.Run("shared IdP: the citizen link still gives staff", func(t *testing.T) {
 		e := setup(t)
-		c := newClient(t)
-		_, page := e.login(t, c, "citizen", "/mein-konto", "sb-darmstadt", "demo-sb")
-		if want := "Angemeldet als Sachbearbeiterin Darmstadt (citizen, substantial, )"; page != want {
+		_, page := e.login(t, newClient(t), "citizen", "/mein-konto", "sb-darmstadt", "demo-sb")
+		if want := "Angemeldet als Sachbearbeiterin Darmstadt (staff, substantial, caseworker@064110000000)"; page != want {
 			t.Errorf("page = %q, want %q", page, want)
 		}
 	})
-	t.Run("a citizen account cannot log in as staff", func(t *testing.T) {
-		res, _ := e.login(t, newClient(t), "citizen", "/", "erika", "demo-erika")
-		res.Body.Close()
-		res, _ = e.login(t, newClient(t), "staff", "/", "erika", "demo-erika")
-		if res.StatusCode != http.StatusForbidden {
-			t.Errorf("status %d, want 403", res.StatusCode)
+	t.Run("shared IdP: the staff link gives a citizen a citizen account", func(t *testing.T) {
+		_, page := e.login(t, newClient(t), "staff", "/mein-konto", "erika", "demo-erika")
+		if want := "Angemeldet als Erika Mustermann (citizen, substantial, )"; page != want {
+			t.Errorf("page = %q, want %q", page, want)
 		}
 	})
 	t.Run("invalid roles refuse the login", func(t *testing.T) {
@@ -618,4 +621,48 @@ func TestStepUp(t *testing.T) {
 			t.Errorf("%d %s", res.StatusCode, page)
 		}
 	})
+}
+
+// TestSeparateIdPs: with a citizen IdP and a staff IdP, the login link
+// decides the kind, and roles count only from the staff IdP.
+func TestSeparateIdPs(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	st, log := memstore.New(), &memstore.Audit{}
+	for _, path := range []string{"/demo-idp", "/staff-idp"} {
+		idp, err := demoidp.New(demoidp.Config{Issuer: srv.URL + path, Users: demoUsers, SigningKey: signingKey(t),
+			Clients: []demoidp.Client{{ID: "rathaus", Secret: "geheim", RedirectURIs: []string{srv.URL + "/auth/callback"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle(path+"/", idp)
+	}
+	sm := session.NewManager(st, session.Options{})
+	mux.Handle("/auth/", oidc.New(oidc.Config{
+		Citizen:     oidc.Provider{Issuer: srv.URL + "/demo-idp", ClientID: "rathaus", ClientSecret: "geheim"},
+		Staff:       oidc.Provider{Issuer: srv.URL + "/staff-idp", ClientID: "rathaus", ClientSecret: "geheim"},
+		RedirectURL: srv.URL + "/auth/callback", Logger: quiet,
+	}, st, sm, log))
+	mux.Handle("/mein-konto", sm.Middleware(sm.RequireLoA(identity.LoALow)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := session.FromContext(r.Context())
+		fmt.Fprintf(w, "%s %s %s", p.User.Kind, p.Session.IdP[len(srv.URL):], strings.Join(demoidp.RolesFromGrants(p.Grants), " "))
+	}))))
+	e := &env{srv: srv, store: st, audit: log}
+
+	tests := []struct{ as, user, pw, want string }{
+		{"citizen", "sb-darmstadt", "demo-sb", "citizen /demo-idp "},
+		{"staff", "sb-darmstadt", "demo-sb", "staff /staff-idp caseworker@064110000000"},
+		{"staff", "erika", "demo-erika", "staff /staff-idp "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.as+" "+tt.user, func(t *testing.T) {
+			c := newClient(t)
+			id := e.openLogin(t, c, url.Values{"as": {tt.as}, "next": {"/mein-konto"}}.Encode())
+			_, page := e.submit(t, c, id, tt.user, tt.pw)
+			if page != tt.want {
+				t.Errorf("page %q, want %q", page, tt.want)
+			}
+		})
+	}
 }
