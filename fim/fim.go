@@ -228,31 +228,50 @@ func (p *parser) code(n *node, local string) string {
 	return strings.TrimSpace(k.str())
 }
 
-var (
-	commonKids = set("identifikation", "name", "bezeichnungEingabe", "bezeichnungAusgabe", "beschreibung",
+// Which children each element kind knows, as bit flags per local name (one
+// map lookup per child).
+const (
+	kCommon uint16 = 1 << iota
+	kSchema
+	kGroup
+	kField
+	kRule
+	kStruktur
+	kSingle    // at most once
+	kReqSingle // duplicates are errors (identity-bearing)
+)
+
+var kidFlags = func() map[string]uint16 {
+	m := map[string]uint16{}
+	add := func(f uint16, names ...string) {
+		for _, n := range names {
+			m[n] |= f
+		}
+	}
+	add(kCommon, "identifikation", "name", "bezeichnungEingabe", "bezeichnungAusgabe", "beschreibung",
 		"definition", "bezug", "status", "fachlicherErsteller", "versionshinweis", "freigabedatum",
 		"veroeffentlichungsdatum", "schemaelementart", "hilfetextEingabe", "hilfetextAusgabe", "gueltigAb",
 		"gueltigBis", "freigabestatus", "statusGesetztAm", "statusGesetztDurch", "letzteAenderung", "relation",
 		"stichwort", "regel")
-	schemaKids = set("hilfetext", "ableitungsmodifikationenStruktur", "ableitungsmodifikationenRepraesentation",
+	add(kSchema, "hilfetext", "ableitungsmodifikationenStruktur", "ableitungsmodifikationenRepraesentation",
 		"struktur", "bezeichnung", "dokumentsteckbrief")
-	groupKids = set("struktur", "art")
-	fieldKids = set("feldart", "datentyp", "praezisierung", "inhalt", "codelisteReferenz", "vorbefuellung",
+	add(kGroup, "struktur", "art")
+	add(kField, "feldart", "datentyp", "praezisierung", "inhalt", "codelisteReferenz", "vorbefuellung",
 		"werte", "codeKey", "nameKey", "helpKey", "maxSize", "mediaType")
-	ruleKids = set("identifikation", "name", "bezeichnungEingabe", "bezeichnungAusgabe", "beschreibung",
+	add(kRule, "identifikation", "name", "bezeichnungEingabe", "bezeichnungAusgabe", "beschreibung",
 		"definition", "bezug", "status", "fachlicherErsteller", "versionshinweis", "freigabedatum",
 		"veroeffentlichungsdatum", "script", "freitextRegel", "skript", "typ", "letzteAenderung", "stichwort",
 		"param", "ziel", "fehler", "freigabestatus", "statusGesetztAm", "statusGesetztDurch", "gueltigAb",
 		"gueltigBis", "relation")
-	// singleKids may appear at most once; duplicates of identity-bearing
-	// ones are errors, others warnings.
-	singleKids = set("identifikation", "name", "bezeichnungEingabe", "bezeichnungAusgabe", "beschreibung",
+	add(kStruktur, "anzahl", "bezug", "enthaelt")
+	add(kSingle, "identifikation", "name", "bezeichnungEingabe", "bezeichnungAusgabe", "beschreibung",
 		"definition", "status", "fachlicherErsteller", "versionshinweis", "freigabedatum",
 		"veroeffentlichungsdatum", "schemaelementart", "hilfetextEingabe", "hilfetextAusgabe", "feldart",
 		"datentyp", "praezisierung", "codelisteReferenz", "vorbefuellung", "freigabestatus", "hilfetext",
 		"bezeichnung", "letzteAenderung")
-	requiredSingle = set("identifikation", "name")
-)
+	add(kReqSingle, "identifikation", "name")
+	return m
+}()
 
 func set(xs ...string) map[string]bool {
 	m := make(map[string]bool, len(xs))
@@ -262,8 +281,9 @@ func set(xs ...string) map[string]bool {
 	return m
 }
 
-// checkKids warns about unknown children and duplicates.
-func (p *parser) checkKids(n *node, what string, allowed ...map[string]bool) error {
+// checkKids warns about unknown children and duplicates; allowed is a
+// union of k* kinds.
+func (p *parser) checkKids(n *node, what string, allowed uint16) error {
 	var seenBuf [24]string
 	seen := seenBuf[:0]
 	for _, k := range n.kids {
@@ -271,20 +291,14 @@ func (p *parser) checkKids(n *node, what string, allowed ...map[string]bool) err
 			p.warn(k, "Element <%s> aus fremdem Namensraum %q in %s wird ignoriert (foreign element ignored)", k.local, k.space, what)
 			continue
 		}
-		known := false
-		for _, a := range allowed {
-			if a[k.local] {
-				known = true
-				break
-			}
-		}
-		if !known {
+		f := kidFlags[k.local]
+		if f&allowed == 0 {
 			p.warn(k, "unbekanntes Element <%s> in %s wird ignoriert (unknown element ignored)", k.local, what)
 			continue
 		}
-		if singleKids[k.local] {
+		if f&kSingle != 0 && allowed != kStruktur {
 			if slices.Contains(seen, k.local) {
-				if requiredSingle[k.local] {
+				if f&kReqSingle != 0 {
 					return p.errAt(k, "Element <%s> doppelt in %s (duplicate element)", k.local, what)
 				}
 				p.warn(k, "Element <%s> doppelt in %s, der erste Wert gilt (duplicate, first wins)", k.local, what)
@@ -353,7 +367,7 @@ func (p *parser) schema(m *form.Model, s *node) error {
 		return err
 	}
 	what := "Stammdatenschema " + id
-	if err := p.checkKids(s, what, commonKids, schemaKids); err != nil {
+	if err := p.checkKids(s, what, kCommon|kSchema); err != nil {
 		return err
 	}
 	m.ID, m.Version = id, version
@@ -392,7 +406,7 @@ func (p *parser) structure(n *node, what string) ([]form.Item, error) {
 	strukturen := p.kids(n, "struktur")
 	items := make([]form.Item, 0, len(strukturen))
 	for _, st := range strukturen {
-		if err := p.checkKids(st, "<struktur> von "+what, set("anzahl", "bezug", "enthaelt")); err != nil {
+		if err := p.checkKids(st, what, kStruktur); err != nil {
 			return nil, err
 		}
 		minN, maxN, err := p.anzahl(st)
@@ -463,12 +477,12 @@ func (p *parser) item(n *node, kind form.Kind) (form.Item, error) {
 		return form.Item{}, err
 	}
 	what = "Datenfeld " + id
-	extra := fieldKids
+	extra := kField
 	if kind == form.KindGroup {
 		what = "Datenfeldgruppe " + id
-		extra = groupKids
+		extra = kGroup
 	}
-	if err := p.checkKids(n, what, commonKids, extra); err != nil {
+	if err := p.checkKids(n, what, kCommon|extra); err != nil {
 		return form.Item{}, err
 	}
 	it := form.Item{
@@ -686,7 +700,7 @@ func (p *parser) rule(n *node, owner string) (form.Rule, error) {
 	if err != nil {
 		return form.Rule{}, err
 	}
-	if err := p.checkKids(n, "Regel "+id, ruleKids); err != nil {
+	if err := p.checkKids(n, "Regel "+id, kRule); err != nil {
 		return form.Rule{}, err
 	}
 	r := form.Rule{ID: id, Version: version, Name: p.text(n, "name"), Owner: owner}
