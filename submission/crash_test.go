@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package submission_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"rathaus/audit"
+	"rathaus/jobs"
+	"rathaus/sqlstore"
+	"rathaus/submission"
+	"rathaus/vault"
+)
+
+// TestKill9UnderLoad proves "durable before acknowledged": a child process
+// (this test binary, re-executed) submits from many goroutines with group
+// commit and prints the id of every acknowledged submission; the parent
+// kills it with SIGKILL in the middle of the load, reopens the database and
+// finds every acknowledged application, readable, with its audit entry.
+func TestKill9UnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	dir := t.TempDir()
+	_, masterText, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Child$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "RATHAUS_KILL9_CHILD_DIR="+dir, "RATHAUS_KILL9_MASTER="+masterText)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var acked []string
+	sc := bufio.NewScanner(out)
+	killed := false
+	deadline := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		line := sc.Text()
+		if id, ok := strings.CutPrefix(line, "ACK "); ok {
+			acked = append(acked, id)
+		}
+		if !killed && len(acked) >= 1500 {
+			cmd.Process.Signal(syscall.SIGKILL) // mid-load: more submissions are in flight
+			killed = true
+		}
+	}
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("child ended before the kill with %d acknowledgements: %v", len(acked), err)
+	}
+	t.Logf("%d submissions acknowledged before SIGKILL", len(acked))
+
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	master, err := vault.ParseMasterKey(masterText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := submission.New(db.SubmissionStore(nil), vault.New(db.VaultKeys(), master), submission.Options{})
+	defer svc.Close()
+	var stored int
+	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM applications`).Scan(&stored)
+	missing := 0
+	for i, id := range acked {
+		app, err := svc.Application(ctx, darmstadt, id)
+		if err != nil {
+			missing++
+			t.Errorf("acknowledged application %s lost: %v", id, err)
+			continue
+		}
+		if i%100 == 0 {
+			if _, err := svc.OpenAnswers(ctx, app); err != nil {
+				t.Errorf("answers of %s unreadable: %v", id, err)
+			}
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d acknowledged submissions lost", missing, len(acked))
+	}
+	if stored < len(acked) {
+		t.Errorf("%d applications stored, %d acknowledged", stored, len(acked))
+	}
+	if seq, reason, err := audit.Verify(ctx, db.Audit()); seq != 0 || err != nil {
+		t.Errorf("audit chain after crash broken at %d: %s %v", seq, reason, err)
+	}
+	var jobsN int
+	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM river_job`).Scan(&jobsN)
+	if jobsN != 2*stored {
+		t.Errorf("%d jobs for %d applications, want two each", jobsN, stored)
+	}
+}
+
+// TestKill9Child is the child of TestKill9UnderLoad; it does nothing in a
+// normal run.
+func TestKill9Child(t *testing.T) {
+	dir := os.Getenv("RATHAUS_KILL9_CHILD_DIR")
+	if dir == "" {
+		t.Skip("child process of TestKill9UnderLoad")
+	}
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(ctx, db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := vault.ParseMasterKey(os.Getenv("RATHAUS_KILL9_MASTER"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, kind string, args any) error {
+		return q.Enqueue(ctx, tx, kind, args)
+	})
+	svc := submission.New(store, vault.New(db.VaultKeys(), master), submission.Options{})
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 32 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				rc, err := svc.Submit(ctx, request(darmstadt, fmt.Sprintf("w%d-%d", w, i)))
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "submit:", err)
+					os.Exit(3)
+				}
+				mu.Lock()
+				fmt.Fprintln(os.Stdout, "ACK "+rc.Application.ID) // os.Stdout is unbuffered
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
