@@ -171,7 +171,8 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 		}
 	}
 	s.requests[a.id] = a
-	return a, nil
+	cp := *a
+	return &cp, nil
 }
 
 func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
@@ -182,7 +183,8 @@ func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest,
 	if !ok {
 		return nil, errNotFound
 	}
-	return a, nil
+	cp := *a // a copy: login may change the stored request concurrently
+	return &cp, nil
 }
 
 func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
@@ -193,7 +195,8 @@ func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequ
 	if !ok {
 		return nil, errNotFound
 	}
-	return a, nil
+	cp := *a
+	return &cp, nil
 }
 
 func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
