@@ -1040,3 +1040,48 @@ func TestUploadLimit(t *testing.T) {
 		t.Errorf("small attachment: %d %+v", s, p)
 	}
 }
+
+func TestPrepareCompleteResumes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p, err := w.sender.Prepare(ctx, w.request(`{"name":"Erika","einkommen":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sender persists the prepared submission and "crashes" after one upload.
+	saved, _ := json.Marshal(p)
+	a := w.api(t, w.senderID, w.senderSec, "")
+	if s, pr, _ := a.call("PUT", "/v2/submissions/"+p.SubmissionID+"/attachments/"+p.AttachmentIDs[0], fitconnect.ContentTypeJOSE, []byte(p.EncryptedAttachments[0])); s != 204 {
+		t.Fatalf("upload: %d %+v", s, pr)
+	}
+	var resumed fitconnect.Prepared
+	if err := json.Unmarshal(saved, &resumed); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := w.sender.Complete(ctx, &resumed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Completing again (a crash after submit, before recording it) is a no-op.
+	again, err := w.sender.Complete(ctx, &resumed)
+	if err != nil || again.SubmissionID != sent.SubmissionID {
+		t.Fatalf("second Complete = %+v, %v", again, err)
+	}
+	list, err := w.subscriber.List(ctx, 0, 10)
+	if err != nil || list.TotalCount != 1 {
+		t.Fatalf("list = %+v, %v; want exactly one submission", list, err)
+	}
+	got, err := w.subscriber.Receive(ctx, sent.SubmissionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.subscriber.Accept(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	// Other parts under the same submission id are not taken for ours.
+	forged := resumed
+	forged.EncryptedData, _ = fitconnect.EncryptJWE([]byte(`{"name":"Mallory","einkommen":1}`), &w.f.enc.Public.JSONWebKey, "application/json")
+	forged.Tags.Data, _ = fitconnect.AuthTag(forged.EncryptedData)
+	_, err = w.sender.Complete(ctx, &forged)
+	wantCode(t, err, rathaus.EINVALID, "authentication tag of data does not match")
+}

@@ -150,14 +150,37 @@ func BuildMetadata(req *SendRequest, attachmentIDs []string) Metadata {
 	return m
 }
 
-// Send delivers one submission: it fetches the destination and its
-// encryption key (chain checked), builds and validates the metadata,
-// encrypts metadata, data and every attachment separately, announces the
-// submission, uploads the attachments and submits. The caller keeps the
-// content until Status reports accepted, to resend after a rejection. If a
-// step after the announcement fails, the partial Sent is returned with the
-// error; the delivery service deletes the incomplete submission after a day.
+// Prepared is an announced submission with its encrypted parts. Persist
+// it (it is JSON) before Complete to resume after a crash without
+// announcing twice; it holds only ciphertext.
+type Prepared struct {
+	Sent
+	EncryptedMetadata    string
+	EncryptedData        string
+	EncryptedAttachments []string // in the order of Sent.AttachmentIDs
+}
+
+// Send delivers one submission: Prepare, then Complete. The caller keeps
+// the content until Status reports accepted, to resend after a rejection.
+// If a step after the announcement fails, the partial Sent is returned with
+// the error; the delivery service deletes the incomplete submission after
+// a day.
 func (s *Sender) Send(ctx context.Context, req SendRequest) (*Sent, error) {
+	p, err := s.Prepare(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	sent, err := s.Complete(ctx, p)
+	if err != nil {
+		return &p.Sent, err
+	}
+	return sent, nil
+}
+
+// Prepare fetches the destination and its encryption key (chain checked),
+// builds and validates the metadata, encrypts metadata, data and every
+// attachment separately, and announces the submission.
+func (s *Sender) Prepare(ctx context.Context, req SendRequest) (*Prepared, error) {
 	if len(req.Data) == 0 {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "send: data is required")
 	}
@@ -191,19 +214,25 @@ func (s *Sender) Send(ctx context.Context, req SendRequest) (*Sent, error) {
 		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "send: metadata")
 	}
 	jwk := &key.JSONWebKey
-	encMeta, err := EncryptJWE(metaJSON, jwk, "application/json")
-	if err != nil {
+	p := &Prepared{Sent: Sent{DestinationID: d.DestinationID, AttachmentIDs: ids, Metadata: meta}}
+	if p.EncryptedMetadata, err = EncryptJWE(metaJSON, jwk, "application/json"); err != nil {
 		return nil, err
 	}
-	encData, err := EncryptJWE(req.Data, jwk, req.DataSchema.MimeType)
-	if err != nil {
+	if p.EncryptedData, err = EncryptJWE(req.Data, jwk, req.DataSchema.MimeType); err != nil {
 		return nil, err
 	}
-	encAtt := make([]string, len(req.Attachments))
+	p.Tags.Metadata, _ = AuthTag(p.EncryptedMetadata)
+	p.Tags.Data, _ = AuthTag(p.EncryptedData)
+	if len(ids) > 0 {
+		p.Tags.Attachments = map[string]string{}
+	}
 	for i, a := range req.Attachments {
-		if encAtt[i], err = EncryptJWE(a.Content, jwk, a.MimeType); err != nil {
+		tok, err := EncryptJWE(a.Content, jwk, a.MimeType)
+		if err != nil {
 			return nil, err
 		}
+		p.EncryptedAttachments = append(p.EncryptedAttachments, tok)
+		p.Tags.Attachments[ids[i]], _ = AuthTag(tok)
 	}
 	announce, _ := json.Marshal(announceRequest{DestinationID: d.DestinationID, AnnouncedAttachments: ids,
 		PublicService: &PublicService{Identifier: req.Service.Identifier, Name: req.Service.Name},
@@ -216,23 +245,49 @@ func (s *Sender) Send(ctx context.Context, req SendRequest) (*Sent, error) {
 	if err := json.Unmarshal(b, &created); err != nil || created.SubmissionID == "" || created.CaseID == "" {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "send: unexpected answer to POST /submissions")
 	}
-	sent := &Sent{DestinationID: d.DestinationID, SubmissionID: created.SubmissionID, CaseID: created.CaseID,
-		AttachmentIDs: ids, Metadata: meta}
-	sent.Tags.Metadata, _ = AuthTag(encMeta)
-	sent.Tags.Data, _ = AuthTag(encData)
-	if len(ids) > 0 {
-		sent.Tags.Attachments = map[string]string{}
+	p.SubmissionID, p.CaseID = created.SubmissionID, created.CaseID
+	return p, nil
+}
+
+// Complete uploads the attachments of a prepared submission and submits
+// it. It may be called again after a failure or crash: uploads are
+// replaced, and if the submission turns out to be submitted already, the
+// event log decides (its submit-submission event must carry our tags).
+func (s *Sender) Complete(ctx context.Context, p *Prepared) (*Sent, error) {
+	if len(p.EncryptedAttachments) != len(p.AttachmentIDs) {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "send: prepared submission has %d attachments for %d ids", len(p.EncryptedAttachments), len(p.AttachmentIDs))
 	}
-	for i, id := range ids {
-		sent.Tags.Attachments[id], _ = AuthTag(encAtt[i])
-		path := "/submissions/" + url.PathEscape(created.SubmissionID) + "/attachments/" + id
-		if _, err := s.c.do(ctx, http.MethodPut, s.c.api(path), ContentTypeJOSE, []byte(encAtt[i]), http.StatusNoContent); err != nil {
-			return sent, err
+	sent := p.Sent
+	for i, id := range p.AttachmentIDs {
+		path := "/submissions/" + url.PathEscape(p.SubmissionID) + "/attachments/" + id
+		_, err := s.c.do(ctx, http.MethodPut, s.c.api(path), ContentTypeJOSE, []byte(p.EncryptedAttachments[i]), http.StatusNoContent)
+		if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
+			return s.confirmSubmitted(ctx, &sent)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	body, _ := json.Marshal(submitRequest{EncryptedMetadata: encMeta, EncryptedData: encData})
-	if _, err := s.c.do(ctx, http.MethodPut, s.c.api("/submissions/"+url.PathEscape(created.SubmissionID)), "application/json", body, http.StatusOK); err != nil {
-		return sent, err
+	body, _ := json.Marshal(submitRequest{EncryptedMetadata: p.EncryptedMetadata, EncryptedData: p.EncryptedData})
+	_, err := s.c.do(ctx, http.MethodPut, s.c.api("/submissions/"+url.PathEscape(p.SubmissionID)), "application/json", body, http.StatusOK)
+	if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
+		return s.confirmSubmitted(ctx, &sent)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sent, nil
+}
+
+// confirmSubmitted checks, after a conflict, that the submission was
+// submitted with exactly our parts (Status compares the tags).
+func (s *Sender) confirmSubmitted(ctx context.Context, sent *Sent) (*Sent, error) {
+	st, err := s.Status(ctx, sent)
+	if err != nil {
+		return nil, err
+	}
+	if st.State == StateIncomplete || st.State == StateDeleted {
+		return nil, rathaus.Errorf(rathaus.ECONFLICT, "send: submission %s is %s", sent.SubmissionID, st.State)
 	}
 	return sent, nil
 }
