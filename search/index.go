@@ -70,6 +70,11 @@ type SearchOptions struct {
 	Tenants []string
 	// Filter, when not nil, keeps only the documents it returns true for.
 	Filter func(*Doc) bool
+	// NoLocalPrior switches off the preference for local descriptions:
+	// by default a document of Tenants[i] has its score multiplied by
+	// max(0.5, 1 − 0.15·i), so that the municipality's own services rank
+	// above the generic ones of the Land and the Bund on equal text match.
+	NoLocalPrior bool
 }
 
 // Options configures an index.
@@ -514,6 +519,29 @@ func (idx *Index) plan(q string) queryPlan {
 			}
 		}
 	}
+	var fired uint64 // words that triggered a synonym or life-event rule
+	if idx.ex != nil {
+		// Rules match on all words of the question, stop words included,
+		// mapped to the positions of the content words for coverage.
+		var stems []string
+		var masks []uint64
+		ci := 0
+		for _, t := range Tokens(Fold(q)) {
+			var m uint64
+			if ci < len(words) && t == words[ci] {
+				m = 1 << ci
+				ci++
+			}
+			stems = append(stems, Stem(t))
+			masks = append(masks, m)
+		}
+		for _, m := range idx.ex.match(stems, masks) {
+			fired |= m.mask
+			for _, w := range m.words {
+				addWord(w, m.weight, m.mask, m.label+"→"+w, false)
+			}
+		}
+	}
 	for i, w := range words {
 		mask := uint64(1) << i
 		known := idx.vocab[w]
@@ -532,36 +560,15 @@ func (idx *Index) plan(q string) queryPlan {
 		for _, g := range gs {
 			add("g"+g, idx.p.Gram*3/float32(len(gs)), mask, "")
 		}
-		// Fuzzy only for words the index does not know and that do not
-		// split into known parts.
-		if !known && parts == nil && !hasDigit(w) {
+		// Fuzzy only for words the index does not know, that do not split
+		// into known parts and that no rule has explained.
+		if !known && parts == nil && !hasDigit(w) && fired&mask == 0 {
 			for _, c := range idx.fuzzy(w) {
 				fw := idx.p.Fuzzy1
 				if c.d == 2 {
 					fw = idx.p.Fuzzy2
 				}
 				addWord(c.s, fw, mask, w+"~"+c.s, false)
-			}
-		}
-	}
-	if idx.ex != nil {
-		// Rules match on all words of the question, stop words included,
-		// mapped to the positions of the content words for coverage.
-		var stems []string
-		var masks []uint64
-		ci := 0
-		for _, t := range Tokens(Fold(q)) {
-			var m uint64
-			if ci < len(words) && t == words[ci] {
-				m = 1 << ci
-				ci++
-			}
-			stems = append(stems, Stem(t))
-			masks = append(masks, m)
-		}
-		for _, m := range idx.ex.match(stems, masks) {
-			for _, w := range m.words {
-				addWord(w, m.weight, m.mask, m.label+"→"+w, false)
 			}
 		}
 	}
@@ -713,7 +720,11 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 			doc := &idx.docs[d]
 			ok := true
 			if allowed != nil {
-				_, ok = allowed[doc.Tenant]
+				var dist int
+				dist, ok = allowed[doc.Tenant]
+				if !opts.NoLocalPrior {
+					s *= max(0.5, 1-0.15*float32(dist))
+				}
 			}
 			if ok && opts.Filter != nil {
 				ok = opts.Filter(doc)

@@ -215,3 +215,21 @@ func TestConcurrentSearchAndAdd(t *testing.T) {
 		<-done
 	}
 }
+
+func TestLocalPrior(t *testing.T) {
+	docs := []Doc{
+		{ID: "b", Tenant: "000000000000", Key: "k1", SourceID: "bund", Name: "Beschäftigungserlaubnis", Description: "Beschäftigungserlaubnis"},
+		{ID: "m", Tenant: "091620000000", Key: "k2", SourceID: "muc", Name: "Arbeitserlaubnis für Nicht-EU-Bürger", Keywords: []string{"Beschäftigungserlaubnis"}},
+	}
+	idx, err := Build(docs, Options{NoExpansions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lineage := []string{"091620000000", "091000000000", "090000000000", "000000000000"}
+	if got := ids(idx.Search("Beschäftigungserlaubnis", SearchOptions{Tenants: lineage})); len(got) != 2 || got[0] != "muc" {
+		t.Errorf("with prior = %v, want muc first", got)
+	}
+	if got := ids(idx.Search("Beschäftigungserlaubnis", SearchOptions{Tenants: lineage, NoLocalPrior: true})); len(got) != 2 || got[0] != "bund" {
+		t.Errorf("without prior = %v, want bund first", got)
+	}
+}

@@ -41,9 +41,15 @@ type askResult struct {
 	Services []askService `json:"services"`
 }
 
-// docFromService maps a catalog service to a search document.
-func docFromService(s catalog.Service) search.Doc {
-	official := strings.Join(nonEmpty(s.OZGName, s.Themenfeld, s.Summary), " , ")
+// docFromService maps a catalog service to a search document. national is
+// the Bund-level (LeiKa) description of the same LeiKa key, if any: its
+// official name and OZG texts join the LeiKa field.
+func docFromService(s catalog.Service, national *catalog.Service) search.Doc {
+	texts := []string{s.OZGName, s.Themenfeld}
+	if national != nil && national.Tenant != s.Tenant {
+		texts = append(texts, national.Name, national.OZGName)
+	}
+	official := strings.Join(nonEmpty(texts...), " , ")
 	return search.Doc{
 		ID: s.Tenant + "/" + s.Key, Tenant: s.Tenant, Key: s.Key, LeiKa: s.LeiKa, SourceID: s.SourceID,
 		Name: s.Name, Keywords: s.Keywords, Description: s.Description, LeiKaText: official,
@@ -99,14 +105,27 @@ func runAsk(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n := 0
+	var all []catalog.Service
+	national := map[string]int{} // LeiKa key → index of the Bund description
 	if err := db.Catalog().AllServices(ctx, func(s catalog.Service) error {
-		n++
-		return idx.Add(docFromService(s))
+		if s.Tenant == tenant.Bund && s.LeiKa != "" {
+			national[s.LeiKa] = len(all)
+		}
+		all = append(all, s)
+		return nil
 	}); err != nil {
 		return err
 	}
-	if n == 0 {
+	for _, s := range all {
+		var nat *catalog.Service
+		if i, ok := national[s.LeiKa]; ok && s.LeiKa != "" {
+			nat = &all[i]
+		}
+		if err := idx.Add(docFromService(s, nat)); err != nil {
+			return err
+		}
+	}
+	if len(all) == 0 {
 		return rathaus.Errorf(rathaus.ENOTFOUND, "the catalog is empty: run `rathaus import leika` or `rathaus import dldb` first")
 	}
 	ask := func(q string) askResult {
