@@ -276,6 +276,12 @@ func (a *Assistant) Turn(ctx context.Context, st *State, input string) (*Reply, 
 	}
 	st.Turns++
 	masked, pii := Mask(input)
+	shown := masked
+	for _, c := range st.Choices {
+		if c.Value == input {
+			shown = c.Label // a clicked button shows its label in the transcript
+		}
+	}
 	rep, err := a.route(ctx, st, masked)
 	if err != nil {
 		return nil, err
@@ -303,7 +309,7 @@ func (a *Assistant) Turn(ctx context.Context, st *State, input string) (*Reply, 
 	}
 	a.log.InfoContext(ctx, "assistant turn", "conversation", shortID(st.ID), "turn", st.Turns, "intent", rep.Intent,
 		"question", masked, "services", keys, "municipality", st.Municipality, "phrasing", rep.Phrasing, "handoff", rep.Handoff)
-	st.Transcript = append(st.Transcript, Exchange{User: masked, Reply: rep})
+	st.Transcript = append(st.Transcript, Exchange{User: shown, Reply: rep})
 	if len(st.Transcript) > maxTranscript {
 		st.Transcript = st.Transcript[len(st.Transcript)-maxTranscript:]
 	}
@@ -335,8 +341,8 @@ var attrPatterns = []struct {
 	re   *regexp.Regexp
 }{
 	{AttrHours, regexp.MustCompile(`(?i)öffnungszeit|offnungszeit|geöffnet|geoffnet|sprechzeit|wann (hat|ist) .*(offen|auf|geöffnet)|opening hours|when .*open`)},
-	{AttrFees, regexp.MustCompile(`(?i)kost|gebühr|gebuhr|preis|teuer|bezahlen|zahlen|euro|\bfee|\bcost|how much`)},
-	{AttrDocuments, regexp.MustCompile(`(?i)unterlagen|dokument|mitbringen|mitnehmen|nachweis|brauche ich|benötige ich|benotige ich|was muss ich mitbringen|documents|what do i need|bring`)},
+	{AttrFees, regexp.MustCompile(`(?i)kost|gebühr|gebuhr|\bpreis|\bteuer\b|\bbezahlen|\bzahlen\b|\beuro\b|\bfee|\bcost|how much`)},
+	{AttrDocuments, regexp.MustCompile(`(?i)unterlagen|dokument|mitbringen|mitnehmen|\bnachweis|brauche ich|benötige ich|benotige ich|was muss ich mitbringen|documents|what do i need|bring`)},
 	{AttrDeadline, regexp.MustCompile(`(?i)frist|bis wann|wie lange habe ich|deadline|wie viel zeit habe ich|spätestens|spatestens`)},
 	{AttrDuration, regexp.MustCompile(`(?i)wie lange dauert|dauer|bearbeitungszeit|wann bekomme|wie schnell|how long`)},
 	{AttrOnline, regexp.MustCompile(`(?i)geht das online|online (erledigen|machen|möglich|moglich)|im internet|digital|\bonline\b|can i do (it|this) online`)},
@@ -727,7 +733,11 @@ func (a *Assistant) find(ctx context.Context, st *State, q, attr string, apply b
 		return a.apply(ctx, st)
 	}
 	if attr != "" {
-		return a.answerAttr(ctx, st, attr)
+		rep, err := a.answerAttr(ctx, st, attr)
+		if err == nil && len(rep.Services) == 1 && rep.Services[0].Key == hits[0].Doc.Key {
+			rep.Services[0].Why = whyText(hits[0].Why)
+		}
+		return rep, err
 	}
 	return a.present(ctx, st, hits[:1], "", true)
 }

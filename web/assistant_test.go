@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"rathaus/assistant"
+	"rathaus/demo"
+	"rathaus/internal/browsertest"
+	"rathaus/internal/testenv"
+	"rathaus/search"
+	"rathaus/sqlstore"
+	"rathaus/sqlstore/sqltest"
+	"rathaus/web"
+	"rathaus/web/webtest"
+)
+
+// assistantServer is a portal over the demo catalog with the assistant.
+func assistantServer(t testing.TB, dialect string) (*web.Server, *httptest.Server) {
+	t.Helper()
+	db := sqltest.Open(t, dialect)
+	ctx := context.Background()
+	if err := demo.Seed(ctx, db.Tenants(), db.Catalog()); err != nil {
+		t.Fatal(err)
+	}
+	idx, _, err := assistant.BuildIndex(ctx, db.Catalog(), search.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := assistant.New(idx, db.Catalog(), db.Tenants(), assistant.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Config{}, web.Deps{Tenants: db.Tenants(), Catalog: db.Catalog(), Ready: db.Ping,
+		Features: []web.Feature{web.AssistantFeature{Assistant: a}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return srv, ts
+}
+
+func TestAssistantRoutesDeclared(t *testing.T) {
+	srv, ts := assistantServer(t, sqlstore.SQLite)
+	webtest.CheckDeclared(t, srv.Routes())
+	var pats []string
+	for _, r := range srv.Routes() {
+		pats = append(pats, r.Pattern)
+	}
+	for _, want := range []string{"GET /assistent", "POST /assistent", "POST /api/assistant"} {
+		if !slices.Contains(pats, want) {
+			t.Errorf("route %s missing", want)
+		}
+	}
+	webtest.CheckHeaders(t, ts.URL, srv.Routes(), nil, false)
+}
+
+// TestAssistantPageWithoutJS talks to /assistent with plain form posts,
+// as a browser without JavaScript does.
+func TestAssistantPageWithoutJS(t *testing.T) {
+	for _, dialect := range sqltest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			_, ts := assistantServer(t, dialect)
+			res := webtest.Do(t, "GET", ts.URL+"/assistent", "", nil, nil)
+			if res.StatusCode != 200 || !strings.Contains(res.Body, "Guten Tag") || !strings.Contains(res.Body, `action="/assistent"`) {
+				t.Fatalf("GET /assistent: %d\n%s", res.StatusCode, res.Body)
+			}
+			if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", cc)
+			}
+			cookies := res.Cookies()
+			conv := ""
+			for _, c := range cookies {
+				if c.Name == "assistant" {
+					conv = c.Value
+				}
+			}
+			if conv == "" || !strings.Contains(res.Body, `name="conversation" value="`+conv+`"`) {
+				t.Fatalf("conversation id not in cookie and hidden field")
+			}
+			steps := []struct {
+				msg  string
+				want []string
+			}{
+				{"ich wohne in Darmstadt", []string{"für Darmstadt, Wissenschaftsstadt"}},
+				{"Perso beantragen", []string{"Personalausweis beantragen", `href="/leistungen/` + demo.KeyPersonalausweis + `"`, "https://darmstadt.example/personalausweis", "Stand: 01.11.2026", "Verbindlich ist die Auskunft der zuständigen Stelle", `name="message" value="Was kostet das?"`}},
+				{"Was kostet das?", []string{"37,00 Euro", "Stand: 01.11.2026"}},
+				{"Jetzt online beantragen", []string{`action="/antrag/` + demo.KeyPersonalausweis + `"`, `type="checkbox"`, `name="prefill"`, "Jetzt online beantragen"}},
+				{"Meine IBAN ist DE89370400440532013000", []string{"persönlichen Daten", "[IBAN]"}},
+			}
+			for _, s := range steps {
+				res := webtest.Do(t, "POST", ts.URL+"/assistent", "conversation="+url.QueryEscape(conv)+"&message="+url.QueryEscape(s.msg), nil, nil)
+				if res.StatusCode != 200 {
+					t.Fatalf("POST %q: %d\n%s", s.msg, res.StatusCode, res.Body)
+				}
+				for _, w := range s.want {
+					if !strings.Contains(res.Body, w) {
+						t.Errorf("POST %q: page lacks %q", s.msg, w)
+					}
+				}
+				if strings.Contains(res.Body, "DE89370400440532013000") {
+					t.Errorf("page shows the IBAN")
+				}
+			}
+			// A fresh conversation after "Neues Gespräch".
+			res = webtest.Do(t, "POST", ts.URL+"/assistent", "conversation="+conv+"&reset=1&message=", nil, nil)
+			if strings.Contains(res.Body, conv) || strings.Contains(res.Body, "37,00 Euro") {
+				t.Errorf("reset kept the old conversation")
+			}
+			// Bad input.
+			res = webtest.Do(t, "POST", ts.URL+"/assistent", "message="+strings.Repeat("x", 501), nil, nil)
+			if res.StatusCode != 400 {
+				t.Errorf("too long message: %d", res.StatusCode)
+			}
+		})
+	}
+}
+
+type apiReply struct {
+	Conversation string `json:"conversation"`
+	Reply        struct {
+		Intent   string `json:"intent"`
+		Text     string `json:"text"`
+		Services []struct {
+			Key, Name, URL, Office string
+			Why                    []string
+		} `json:"services"`
+		Choices []assistant.Choice `json:"choices"`
+		Links   []assistant.Link   `json:"links"`
+		Handoff bool               `json:"handoff"`
+		Apply   *assistant.Apply   `json:"apply"`
+	} `json:"reply"`
+	Error *struct{ Code, Message string } `json:"error"`
+}
+
+func postAPI(t testing.TB, base, body string) (int, apiReply) {
+	t.Helper()
+	res, err := http.Post(base+"/api/assistant", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out apiReply
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("not JSON (%d): %s", res.StatusCode, b)
+	}
+	return res.StatusCode, out
+}
+
+func TestAssistantAPI(t *testing.T) {
+	_, ts := assistantServer(t, sqlstore.SQLite)
+	code, r := postAPI(t, ts.URL, `{"message":"Hundesteuer","municipality":"`+demo.Weiterstadt+`"}`)
+	if code != 200 || r.Conversation == "" || len(r.Reply.Services) != 1 || r.Reply.Services[0].Key != demo.KeyHundesteuer ||
+		r.Reply.Services[0].Office != "Bürgerbüro Weiterstadt" || r.Reply.Services[0].URL != "/leistungen/"+demo.KeyHundesteuer || len(r.Reply.Services[0].Why) == 0 {
+		t.Fatalf("first turn: %d %+v", code, r)
+	}
+	code, r2 := postAPI(t, ts.URL, `{"conversation":"`+r.Conversation+`","message":"Was kostet das?"}`)
+	if code != 200 || r2.Conversation != r.Conversation || !strings.Contains(r2.Reply.Text, "84 Euro") || len(r2.Reply.Links) == 0 {
+		t.Fatalf("follow-up: %d %+v", code, r2)
+	}
+	code, r3 := postAPI(t, ts.URL, `{"conversation":"`+r.Conversation+`","message":"Ich will mit einem Mitarbeiter sprechen"}`)
+	if code != 200 || !r3.Reply.Handoff {
+		t.Fatalf("handoff: %d %+v", code, r3)
+	}
+	for _, tc := range []struct{ name, body string }{
+		{"not JSON", `message=hallo`},
+		{"unknown field", `{"message":"x","foo":1}`},
+		{"bad municipality", `{"message":"x","municipality":"12"}`},
+		{"unknown municipality", `{"message":"x","municipality":"099999999999"}`},
+		{"too long", `{"message":"` + strings.Repeat("a", 501) + `"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, r := postAPI(t, ts.URL, tc.body)
+			if code != 400 || r.Error == nil || r.Error.Code != "invalid" || r.Error.Message == "" {
+				t.Errorf("%d %+v", code, r)
+			}
+		})
+	}
+}
+
+// TestAssistantBrowser drives the chat page in Chromium without and with
+// JavaScript, with axe-core on both.
+func TestAssistantBrowser(t *testing.T) {
+	ctx := browsertest.New(t)
+	_, ts := assistantServer(t, sqlstore.SQLite)
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	scripts := func(disabled bool) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: disabled})
+			return chromedp.Void{}, err
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	ask := func(msg string, n int) {
+		t.Helper()
+		do("ask "+msg, chromedp.SendKeys(chromedp.CSS("#chat-message"), msg, chromedp.NodeVisible),
+			chromedp.Submit(chromedp.CSS("#chat-message")),
+			chromedp.WaitVisible(chromedp.CSS("#antwort-"+itoa(n))))
+	}
+
+	// Without JavaScript: every question is a form post and a full page.
+	do("scripts off", scripts(true))
+	do("open", chromedp.Navigate(ts.URL+"/assistent"), chromedp.WaitVisible(chromedp.CSS("#antwort-1")))
+	ask("ich wohne in Darmstadt", 2)
+	ask("Ich brauche eine Geburtsurkunde", 3)
+	if got := text("#antwort-3"); !strings.Contains(got, "Geburtsurkunde beantragen") {
+		t.Errorf("answer 3: %s", got)
+	}
+	ask("Was kostet das?", 4)
+	if got := text("#antwort-4"); !strings.Contains(got, "12,00 Euro") || !strings.Contains(got, "Stand: 01.11.2026") {
+		t.Errorf("answer 4: %s", got)
+	}
+	do("choice button", chromedp.Click(chromedp.CSS(`#chat-choices button[value="Welche Unterlagen brauche ich?"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("#antwort-5")))
+	if got := text("#antwort-5"); !strings.Contains(got, "Personalausweis oder Reisepass") {
+		t.Errorf("answer 5: %s", got)
+	}
+	do("scripts on for axe", scripts(false))
+	browsertest.Axe(t, ctx)
+
+	// With JavaScript: replies are appended without a page load.
+	do("reload with scripts", chromedp.Navigate(ts.URL+"/assistent"), chromedp.WaitVisible(chromedp.CSS("#antwort-5")))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.samePage = true`)); err != nil {
+		t.Fatal(err)
+	}
+	ask("Wo ist das?", 6)
+	ask("Jetzt online beantragen", 7)
+	same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.samePage === true`))
+	if err != nil || !same {
+		t.Errorf("the page was reloaded: the reply did not come through the API (%v)", err)
+	}
+	if got := text("#antwort-6"); !strings.Contains(got, "Standesamt Darmstadt") || !strings.Contains(got, "Frankfurter Straße 3") {
+		t.Errorf("answer 6: %s", got)
+	}
+	do("consent box", chromedp.WaitVisible(chromedp.CSS(`#antwort-7 form[action="/antrag/`+demo.KeyGeburtsurkunde+`"] input[name="prefill"]`)))
+	live, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("chat-log").getAttribute("aria-live")`))
+	if err != nil || live != "polite" {
+		t.Errorf("aria-live %q %v", live, err)
+	}
+	ask("Urkunde", 8)
+	do("clarification buttons", chromedp.WaitVisible(chromedp.CSS(`#chat-choices button[value="leistung:`+demo.KeyGeburtsurkunde+`"]`)))
+	browsertest.Axe(t, ctx)
+	if os.Getenv("RATHAUS_SCREENSHOTS") == "1" {
+		ask("Perso", 9)
+		ask("Was kostet das?", 10)
+		if err := browsertest.Screenshot(ctx, filepath.Join(testenv.RepoRoot(t), "docs", "screenshots", "assistant.png")); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func itoa(n int) string { return jsonNum(n) }
+
+func jsonNum(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// BenchmarkAssistantTurnHTTP measures whole assistant turns over HTTP
+// (JSON API on loopback, SQLite store): a search turn and a follow-up.
+// It reports the 95th percentile latency as p95-ms.
+func BenchmarkAssistantTurnHTTP(b *testing.B) {
+	_, ts := assistantServer(b, sqlstore.SQLite)
+	_, first := postAPI(b, ts.URL, `{"message":"ich wohne in Darmstadt"}`)
+	conv := first.Conversation
+	msgs := []string{"Perso beantragen", "Was kostet das?", "Welche Unterlagen brauche ich?", "Hund angeschafft", "Wo ist das?", "Urkunde"}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		body := `{"conversation":"` + conv + `","message":"` + msgs[i%len(msgs)] + `"}`
+		start := time.Now()
+		code, _ := postAPI(b, ts.URL, body)
+		lat = append(lat, time.Since(start))
+		if code != 200 {
+			b.Fatalf("status %d", code)
+		}
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	p95 := lat[(len(lat)*95)/100]
+	if len(lat) > 0 {
+		b.ReportMetric(float64(p95.Microseconds())/1000, "p95-ms")
+	}
+}
