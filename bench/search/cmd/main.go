@@ -8,12 +8,15 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"rathaus/bench/search/eval"
@@ -25,6 +28,7 @@ func main() {
 	fails := flag.Bool("fail", false, "print the failed queries of the cross-validation")
 	typoOut := flag.String("typos", "", "write the one-typo queries as JSONL to this file")
 	latency := flag.Bool("latency", true, "measure latency and build time")
+	csvOut := flag.String("csv", "", "write the per-query results of the leave-one-out run as CSV to this file")
 	debugQ := flag.String("q", "", "debug: print the hits of this query with the keyword hidden, then exit")
 	sweepFlag := flag.String("sweep", "", "tuning: vary weights one at a time (\"all\" or a weight name)")
 	flag.Parse()
@@ -78,6 +82,18 @@ func main() {
 	}
 	cv := eval.CrossValidate(idx, qs)
 	out["unseen"] = cv
+	if *csvOut != "" {
+		f, err := os.Create(*csvOut)
+		check(err)
+		w := csv.NewWriter(f)
+		check(w.Write([]string{"query", "rank", "expected", "returned"}))
+		for _, r := range cv.All {
+			check(w.Write([]string{r.Query, strconv.Itoa(r.Rank), strings.Join(r.Expected, " "), strings.Join(r.Got, " ")}))
+		}
+		w.Flush()
+		check(w.Error())
+		check(f.Close())
+	}
 	if *latency {
 		p50, p95 := eval.Latency(idx, qs, 5)
 		out["latency_p50_us"] = p50.Microseconds()

@@ -230,9 +230,11 @@ type Metrics struct {
 	S5   float64   `json:"s5"`
 	MRR  float64   `json:"mrr10"`
 	Fail []Failure `json:"-"`
+	All  []Failure `json:"-"` // every query with its rank (for per-query reports)
 }
 
-// Failure is a query whose right service was not ranked first.
+// Failure is one ranked query; in Metrics.Fail those whose right service
+// was not ranked first.
 type Failure struct {
 	Query    string
 	Expected []string
@@ -268,8 +270,10 @@ func (m *Metrics) Add(q Query, got []string) {
 	if r >= 1 && r <= 10 {
 		m.MRR += 1 / float64(r)
 	}
+	f := Failure{q.Query, q.Expected, got, r}
+	m.All = append(m.All, f)
 	if r != 1 {
-		m.Fail = append(m.Fail, Failure{q.Query, q.Expected, got, r})
+		m.Fail = append(m.Fail, f)
 	}
 }
 
