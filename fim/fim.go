@@ -139,6 +139,7 @@ type parser struct {
 	lines     []int // line start offsets, see pos
 	// Reused elements are inlined many times: cache the costly parts.
 	jsonPraez map[string]map[string]any
+	strs      map[string]string
 }
 
 func (p *parser) pos(n *node) string {
@@ -199,9 +200,27 @@ func (p *parser) kids(n *node, local string) []*node {
 
 func (p *parser) text(n *node, local string) string {
 	if k := p.kid(n, local); k != nil {
-		return clean(k.str())
+		return clean(p.str(k))
 	}
 	return ""
+}
+
+// str returns the trimmed text of n; short texts are interned, since
+// inlined elements repeat the same ids, versions, codes and labels.
+func (p *parser) str(n *node) string {
+	b := bytes.TrimSpace(n.tb)
+	if len(b) > 48 {
+		return string(b)
+	}
+	if s, ok := p.strs[string(b)]; ok {
+		return s
+	}
+	if p.strs == nil {
+		p.strs = map[string]string{}
+	}
+	s := string(b)
+	p.strs[s] = s
+	return s
 }
 
 // clean trims and normalises line breaks (&#xD; in real files).
@@ -222,10 +241,10 @@ func (p *parser) code(n *node, local string) string {
 	}
 	for _, c := range k.kids {
 		if c.local == "code" {
-			return strings.TrimSpace(c.str())
+			return p.str(c)
 		}
 	}
-	return strings.TrimSpace(k.str())
+	return p.str(k)
 }
 
 // Which children each element kind knows, as bit flags per local name (one
@@ -322,7 +341,7 @@ func (p *parser) ident(n *node, what string) (id, version string, err error) {
 	case len(ids) > 1:
 		return "", "", p.errAt(ids[1], "<id> doppelt in der Identifikation von %s (duplicate id)", what)
 	}
-	id = strings.TrimSpace(ids[0].str())
+	id = p.str(ids[0])
 	if id == "" {
 		return "", "", p.errAt(ids[0], "<id> ist leer in %s (empty id)", what)
 	}
@@ -331,7 +350,7 @@ func (p *parser) ident(n *node, what string) (id, version string, err error) {
 		return "", "", p.errAt(vs[1], "<version> doppelt bei %s (duplicate version)", id)
 	}
 	if len(vs) == 1 {
-		version = strings.TrimSpace(vs[0].str())
+		version = p.str(vs[0])
 	}
 	for _, k := range idn.kids {
 		if k.space != p.ns || (k.local != "id" && k.local != "version") {
@@ -454,7 +473,7 @@ func (p *parser) anzahl(st *node) (int, int, error) {
 		p.warn(st, "<anzahl> fehlt, 1:1 angenommen (missing multiplicity, 1:1 assumed)")
 		return 1, 1, nil
 	}
-	s := strings.TrimSpace(a.str())
+	s := p.str(a)
 	lo, hi, ok := strings.Cut(s, ":")
 	minN, err1 := strconv.Atoi(lo)
 	maxN, err2 := strconv.Atoi(hi)

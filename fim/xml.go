@@ -71,6 +71,7 @@ type reader struct {
 	ptrs  []*node // arena for kids slices
 	stack []*node // children of the open elements
 	raws  []rawAttr
+	attrs []xattr // arena for node attributes
 	names map[string]string
 	hot   [256]string // direct-mapped cache in front of names
 }
@@ -248,25 +249,26 @@ func (r *reader) name() ([]byte, error) {
 	return r.data[start:r.pos], nil
 }
 
-func (r *reader) resolve(prefix string, off int, attr bool) (string, error) {
-	if prefix == "" && attr {
+func (r *reader) resolve(prefix []byte, off int, attr bool) (string, error) {
+	if len(prefix) == 0 && attr {
 		return "", nil
 	}
 	for i := len(r.ns) - 1; i >= 0; i-- {
-		if r.ns[i].prefix == prefix {
+		if r.ns[i].prefix == string(prefix) {
 			return r.ns[i].uri, nil
 		}
 	}
-	if prefix == "" {
+	if len(prefix) == 0 {
 		return "", nil
 	}
 	return "", r.fail(off, "Namensraum-Präfix %q nicht deklariert / undeclared namespace prefix %q", prefix, prefix)
 }
 
 type rawAttr struct {
-	prefix, local string
-	value         string
-	off           int
+	prefix []byte
+	local  string
+	value  string
+	off    int
 }
 
 func splitQName(b []byte) (prefix, local []byte) {
@@ -346,7 +348,7 @@ func (r *reader) element(depth int) (*node, error) {
 		r.pos = vs + end + 1
 		p, l := splitQName(an)
 		for _, o := range raws {
-			if o.prefix == string(p) && o.local == string(l) {
+			if string(o.prefix) == string(p) && o.local == string(l) {
 				return nil, r.fail(aoff, "Attribut %s doppelt / duplicate attribute", an)
 			}
 		}
@@ -359,7 +361,7 @@ func (r *reader) element(depth int) (*node, error) {
 			}
 			r.ns = append(r.ns, nsBind{r.intern(l), val})
 		default:
-			raws = append(raws, rawAttr{prefix: string(p), local: r.intern(l), value: val, off: aoff})
+			raws = append(raws, rawAttr{prefix: p, local: r.intern(l), value: val, off: aoff})
 		}
 	}
 	n := r.newNode()
@@ -369,12 +371,17 @@ func (r *reader) element(depth int) (*node, error) {
 		return nil, r.fail(start+1, "ungültiger Name %q / invalid name", qn)
 	}
 	n.local = r.intern(l)
-	n.space, err = r.resolve(string(p), start+1, false)
+	n.space, err = r.resolve(p, start+1, false)
 	if err != nil {
 		return nil, err
 	}
 	if len(raws) > 0 {
-		n.attrs = make([]xattr, len(raws))
+		if len(r.attrs)+len(raws) > cap(r.attrs) {
+			r.attrs = make([]xattr, 0, max(256, len(raws)))
+		}
+		a0 := len(r.attrs)
+		r.attrs = r.attrs[:a0+len(raws)]
+		n.attrs = r.attrs[a0 : a0+len(raws) : a0+len(raws)]
 		for i, a := range raws {
 			sp, err := r.resolve(a.prefix, a.off, true)
 			if err != nil {
@@ -391,22 +398,9 @@ func (r *reader) element(depth int) (*node, error) {
 	// Content. The text of a leaf is usually one plain run: it is kept as
 	// a slice of the input and decoded only when it has references or CRs.
 	// Whitespace between child elements is dropped without decoding.
-	var buf []byte
-	rawStart, rawEnd := -1, -1 // first text run, not yet decoded
-	materialized := false
+	t := textAcc{rawStart: -1}
 	allWS := true
 	kidMark := len(r.stack)
-	flush := func() error {
-		if rawStart >= 0 {
-			var err error
-			if buf, err = r.unescapeAppend(buf, r.data[rawStart:rawEnd], rawStart, false); err != nil {
-				return err
-			}
-			rawStart = -1
-		}
-		materialized = true
-		return nil
-	}
 	for {
 		lt := bytes.IndexByte(r.data[r.pos:], '<')
 		if lt < 0 {
@@ -421,17 +415,17 @@ func (r *reader) element(depth int) (*node, error) {
 			if !ws {
 				allWS = false
 			}
-			if ws && (rawStart >= 0 || materialized) {
+			if ws && (t.rawStart >= 0 || t.materialized) {
 				// more indentation between children: dropped (FIM has no
 				// mixed content)
-			} else if !materialized && rawStart < 0 {
-				rawStart, rawEnd = r.pos, r.pos+lt
+			} else if !t.materialized && t.rawStart < 0 {
+				t.rawStart, t.rawEnd = r.pos, r.pos+lt
 			} else {
-				if err := flush(); err != nil {
+				if err := t.flush(r); err != nil {
 					return nil, err
 				}
 				var err error
-				if buf, err = r.unescapeAppend(buf, seg, r.pos, false); err != nil {
+				if t.buf, err = r.unescapeAppend(t.buf, seg, r.pos, false); err != nil {
 					return nil, err
 				}
 			}
@@ -457,15 +451,15 @@ func (r *reader) element(depth int) (*node, error) {
 			switch {
 			case len(n.kids) > 0 && allWS:
 				// indentation between children
-			case materialized:
-				if err := flush(); err != nil {
+			case t.materialized:
+				if err := t.flush(r); err != nil {
 					return nil, err
 				}
-				n.tb = buf
-			case rawStart >= 0:
-				seg := r.data[rawStart:rawEnd:rawEnd]
+				n.tb = t.buf
+			case t.rawStart >= 0:
+				seg := r.data[t.rawStart:t.rawEnd:t.rawEnd]
 				if bytes.IndexByte(seg, '&') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
-					if n.tb, err = r.unescapeAppend(make([]byte, 0, len(seg)), seg, rawStart, false); err != nil {
+					if n.tb, err = r.unescapeAppend(make([]byte, 0, len(seg)), seg, t.rawStart, false); err != nil {
 						return nil, err
 					}
 				} else {
@@ -487,10 +481,10 @@ func (r *reader) element(depth int) (*node, error) {
 				return nil, err
 			}
 			allWS = false
-			if err := flush(); err != nil {
+			if err := t.flush(r); err != nil {
 				return nil, err
 			}
-			buf = append(buf, rest[9:9+end]...)
+			t.buf = append(t.buf, rest[9:9+end]...)
 			r.pos += 9 + end + 3
 		case bytes.HasPrefix(rest, []byte("<?")):
 			if err := r.skipPI(); err != nil {
@@ -506,6 +500,26 @@ func (r *reader) element(depth int) (*node, error) {
 			r.stack = append(r.stack, k)
 		}
 	}
+}
+
+// textAcc accumulates the character data of one element (see element).
+type textAcc struct {
+	buf              []byte
+	rawStart, rawEnd int // first text run, not yet decoded
+	materialized     bool
+}
+
+// flush decodes the pending raw run into buf.
+func (t *textAcc) flush(r *reader) error {
+	if t.rawStart >= 0 {
+		var err error
+		if t.buf, err = r.unescapeAppend(t.buf, r.data[t.rawStart:t.rawEnd], t.rawStart, false); err != nil {
+			return err
+		}
+		t.rawStart = -1
+	}
+	t.materialized = true
+	return nil
 }
 
 func checkChars(r *reader, b []byte, off int) error {
