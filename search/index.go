@@ -491,7 +491,7 @@ func (idx *Index) plan(q string) queryPlan {
 	byID := map[int32]int{}
 	add := func(key string, w float32, mask uint64, why string) {
 		id, ok := idx.termIDs[key]
-		if !ok || len(idx.postings[id]) == 0 {
+		if !ok || int(id) >= len(idx.postings) || len(idx.postings[id]) == 0 {
 			return
 		}
 		if i, ok := byID[id]; ok {
