@@ -217,3 +217,63 @@ func (s *CaseStore) History(ctx context.Context, tenant, id string) ([]casework.
 	}
 	return out, rows.Err()
 }
+
+// Document is a stored file of a case (a generated notice); Content is as
+// stored (sealed by the caller).
+type Document struct {
+	Tenant, CaseID, ID  string
+	Filename, MediaType string
+	Content             []byte
+	CreatedAt           time.Time
+}
+
+// PutDocument stores a document; storing the same id again changes nothing.
+func (s *CaseStore) PutDocument(ctx context.Context, d Document) error {
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = time.Now().UTC()
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO casework_documents (tenant, case_id, id, filename, media_type, content, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`), d.Tenant, d.CaseID, d.ID, d.Filename, d.MediaType, d.Content, micros(d.CreatedAt))
+		if err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store document %s", d.ID)
+		}
+		return nil
+	})
+}
+
+// Document returns a document of a case; ENOTFOUND if unknown.
+func (s *CaseStore) Document(ctx context.Context, tenant, caseID, id string) (*Document, error) {
+	d := Document{Tenant: tenant, CaseID: caseID, ID: id}
+	var at int64
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT filename, media_type, content, created_at FROM casework_documents WHERE tenant = ? AND case_id = ? AND id = ?`),
+		tenant, caseID, id).Scan(&d.Filename, &d.MediaType, &d.Content, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Dokument nicht gefunden / document not found")
+	}
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read document %s", id)
+	}
+	d.CreatedAt = fromMicros(at)
+	return &d, nil
+}
+
+// Documents lists the documents of a case (without content), oldest first.
+func (s *CaseStore) Documents(ctx context.Context, tenant, caseID string) ([]Document, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT id, filename, media_type, created_at FROM casework_documents WHERE tenant = ? AND case_id = ? ORDER BY created_at, id`), tenant, caseID)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read documents")
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		d := Document{Tenant: tenant, CaseID: caseID}
+		var at int64
+		if err := rows.Scan(&d.ID, &d.Filename, &d.MediaType, &at); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = fromMicros(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -346,3 +346,25 @@ func (s *ProcessStore) OpenTasks(ctx context.Context, tenant, role string) ([]pr
 	}
 	return out, rows.Err()
 }
+
+// LockInstance locks the instance row until the transaction joined by ctx
+// (see DB.Atomic) ends, so that an effect's side effect and its step are
+// never done twice by concurrent workers. On SQLite the single writer
+// serialises transactions already; there it only checks that the instance
+// exists.
+func (s *ProcessStore) LockInstance(ctx context.Context, tenant, id string) error {
+	tx := txFrom(ctx)
+	if tx == nil {
+		return rathaus.Errorf(rathaus.EINTERNAL, "LockInstance needs a transaction (DB.Atomic)")
+	}
+	q := `SELECT rev FROM process_instances WHERE tenant = ? AND id = ?`
+	if s.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var rev int
+	err := tx.QueryRowContext(ctx, s.db.Rebind(q), tenant, id).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rathaus.Errorf(rathaus.ENOTFOUND, "no process instance %s", id)
+	}
+	return err
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package casework
+
+import (
+	"io"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"rathaus"
+)
+
+// Notice is the content of a notice (Bescheid).
+type Notice struct {
+	Letterhead string // the authority, e.g. "Wissenschaftsstadt Darmstadt – Bürgeramt"
+	Reference  string
+	Service    string
+	Applicant  string
+	Decision   string // approve | reject
+	Reason     string
+	Date       time.Time
+}
+
+// RenderNotice writes the notice as PDF (A4, German).
+func RenderNotice(w io.Writer, n Notice) error {
+	if n.Reference == "" || (n.Decision != DecisionApprove && n.Decision != DecisionReject) {
+		return rathaus.Errorf(rathaus.EINVALID, "notice: needs a reference and a decision (approve or reject)")
+	}
+	if n.Date.IsZero() {
+		n.Date = time.Now()
+	}
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		loc = time.UTC
+	}
+	p := fpdf.New("P", "mm", "A4", "")
+	p.SetMargins(20, 20, 20)
+	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	p.AddUTF8FontFromBytes("go", "B", gobold.TTF)
+	title := "Bewilligungsbescheid"
+	verdict := "Ihrem Antrag wird stattgegeben."
+	if n.Decision == DecisionReject {
+		title, verdict = "Ablehnungsbescheid", "Ihr Antrag wird abgelehnt."
+	}
+	p.SetTitle(title+" "+n.Reference, true)
+	p.SetProducer("rathaus", true)
+	p.SetCreationDate(n.Date)
+	p.SetModificationDate(n.Date)
+	p.AddPage()
+	p.SetFont("go", "B", 11)
+	p.MultiCell(0, 6, n.Letterhead, "B", "L", false)
+	p.Ln(8)
+	p.SetFont("go", "", 10)
+	if n.Applicant != "" {
+		p.MultiCell(0, 5, n.Applicant, "", "L", false)
+	}
+	p.CellFormat(0, 5, n.Date.In(loc).Format("02.01.2006"), "", 1, "R", false, 0, "")
+	p.Ln(6)
+	p.SetFont("go", "B", 16)
+	p.CellFormat(0, 9, title, "", 1, "L", false, 0, "")
+	p.SetFont("go", "", 10)
+	p.CellFormat(0, 6, "Aktenzeichen: "+n.Reference, "", 1, "L", false, 0, "")
+	if n.Service != "" {
+		p.MultiCell(0, 6, "Leistung: "+n.Service, "", "L", false)
+	}
+	p.Ln(4)
+	p.SetFont("go", "B", 11)
+	p.MultiCell(0, 6, verdict, "", "L", false)
+	if n.Reason != "" {
+		p.Ln(2)
+		p.SetFont("go", "B", 10)
+		p.CellFormat(0, 6, "Begründung", "", 1, "L", false, 0, "")
+		p.SetFont("go", "", 10)
+		p.MultiCell(0, 5, n.Reason, "", "L", false)
+	}
+	p.Ln(6)
+	p.SetFont("go", "", 9)
+	p.MultiCell(0, 4.5, "Rechtsbehelfsbelehrung: Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Widerspruch erhoben werden.", "", "L", false)
+	return p.Output(w)
+}
