@@ -14,9 +14,17 @@ import (
 	"rathaus/submission"
 )
 
-// EnqueueFunc enqueues a job inside the caller's transaction (wire it to
-// jobs.Queue.Enqueue: func(ctx, tx, kind, args) error { return q.Enqueue(ctx, tx, kind, args) }).
-type EnqueueFunc func(ctx context.Context, tx *sql.Tx, kind string, args any) error
+// EnqueueFunc enqueues jobs inside the caller's transaction; wire it to
+// jobs.Queue.EnqueueMany (one statement for all jobs of a group commit):
+//
+//	func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
+//		jj := make([]jobs.Job, len(js))
+//		for i, j := range js {
+//			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
+//		}
+//		return q.EnqueueMany(ctx, tx, jj)
+//	}
+type EnqueueFunc func(ctx context.Context, tx *sql.Tx, jobs []submission.Job) error
 
 // SubmissionStore implements submission.Store on db. Attachment contents
 // live (sealed) in the table application_blobs, inside the database, so an
@@ -69,9 +77,18 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		return nil
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ins := s.db.Rebind(`INSERT INTO applications (` + appCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		blob := s.db.Rebind(`INSERT INTO application_blobs (tenant, application_id, attachment_id, content) VALUES (?, ?, ?, ?)`)
+		ins, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO applications (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`))
+		if err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
+		}
+		defer ins.Close()
+		blob, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO application_blobs (tenant, application_id, attachment_id, content) VALUES (?, ?, ?, ?)`))
+		if err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
+		}
+		defer blob.Close()
 		byKey := s.db.Rebind(`SELECT ` + appCols + ` FROM applications WHERE tenant = ? AND idempotency_key = ?`)
+		var jobs []submission.Job
 		for _, in := range batch {
 			a := in.App
 			in.Existing = nil
@@ -82,7 +99,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, ins, a.Tenant, a.ID, a.Reference, a.ServiceKey, a.FormID, a.FormVersion, a.ApplicantUserID,
+			res, err := ins.ExecContext(ctx, a.Tenant, a.ID, a.Reference, a.ServiceKey, a.FormID, a.FormVersion, a.ApplicantUserID,
 				int(a.LoA), a.IdP, a.SealedAnswers, string(atts), a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
 			if err != nil {
 				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
@@ -99,7 +116,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 				continue
 			}
 			for i, att := range a.Attachments {
-				if _, err := tx.ExecContext(ctx, blob, a.Tenant, a.ID, att.ID, in.Blobs[i]); err != nil {
+				if _, err := blob.ExecContext(ctx, a.Tenant, a.ID, att.ID, in.Blobs[i]); err != nil {
 					return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anhang konnte nicht gespeichert werden / attachment could not be stored")
 				}
 			}
@@ -108,16 +125,15 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 					return err
 				}
 			}
-			for _, j := range in.Jobs {
-				if s.enqueue == nil {
-					return rathaus.Errorf(rathaus.EINTERNAL, "submission store: no job enqueuer configured for %q", j.Kind)
-				}
-				if err := s.enqueue(ctx, tx, j.Kind, j.Args); err != nil {
-					return err
-				}
-			}
+			jobs = append(jobs, in.Jobs...)
 		}
-		return nil
+		if len(jobs) == 0 {
+			return nil
+		}
+		if s.enqueue == nil {
+			return rathaus.Errorf(rathaus.EINTERNAL, "submission store: no job enqueuer configured for %q", jobs[0].Kind)
+		}
+		return s.enqueue(ctx, tx, jobs)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"rathaus"
@@ -16,11 +17,27 @@ import (
 // VaultKeys returns the vault.KeyStore of db: the wrapped data keys in
 // table vault_data_keys, at most one active key per tenant (enforced by a
 // partial unique index).
-func (db *DB) VaultKeys() vault.KeyStore { return vaultKeys{db} }
+//
+// ActiveDataKey answers from a per-store cache for up to one second (the
+// intake seals twice per submission); after a rotation on another node new
+// data may be sealed with the previous key for that long, which stays
+// readable. PutDataKey through this store clears the cache at once.
+func (db *DB) VaultKeys() vault.KeyStore { return &vaultKeys{db: db} }
 
-type vaultKeys struct{ db *DB }
+type vaultKeys struct {
+	db     *DB
+	active sync.Map // tenant → cachedKey
+}
 
-var _ vault.KeyStore = vaultKeys{}
+type cachedKey struct {
+	k  vault.DataKey
+	at time.Time
+}
+
+// activeKeyTTL is how long ActiveDataKey answers from the cache.
+const activeKeyTTL = time.Second
+
+var _ vault.KeyStore = (*vaultKeys)(nil)
 
 const vaultCols = `tenant, id, master_id, wrapped, active, created_at`
 
@@ -36,16 +53,23 @@ func scanDataKey(sc interface{ Scan(...any) error }) (*vault.DataKey, error) {
 }
 
 // ActiveDataKey implements vault.KeyStore.
-func (s vaultKeys) ActiveDataKey(ctx context.Context, tenant string) (*vault.DataKey, error) {
+func (s *vaultKeys) ActiveDataKey(ctx context.Context, tenant string) (*vault.DataKey, error) {
+	if c, ok := s.active.Load(tenant); ok && time.Since(c.(cachedKey).at) < activeKeyTTL {
+		k := c.(cachedKey).k
+		return &k, nil
+	}
 	k, err := scanDataKey(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+vaultCols+` FROM vault_data_keys WHERE tenant = ? AND active = 1`), tenant))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "no active data key for tenant %s", tenant)
+	}
+	if err == nil && txFrom(ctx) == nil {
+		s.active.Store(tenant, cachedKey{k: *k, at: time.Now()})
 	}
 	return k, err
 }
 
 // DataKey implements vault.KeyStore.
-func (s vaultKeys) DataKey(ctx context.Context, tenant, id string) (*vault.DataKey, error) {
+func (s *vaultKeys) DataKey(ctx context.Context, tenant, id string) (*vault.DataKey, error) {
 	k, err := scanDataKey(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+vaultCols+` FROM vault_data_keys WHERE tenant = ? AND id = ?`), tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "data key %s not found", id)
@@ -56,7 +80,7 @@ func (s vaultKeys) DataKey(ctx context.Context, tenant, id string) (*vault.DataK
 // PutDataKey implements vault.KeyStore: with k.Active the previous active
 // key of the tenant is deactivated in the same transaction. Two nodes
 // activating a key at once: one wins, the other gets ECONFLICT.
-func (s vaultKeys) PutDataKey(ctx context.Context, k vault.DataKey) error {
+func (s *vaultKeys) PutDataKey(ctx context.Context, k vault.DataKey) error {
 	if k.Tenant == "" || k.ID == "" || k.MasterID == "" || len(k.Wrapped) == 0 {
 		return rathaus.Errorf(rathaus.EINVALID, "data key: tenant, id, master id and wrapped key are required")
 	}
@@ -67,6 +91,8 @@ func (s vaultKeys) PutDataKey(ctx context.Context, k vault.DataKey) error {
 	if k.Active {
 		active = 1
 	}
+	s.active.Delete(k.Tenant)
+	defer s.active.Delete(k.Tenant)
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if k.Active {
 			if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE vault_data_keys SET active = 0 WHERE tenant = ? AND active = 1`), k.Tenant); err != nil {
@@ -84,7 +110,7 @@ func (s vaultKeys) PutDataKey(ctx context.Context, k vault.DataKey) error {
 }
 
 // DataKeys implements vault.KeyStore.
-func (s vaultKeys) DataKeys(ctx context.Context) ([]vault.DataKey, error) {
+func (s *vaultKeys) DataKeys(ctx context.Context) ([]vault.DataKey, error) {
 	rows, err := s.db.rd(ctx).QueryContext(ctx, `SELECT `+vaultCols+` FROM vault_data_keys ORDER BY tenant, created_at, id`)
 	if err != nil {
 		return nil, err
@@ -102,7 +128,9 @@ func (s vaultKeys) DataKeys(ctx context.Context) ([]vault.DataKey, error) {
 }
 
 // UpdateWrapped implements vault.KeyStore. Returns ENOTFOUND for an unknown key.
-func (s vaultKeys) UpdateWrapped(ctx context.Context, tenant, id, masterID string, wrapped []byte) error {
+func (s *vaultKeys) UpdateWrapped(ctx context.Context, tenant, id, masterID string, wrapped []byte) error {
+	s.active.Delete(tenant)
+	defer s.active.Delete(tenant)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE vault_data_keys SET master_id = ?, wrapped = ? WHERE tenant = ? AND id = ?`), masterID, wrapped, tenant, id)
 		if err != nil {

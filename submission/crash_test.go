@@ -131,8 +131,12 @@ func TestKill9Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, kind string, args any) error {
-		return q.Enqueue(ctx, tx, kind, args)
+	store := db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
+		jj := make([]jobs.Job, len(js))
+		for i, j := range js {
+			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
+		}
+		return q.EnqueueMany(ctx, tx, jj)
 	})
 	svc := submission.New(store, vault.New(db.VaultKeys(), master), submission.Options{})
 	var mu sync.Mutex

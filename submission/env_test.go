@@ -47,13 +47,17 @@ func newEnvDB(t testing.TB, db *sqlstore.DB, opts submission.Options) *env {
 		t.Fatal(err)
 	}
 	e := &env{db: db}
-	e.store = db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, kind string, args any) error {
-		if e.fail != nil {
-			if err := e.fail(kind, args); err != nil {
-				return err
+	e.store = db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
+		jj := make([]jobs.Job, len(js))
+		for i, j := range js {
+			if e.fail != nil {
+				if err := e.fail(j.Kind, j.Args); err != nil {
+					return err
+				}
 			}
+			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
 		}
-		return q.Enqueue(ctx, tx, kind, args)
+		return q.EnqueueMany(ctx, tx, jj)
 	})
 	e.svc = submission.New(e.store, vault.New(db.VaultKeys(), master), opts)
 	t.Cleanup(func() { e.svc.Close() })
