@@ -123,4 +123,3 @@ func TestRender(t *testing.T) {
 		}
 	})
 }
-

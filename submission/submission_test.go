@@ -205,7 +205,9 @@ func TestSubmitInvalid(t *testing.T) {
 		{"ErrNoModel", func(r *submission.SubmitRequest) { r.Model = nil }},
 		{"ErrNoTenant", func(r *submission.SubmitRequest) { r.Tenant = "" }},
 		{"ErrNoConsent", func(r *submission.SubmitRequest) { delete(r.Answers, "einwilligung") }},
-		{"ErrFileTooLarge", func(r *submission.SubmitRequest) { r.Attachments[0].Content = append(bytes.Clone(pdf), make([]byte, 1000)...) }},
+		{"ErrFileTooLarge", func(r *submission.SubmitRequest) {
+			r.Attachments[0].Content = append(bytes.Clone(pdf), make([]byte, 1000)...)
+		}},
 		{"ErrFileNotPDF", func(r *submission.SubmitRequest) { r.Attachments[0].Content = []byte("MZ\x90\x00 not a pdf") }},
 		{"ErrFileName", func(r *submission.SubmitRequest) { r.Attachments[0].Filename = "../etc/passwd" }},
 		{"ErrEmptyFile", func(r *submission.SubmitRequest) { r.Attachments[0].Content = nil }},
