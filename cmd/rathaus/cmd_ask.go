@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"rathaus"
@@ -75,7 +76,7 @@ func runAsk(ctx context.Context, env *Env, args []string) error {
 	batch := fs.String("batch", "", "JSONL file with lines {\"query\": …}; prints one JSON line per query ('-' reads stdin)")
 	muni := fs.String("municipality", "", "ARS of the municipality: only services offered there (through the tenant tree)")
 	limit := fs.Int("limit", 10, "number of services per query")
-	dict := fs.String("dictionary", envDefault(env, "RATHAUS_DICTIONARY", ""), "compound-part list (dictionary-de.txt) for decompounding [RATHAUS_DICTIONARY]")
+	dict := fs.String("dictionary", envDefault(env, "RATHAUS_DICTIONARY", ""), "compound-part list (dictionary-de.txt) for decompounding; default: DATA/dictionary-de.txt, else "+devDictionary+" if present [RATHAUS_DICTIONARY]")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -101,6 +102,9 @@ func runAsk(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if *dict == "" {
+		*dict = defaultDictionary(sf.data)
+	}
 	idx, err := search.NewIndex(search.Options{DictionaryPath: *dict})
 	if err != nil {
 		return err
@@ -153,6 +157,22 @@ func runAsk(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%2d. %s  [%s%s]  %.2f  %s\n", i+1, s.Name, s.SourceID, leikaSuffix(s.LeiKa), s.Score, strings.Join(s.Why, ", "))
 	}
 	return nil
+}
+
+// devDictionary is where the compound dictionary lies in the development
+// layout (the shared data beside the repository).
+const devDictionary = "../shared/data/chatbot/decompound/dictionary-de.txt"
+
+// defaultDictionary returns the compound dictionary to use when none is
+// configured: dictionary-de.txt in the data directory, else the development
+// copy, else "" (decompound with the catalog's own vocabulary only).
+func defaultDictionary(dataDir string) string {
+	for _, p := range []string{filepath.Join(dataDir, "dictionary-de.txt"), devDictionary} {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
 }
 
 func leikaSuffix(k string) string {

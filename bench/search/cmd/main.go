@@ -28,6 +28,7 @@ func main() {
 	fails := flag.Bool("fail", false, "print the failed queries of the cross-validation")
 	typoOut := flag.String("typos", "", "write the one-typo queries as JSONL to this file")
 	latency := flag.Bool("latency", true, "measure latency and build time")
+	dictPath := flag.String("dict", "chatbot/decompound/dictionary-de.txt", "compound dictionary, relative to -data; empty: catalog vocabulary only")
 	csvOut := flag.String("csv", "", "write the per-query results of the leave-one-out run as CSV to this file")
 	debugQ := flag.String("q", "", "debug: print the hits of this query with the keyword hidden, then exit")
 	sweepFlag := flag.String("sweep", "", "tuning: vary weights one at a time (\"all\" or a weight name)")
@@ -40,8 +41,11 @@ func main() {
 	qs, err := eval.LoadQueries(p("chatbot/muenchen-dldb/keyword_queries.dev.jsonl"))
 	check(err)
 	t0 := time.Now()
-	dict, err := search.LoadDictionary(p("chatbot/decompound/dictionary-de.txt"))
-	check(err)
+	var dict *search.Dictionary
+	if *dictPath != "" {
+		dict, err = search.LoadDictionary(p(*dictPath))
+		check(err)
+	}
 	dictLoad := time.Since(t0)
 	opts := search.Options{Dictionary: dict}
 	t0 = time.Now()
