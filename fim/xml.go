@@ -227,14 +227,24 @@ func (r *reader) skipPI() error {
 	return nil
 }
 
-func isNameByte(c byte, first bool) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
-		return true
-	case !first && (c >= '0' && c <= '9' || c == '-' || c == '.'):
-		return true
+// nameByte classifies bytes: 1 = may start a name, 2 = may continue one.
+var nameByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+			t[c] = 3
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			t[c] = 2
+		}
 	}
-	return false
+	return t
+}()
+
+func isNameByte(c byte, first bool) bool {
+	if first {
+		return nameByte[c]&1 != 0
+	}
+	return nameByte[c]&2 != 0
 }
 
 func (r *reader) name() ([]byte, error) {
@@ -243,7 +253,7 @@ func (r *reader) name() ([]byte, error) {
 		return nil, r.fail(r.pos, "Name erwartet / name expected")
 	}
 	r.pos++
-	for r.pos < len(r.data) && isNameByte(r.data[r.pos], false) {
+	for r.pos < len(r.data) && nameByte[r.data[r.pos]]&2 != 0 {
 		r.pos++
 	}
 	return r.data[start:r.pos], nil
@@ -435,12 +445,16 @@ func (r *reader) element(depth int) (*node, error) {
 		switch {
 		case bytes.HasPrefix(rest, []byte("</")):
 			r.pos += 2
-			en, err := r.name()
-			if err != nil {
-				return nil, err
-			}
-			if !bytes.Equal(en, qn) {
-				return nil, r.fail(r.pos-len(en)-2, "End-Tag </%s> passt nicht zu <%s> / end tag does not match start tag", en, qn)
+			if end := r.pos + len(qn); end < len(r.data) && bytes.Equal(r.data[r.pos:end], qn) && nameByte[r.data[end]]&2 == 0 {
+				r.pos = end // fast path: the expected name
+			} else {
+				en, err := r.name()
+				if err != nil {
+					return nil, err
+				}
+				if !bytes.Equal(en, qn) {
+					return nil, r.fail(r.pos-len(en)-2, "End-Tag </%s> passt nicht zu <%s> / end tag does not match start tag", en, qn)
+				}
 			}
 			r.skipSpace()
 			if r.pos >= len(r.data) || r.data[r.pos] != '>' {
