@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"rathaus/catalog"
+	"rathaus/internal/testenv"
 	"rathaus/sqlstore"
 	"rathaus/tenant"
 )
@@ -131,4 +133,80 @@ func TestAsk(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAskMuenchenDevSet runs the product path end to end: the München DLDB
+// export imported with `import dldb`, then `ask --batch` over the development
+// keywords, scored by S@1 and S@5 (regression guard; bench/RESULTS.md has
+// the numbers).
+func TestAskMuenchenDevSet(t *testing.T) {
+	services := testenv.SharedData(t, "chatbot/muenchen-dldb/services_de.dev.json")
+	locations := testenv.SharedData(t, "chatbot/muenchen-dldb/locations_de.json")
+	queries := testenv.SharedData(t, "chatbot/muenchen-dldb/keyword_queries.dev.jsonl")
+	dict := testenv.SharedData(t, "chatbot/decompound/dictionary-de.txt")
+	ctx := context.Background()
+	dir := t.TempDir() + "/data"
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const muc = "091620000000"
+	if err := db.Tenants().UpsertTenants(ctx, []tenant.Tenant{
+		{ARS: tenant.Bund, Level: tenant.LevelBund, Name: "Bund", Inhabited: true},
+		{ARS: "090000000000", Parent: tenant.Bund, Level: tenant.LevelLand, Name: "Bayern", Inhabited: true},
+		{ARS: muc, Parent: "090000000000", Level: tenant.LevelGemeinde, Name: "München", Inhabited: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	env := map[string]string{"RATHAUS_DATA": dir, "RATHAUS_DICTIONARY": dict}
+	if code, _, errs := runMain(t, env, "import", "dldb", services, locations, "--tenant", muc); code != 0 {
+		t.Fatalf("import dldb = %d: %s", code, errs)
+	}
+	code, out, errs := runMain(t, env, "ask", "--batch", queries, "--municipality", muc)
+	if code != 0 {
+		t.Fatalf("ask --batch = %d: %s", code, errs)
+	}
+	qf, err := os.ReadFile(queries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSpace(string(qf)), "\n")
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d answer lines for %d queries", len(got), len(want))
+	}
+	var s1, s5 int
+	for i := range want {
+		var q struct {
+			Query    string   `json:"query"`
+			Expected []string `json:"expected_service_ids"`
+		}
+		var res askResult
+		if err := json.Unmarshal([]byte(want[i]), &q); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(got[i]), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Query != q.Query {
+			t.Fatalf("line %d: query %q, want %q", i+1, res.Query, q.Query)
+		}
+		for r, s := range res.Services {
+			if slices.Contains(q.Expected, s.SourceID) {
+				if r == 0 {
+					s1++
+				}
+				if r < 5 {
+					s5++
+				}
+				break
+			}
+		}
+	}
+	n := float64(len(want))
+	t.Logf("ask --batch on %d dev keywords: S@1 %.3f S@5 %.3f", len(want), float64(s1)/n, float64(s5)/n)
+	if float64(s1)/n < 0.95 || float64(s5)/n < 0.99 {
+		t.Errorf("S@1 %.3f (floor 0.95), S@5 %.3f (floor 0.99)", float64(s1)/n, float64(s5)/n)
+	}
 }
