@@ -277,3 +277,28 @@ func (s *CaseStore) Documents(ctx context.Context, tenant, caseID string) ([]Doc
 	}
 	return out, rows.Err()
 }
+
+// ApplicationRef names an application.
+type ApplicationRef struct{ Tenant, ID string }
+
+// ApplicationsWithoutCase returns up to limit submitted applications that
+// have no case yet (their process.start job was lost or has not run),
+// oldest first, submitted at or before until.
+func (s *CaseStore) ApplicationsWithoutCase(ctx context.Context, until time.Time, limit int) ([]ApplicationRef, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT a.tenant, a.id FROM applications a
+		LEFT JOIN casework_cases c ON c.tenant = a.tenant AND c.id = a.id
+		WHERE c.id IS NULL AND a.submitted_at <= ? ORDER BY a.submitted_at LIMIT ?`), micros(until), limit)
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read applications without case")
+	}
+	defer rows.Close()
+	var out []ApplicationRef
+	for rows.Next() {
+		var r ApplicationRef
+		if err := rows.Scan(&r.Tenant, &r.ID); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

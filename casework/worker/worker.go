@@ -651,3 +651,43 @@ func (w *Worker) Drain(ctx context.Context) error {
 	}
 	return rathaus.Errorf(rathaus.EINTERNAL, "worker: drain does not converge")
 }
+
+// Recover carries on what a crash interrupted, independent of the job
+// queue's own rescue: it starts the cases of applications submitted before
+// now minus grace that have none, then runs every pending effect and due
+// timer (Drain). Everything it does is idempotent; run it at start and
+// periodically (Sweep).
+func (w *Worker) Recover(ctx context.Context, grace time.Duration) error {
+	for {
+		refs, err := w.Cases.ApplicationsWithoutCase(ctx, w.opts.Now().UTC().Add(-grace), 100)
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			if _, err := w.StartCase(ctx, r.Tenant, r.ID); err != nil {
+				return err
+			}
+		}
+		if len(refs) < 100 {
+			break
+		}
+	}
+	return w.Drain(ctx)
+}
+
+// Sweep runs Recover every interval until ctx ends; errors are passed to
+// logf (if set) and retried at the next interval.
+func (w *Worker) Sweep(ctx context.Context, every, grace time.Duration, logf func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.Recover(ctx, grace); err != nil && logf != nil && ctx.Err() == nil {
+				logf(err)
+			}
+		}
+	}
+}
