@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rathaus"
+	"rathaus/audit"
 	"rathaus/identity"
 	"rathaus/submission"
 )
@@ -89,6 +90,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		defer blob.Close()
 		byKey := s.db.Rebind(`SELECT ` + appCols + ` FROM applications WHERE tenant = ? AND idempotency_key = ?`)
 		var jobs []submission.Job
+		var entries []audit.Entry
 		for _, in := range batch {
 			a := in.App
 			in.Existing = nil
@@ -121,11 +123,12 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 				}
 			}
 			if in.Audit.Action != "" {
-				if _, err := s.db.AppendAudit(ctx, tx, in.Audit); err != nil {
-					return err
-				}
+				entries = append(entries, in.Audit)
 			}
 			jobs = append(jobs, in.Jobs...)
+		}
+		if err := s.appendAudits(ctx, tx, entries); err != nil {
+			return err
 		}
 		if len(jobs) == 0 {
 			return nil
@@ -135,6 +138,51 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		}
 		return s.enqueue(ctx, tx, jobs)
 	})
+}
+
+// appendAudits appends entries to the audit chain in tx like DB.AppendAudit
+// does one by one (same columns, same hash), but reads and updates the head
+// record once for the whole batch.
+func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if len(entries) == 1 {
+		_, err := s.db.AppendAudit(ctx, tx, entries[0])
+		return err
+	}
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if s.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var seq int64
+	var prev string
+	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &prev); err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read audit head")
+	}
+	st, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+	if err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
+	}
+	defer st.Close()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for _, e := range entries {
+		e.Seq, e.Time, e.Prev = seq+1, now, prev
+		e.Hash = audit.ComputeHash(e)
+		details, err := json.Marshal(e.Details)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, string(details), e.Prev, e.Hash); err != nil {
+			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
+		}
+		seq, prev = e.Seq, e.Hash
+	}
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot update audit head")
+	}
+	return nil
 }
 
 // Application implements submission.Store.

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+// Command intake measures durable form intake without HTTP: many goroutines
+// call submission.Service.Submit (validate against the form, seal with the
+// vault, commit application + audit entry + two jobs; group commit on
+// SQLite) for a fixed time, and report submissions/s and latency
+// percentiles. Beside it, the raw storage ceiling on the same database:
+// plain grouped inserts (256 rows per transaction) of the same bytes.
+//
+//	go run ./bench/intake [-schema DIR] [-duration 10s] [-workers 64] [-db postgres://…] [-attach BYTES] [-json]
+//
+// The form is S00000246 (Aufenthaltserlaubnis, 59 fields, 34 groups) from
+// ../shared/data/fim-schemas, answered with generated valid answers.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"rathaus/fim"
+	"rathaus/jobs"
+	"rathaus/sqlstore"
+	"rathaus/submission"
+	"rathaus/vault"
+)
+
+// result is what one run reports.
+type result struct {
+	Dialect       string  `json:"dialect"`
+	Form          string  `json:"form"`
+	AnswerBytes   int     `json:"answer_bytes"`
+	AttachBytes   int     `json:"attach_bytes"`
+	Workers       int     `json:"workers"`
+	Seconds       float64 `json:"seconds"`
+	Submissions   int64   `json:"submissions"`
+	PerSecond     float64 `json:"submissions_per_s"`
+	P50ms         float64 `json:"p50_ms"`
+	P99ms         float64 `json:"p99_ms"`
+	RawRowsPerSec float64 `json:"raw_rows_per_s"`
+	Ratio         float64 `json:"ratio_intake_to_raw"`
+	GroupCommit   bool    `json:"group_commit"`
+}
+
+func main() {
+	shared := os.Getenv("RATHAUS_SHARED_DATA")
+	if shared == "" {
+		shared = "../shared/data"
+	}
+	schema := flag.String("schema", filepath.Join(shared, "fim-schemas/xdf2/S00000246V1.1"), "directory of the FIM schema")
+	dur := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
+	workers := flag.Int("workers", 64, "concurrent submitters")
+	dbURL := flag.String("db", "", "database URL (default: SQLite in a temporary directory)")
+	attach := flag.Int("attach", 0, "bytes of one PDF attachment per submission (0: none)")
+	asJSON := flag.Bool("json", false, "print JSON")
+	flag.Parse()
+	if err := run(*schema, *dur, *workers, *dbURL, *attach, *asJSON); err != nil {
+		fmt.Fprintln(os.Stderr, "intake:", err)
+		os.Exit(1)
+	}
+}
+
+func run(schema string, dur time.Duration, workers int, dbURL string, attach int, asJSON bool) error {
+	ctx := context.Background()
+	model, err := fim.LoadDir(schema)
+	if err != nil {
+		return err
+	}
+	answers, errs := validAnswers(model)
+	if len(errs) > 0 {
+		return fmt.Errorf("cannot make valid answers for %s: %v", model.ID, errs[0])
+	}
+	cfg := sqlstore.Config{URL: dbURL}
+	if dbURL == "" {
+		dir, err := os.MkdirTemp("", "rathaus-intake-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+	db, err := sqlstore.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	q, err := jobs.New(ctx, db, jobs.Options{})
+	if err != nil {
+		return err
+	}
+	master, _, err := vault.GenerateMasterKey()
+	if err != nil {
+		return err
+	}
+	store := db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
+		jj := make([]jobs.Job, len(js))
+		for i, j := range js {
+			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
+		}
+		return q.EnqueueMany(ctx, tx, jj)
+	})
+	v := vault.New(db.VaultKeys(), master)
+	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA"})
+	defer svc.Close()
+
+	var uploads []submission.Upload
+	if attach > 0 {
+		content := append([]byte("%PDF-1.4\n"), make([]byte, attach)...)
+		uploads = []submission.Upload{{Filename: "nachweis.pdf", MediaType: "application/pdf", Content: content}}
+	}
+	plain, _ := json.Marshal(answers)
+	const tenant = "064110000000"
+	res := result{Dialect: db.Dialect(), Form: model.ID + " " + model.Version, AnswerBytes: len(plain), AttachBytes: attach,
+		Workers: workers, GroupCommit: svc.GroupCommit()}
+
+	// 1. Intake at max rate.
+	var n atomic.Int64
+	lat := make([][]time.Duration, workers)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	start := time.Now()
+	stop := start.Add(dur)
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				t0 := time.Now()
+				_, err := svc.Submit(ctx, submission.SubmitRequest{Tenant: tenant, ServiceKey: "99010003000000", Model: model,
+					Answers: answers, Attachments: uploads, IdempotencyKey: fmt.Sprintf("w%d-%d", w, i)})
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if e := firstErr.Load(); e != nil {
+		return e.(error)
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
+	}
+	res.Seconds, res.Submissions = elapsed.Seconds(), n.Load()
+	res.PerSecond = float64(res.Submissions) / elapsed.Seconds()
+	res.P50ms, res.P99ms = pct(0.50), pct(0.99)
+
+	// 2. Raw ceiling: grouped plain inserts of the same bytes (the sealed
+	// answers and attachment of one submission), 256 rows per transaction.
+	sealed, err := v.Seal(ctx, tenant, plain, []byte("raw"))
+	if err != nil {
+		return err
+	}
+	payload := append(sealed, make([]byte, attach)...)
+	if _, err := db.SQL().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bench_raw (tenant TEXT NOT NULL, id BIGINT NOT NULL, payload `+
+		map[bool]string{true: "BYTEA", false: "BLOB"}[db.Dialect() == sqlstore.Postgres]+` NOT NULL, PRIMARY KEY (tenant, id))`); err != nil {
+		return err
+	}
+	ins := db.Rebind(`INSERT INTO bench_raw (tenant, id, payload) VALUES (?, ?, ?)`)
+	var rows int64
+	start = time.Now()
+	stop = start.Add(dur)
+	for time.Now().Before(stop) {
+		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			st, err := tx.PrepareContext(ctx, ins)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for range 256 {
+				rows++
+				if _, err := st.ExecContext(ctx, tenant, rows, payload); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	res.RawRowsPerSec = float64(rows) / time.Since(start).Seconds()
+	res.Ratio = res.PerSecond / res.RawRowsPerSec
+
+	if asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Printf("form %s (%d bytes of answers, %d bytes attached), %s, %d workers, group commit %v\n",
+		res.Form, res.AnswerBytes, res.AttachBytes, res.Dialect, res.Workers, res.GroupCommit)
+	fmt.Printf("intake: %d submissions in %.1f s = %.0f/s, p50 %.1f ms, p99 %.1f ms\n", res.Submissions, res.Seconds, res.PerSecond, res.P50ms, res.P99ms)
+	fmt.Printf("raw grouped inserts of the same bytes: %.0f rows/s; intake/raw = %.2f\n", res.RawRowsPerSec, res.Ratio)
+	return nil
+}
