@@ -22,10 +22,11 @@ func ParseCodeList(data []byte) (*form.CodeList, error) {
 }
 
 func parseCodeList(data []byte, name string) (*form.CodeList, error) {
-	root, err := parseXML(data)
+	root, release, err := parseXML(data)
 	if err != nil {
 		return nil, syntaxErr(name, data, err)
 	}
+	defer release()
 	p := &parser{name: name, data: data, ns: NSGenericode, warned: map[string]bool{}}
 	if root.space != NSGenericode || root.local != "CodeList" {
 		return nil, p.errAt(root, "keine genericode-Codeliste: Wurzelelement <%s> im Namensraum %q (not a genericode CodeList)", root.local, root.space)
@@ -272,10 +273,11 @@ func rootSpace(data []byte) string {
 	if !strings.HasSuffix(tag, "/>") {
 		tag = strings.TrimSuffix(tag, ">") + "/>"
 	}
-	root, err := parseXML([]byte(tag))
+	root, release, err := parseXML([]byte(tag))
 	if err != nil {
 		return ""
 	}
+	defer release()
 	return root.space
 }
 

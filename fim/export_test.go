@@ -7,10 +7,11 @@ import "strings"
 // ElementCensus counts elements by "namespace local" and non-blank direct
 // character data by "text …", for comparing the reader with encoding/xml.
 func ElementCensus(data []byte) map[string]int {
-	root, err := parseXML(data)
+	root, release, err := parseXML(data)
 	if err != nil {
 		return nil
 	}
+	defer release()
 	out := map[string]int{}
 	var walk func(n *node)
 	walk = func(n *node) {

@@ -57,10 +57,11 @@ func Parse(data []byte, opts Options) (*form.Model, error) {
 	if name == "" {
 		name = "schema.xml"
 	}
-	root, err := parseXML(data)
+	root, release, err := parseXML(data)
 	if err != nil {
 		return nil, syntaxErr(name, data, err)
 	}
+	defer release()
 	p := &parser{name: name, data: data, warned: map[string]bool{}}
 	switch root.space {
 	case NSXDF1:

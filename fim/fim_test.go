@@ -3,6 +3,7 @@
 package fim_test
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"os"
@@ -590,5 +591,35 @@ func BenchmarkParse(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "files/s")
 		})
+	}
+}
+
+// TestModelsDoNotShareParseMemory parses two schemas one after the other
+// (the second reuses the pooled arena of the first) and checks that the
+// first model is unchanged, also when its input buffer is overwritten.
+func TestModelsDoNotShareParseMemory(t *testing.T) {
+	in, err := os.ReadFile("testdata/v3-antrag.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fim.Parse(in, fim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := json.Marshal(a)
+	clear(in) // the model must not alias its input either
+	for _, rel := range []string{"fim-schemas/xdf2/S00000246V1.1/S00000246v1.1_xdf2.xml", "fim-schemas/xdf2/S05000058V1.0/S05000058V1.0_xdf2.xml"} {
+		data, err := os.ReadFile(testenv.SharedData(t, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fim.Parse(data, fim.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		clear(data)
+	}
+	after, _ := json.Marshal(a)
+	if string(before) != string(after) {
+		t.Error("model changed after later parses")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -121,11 +122,40 @@ func (r *reader) newNode() *node {
 }
 
 // parseXML reads a whole document and returns its root element.
-func parseXML(data []byte) (*node, error) {
+// arena is the memory of one parse: nodes, child lists and attributes. It
+// is pooled, since a tree lives only during Parse; nothing of it escapes
+// into the model (texts are copied out). A pooled arena may keep the
+// previous input reachable until the pool is emptied by the GC.
+type arena struct {
+	nodes []node
+	ptrs  []*node
+	attrs []xattr
+}
+
+var arenaPool sync.Pool
+
+// parseXML reads a whole document and returns its root element; call
+// release when the tree is no longer used.
+func parseXML(data []byte) (root *node, release func(), err error) {
 	r := &reader{data: data, names: make(map[string]string, 64)}
 	// One arena for all nodes: about one element per two '<'.
-	r.nodes = make([]node, 0, bytes.Count(data, []byte("<"))/2+8)
-	r.ptrs = make([]*node, 0, cap(r.nodes))
+	want := bytes.Count(data, []byte("<"))/2 + 8
+	a, _ := arenaPool.Get().(*arena)
+	if a == nil || cap(a.nodes) < want {
+		a = &arena{nodes: make([]node, 0, want), ptrs: make([]*node, 0, want), attrs: make([]xattr, 0, 256)}
+	}
+	r.nodes, r.ptrs, r.attrs = a.nodes[:0], a.ptrs[:0], a.attrs[:0]
+	release = func() { arenaPool.Put(a) }
+	root, err = r.document()
+	if err != nil {
+		release()
+		return nil, func() {}, err
+	}
+	return root, release, nil
+}
+
+func (r *reader) document() (*node, error) {
+	data := r.data
 	r.ns = append(r.ns, nsBind{"xml", "http://www.w3.org/XML/1998/namespace"})
 	if !utf8.Valid(data) {
 		off := 0
