@@ -161,6 +161,13 @@ func TestValidateOptions(t *testing.T) {
 			t.Errorf("step G1: %v", got)
 		}
 	})
+	t.Run("step sees conditions of other steps", func(t *testing.T) {
+		// F2 (top-level step) is required because F1 = 02.
+		got := codes(m.Validate(decode(t, `{"F1":"02"}`), form.ValidateOptions{Items: []string{"F2"}}))
+		if diff := cmp.Diff([]string{"F2 required"}, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 	t.Run("compact", func(t *testing.T) {
 		a := decode(t, `{"F1":"01","F2":null,"G1":{"F3":"Ab","F4":"01234","F5":""},"G3":{"F30":""},"G2":[]}`).Compact()
 		if got := codes(m.Validate(a, form.ValidateOptions{})); len(got) != 0 {

@@ -80,7 +80,9 @@ type ValidateOptions struct {
 	// required-if, at-least-one): for drafts and for checking one step.
 	Partial bool
 	// Items restricts validation to these top-level element ids (one step);
-	// empty means the whole form.
+	// empty means the whole form. Conditions still see all answers;
+	// form-level one-of/at-least-one rules and unknown top-level keys are
+	// left to the whole-form check.
 	Items []string
 }
 
@@ -126,6 +128,7 @@ const (
 type validator struct {
 	m    *Model
 	opts ValidateOptions
+	only map[string]bool // top-level items to check (ValidateOptions.Items)
 	errs []FieldError
 }
 
@@ -141,13 +144,10 @@ func (v *validator) add(path, code, de, en string) {
 // path.
 func (m *Model) Validate(ans Answers, opts ValidateOptions) []FieldError {
 	v := &validator{m: m, opts: opts}
-	items := m.Root
 	if len(opts.Items) > 0 {
-		items = nil
-		for _, it := range m.Root {
-			if slices.Contains(opts.Items, it.ID) {
-				items = append(items, it)
-			}
+		v.only = map[string]bool{}
+		for _, id := range opts.Items {
+			v.only[id] = true
 		}
 	}
 	var rules []Rule
@@ -165,7 +165,7 @@ func (m *Model) Validate(ans Answers, opts ValidateOptions) []FieldError {
 	if obj == nil {
 		obj = map[string]any{}
 	}
-	v.scope(items, rules, obj, "", nil, nil, len(opts.Items) == 0)
+	v.scope(m.Root, rules, obj, "", nil, nil, v.only == nil)
 	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Path < v.errs[j].Path })
 	return v.errs
 }
@@ -203,6 +203,9 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 					hidden[c.Target] = true
 				}
 			case OneOf, AtLeastOne:
+				if path == "" && v.only != nil {
+					continue // form-level choices are checked on the whole form
+				}
 				n := 0
 				for _, t := range c.Targets {
 					if _, ok := find(items, obj, t); ok {
@@ -225,6 +228,9 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 	for i := range items {
 		it := &items[i]
 		known[it.ID] = true
+		if path == "" && v.only != nil && !v.only[it.ID] {
+			continue
+		}
 		p := join(path, it.ID)
 		val, present := obj[it.ID]
 		if val == nil {
