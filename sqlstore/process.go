@@ -29,6 +29,11 @@ type ProcessStore struct {
 	// methods called with the ctx given join tx). An error rolls the step
 	// back.
 	OnCommit func(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect) error
+	// DoneKinds are effect kinds that the step's own transaction carries
+	// out (e.g. through OnCommit: the case row reflects a created task, a
+	// job is enqueued for a timer); they are stored as done, so no job has
+	// to run them and no extra commit marks them.
+	DoneKinds map[process.EffectKind]bool
 	// NoAudit skips the per-step audit entry (benchmarks of the bare store).
 	NoAudit bool
 }
@@ -159,9 +164,9 @@ func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process
 			}
 		}
 	}
-	ins := `INSERT INTO process_outbox (tenant, id, ord, instance_id, data) VALUES (?, ?, (SELECT COALESCE(MAX(ord), 0) + 1 FROM process_outbox), ?, ?)`
+	ins := `INSERT INTO process_outbox (tenant, id, ord, instance_id, data, done) VALUES (?, ?, (SELECT COALESCE(MAX(ord), 0) + 1 FROM process_outbox), ?, ?, ?)`
 	if s.db.dialect == Postgres {
-		ins = `INSERT INTO process_outbox (tenant, id, instance_id, data) VALUES (?, ?, ?, ?)`
+		ins = `INSERT INTO process_outbox (tenant, id, instance_id, data, done) VALUES (?, ?, ?, ?, ?)`
 	}
 	ins = s.db.Rebind(ins)
 	for _, e := range effects {
@@ -169,7 +174,11 @@ func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process
 		if err != nil {
 			return rathaus.Wrap(rathaus.EINVALID, err, "effect %s is not JSON", e.ID)
 		}
-		if _, err := tx.ExecContext(ctx, ins, e.Tenant, e.ID, e.Instance, string(data)); err != nil {
+		done := 0
+		if s.DoneKinds[e.Kind] {
+			done = 1
+		}
+		if _, err := tx.ExecContext(ctx, ins, e.Tenant, e.ID, e.Instance, string(data), done); err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store effect %s", e.ID)
 		}
 	}

@@ -137,6 +137,9 @@ func New(opts Options) (*Worker, error) {
 	}
 	w := &Worker{opts: opts, DB: opts.DB, Store: opts.DB.Process(), Cases: opts.DB.Cases(), deployed: map[string]bool{}}
 	w.Store.OnCommit = w.onCommit
+	// onCommit carries out everything but actions inside the step.
+	w.Store.DoneKinds = map[process.EffectKind]bool{process.EffectCreateTask: true, process.EffectCancelTask: true, process.EffectScheduleTimer: true,
+		process.EffectCancelTimer: true, process.EffectCompleted: true, process.EffectFailed: true}
 	w.Runner = process.NewRunner(w.Store, &process.Engine{Now: func() time.Time { return opts.Now().UTC() }})
 	w.Runner.Handle(process.ActionRequestInformation, w.requestInformation)
 	w.Runner.Handle(process.ActionGenerateNotice, w.generateNotice)
@@ -190,8 +193,10 @@ type startArgs struct {
 func (w *Worker) onCommit(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect) error {
 	if q := w.opts.Queue; q != nil {
 		for _, e := range effects {
-			if err := q.Enqueue(ctx, tx, JobEffect, effectArgs{Tenant: e.Tenant, ID: e.ID}); err != nil {
-				return err
+			if !w.Store.DoneKinds[e.Kind] {
+				if err := q.Enqueue(ctx, tx, JobEffect, effectArgs{Tenant: e.Tenant, ID: e.ID}); err != nil {
+					return err
+				}
 			}
 			if e.Kind == process.EffectScheduleTimer {
 				if err := q.Enqueue(ctx, tx, JobTimer, timerArgs{Tenant: e.Tenant, Instance: e.Instance, Timer: e.Ref}, jobs.At(e.Due)); err != nil {
