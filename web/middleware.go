@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -267,5 +266,3 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -282,12 +282,10 @@ func validKey(k string) bool {
 
 // servicePage is the data of the service template.
 type servicePage struct {
-	R           *catalog.Resolved
-	DefinedBy   string // name of the tenant whose text is shown
-	HasForm     bool
-	ForChosen   bool // resolved for a chosen municipality (else national view)
-	Municipal   string
-	ServiceHTML bool
+	R         *catalog.Resolved
+	DefinedBy string // name of the tenant whose text is shown
+	HasForm   bool
+	ForChosen bool // resolved for a chosen municipality (else national view)
 }
 
 func (s *Server) service(w http.ResponseWriter, r *http.Request) error {
