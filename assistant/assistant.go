@@ -825,14 +825,28 @@ func (a *Assistant) present(ctx context.Context, st *State, hits []search.Hit, _
 		"\n\nAsk me about fees, documents, deadlines or the responsible office."))
 	rep.Text = b.String()
 	a.finish(st, rep, res)
-	rep.Choices = []Choice{
-		{Label: t(st, "Was kostet das?", "How much is it?"), Value: "Was kostet das?"},
-		{Label: t(st, "Welche Unterlagen brauche ich?", "Which documents do I need?"), Value: "Welche Unterlagen brauche ich?"},
-		{Label: t(st, "Wo ist das?", "Where do I go?"), Value: "Wo ist das?"},
-		{Label: t(st, "Jetzt online beantragen", "Apply online now"), Value: "Jetzt online beantragen"},
-	}
+	rep.Choices = followUps(st, "")
 	a.phrase(ctx, st, rep)
 	return rep, nil
+}
+
+// followUps are the quick replies offered after an answer about a
+// service, without the attribute just answered.
+func followUps(st *State, except string) []Choice {
+	all := []struct{ attr, de, en string }{
+		{AttrFees, "Was kostet das?", "How much is it?"},
+		{AttrDocuments, "Welche Unterlagen brauche ich?", "Which documents do I need?"},
+		{AttrOffice, "Wo ist das?", "Where do I go?"},
+		{AttrHours, "Wann hat das geöffnet?", "When is it open?"},
+		{"apply", "Jetzt online beantragen", "Apply online now"},
+	}
+	var out []Choice
+	for _, f := range all {
+		if f.attr != except {
+			out = append(out, Choice{Label: t(st, f.de, f.en), Value: f.de})
+		}
+	}
+	return out
 }
 
 func (a *Assistant) notOffered(st *State) *Reply {
@@ -846,9 +860,12 @@ func (a *Assistant) notOffered(st *State) *Reply {
 // finish adds the official links, the Stand date and the disclaimer.
 func (a *Assistant) finish(st *State, rep *Reply, res *catalog.Resolved) {
 	svc := res.Service
-	rep.Links = append(rep.Links, Link{Label: t(st, "Leistung im Rathaus", "Service page"), URL: servicePath(svc.Key)})
+	// The service page in rathaus is in rep.Services; the links add the
+	// official page of the catalog (or the service page when it has none).
 	if svc.URL != "" {
 		rep.Links = append(rep.Links, Link{Label: t(st, "Offizielle Seite", "Official page"), URL: svc.URL})
+	} else {
+		rep.Links = append(rep.Links, Link{Label: t(st, "Leistung im Rathaus", "Service page"), URL: servicePath(svc.Key)})
 	}
 	if !svc.UpdatedAt.IsZero() {
 		rep.Stand = stand(svc.UpdatedAt)
@@ -986,6 +1003,7 @@ func (a *Assistant) answerAttr(ctx context.Context, st *State, attr string) (*Re
 	}
 	rep.Text = head + body
 	a.finish(st, rep, res)
+	rep.Choices = followUps(st, attr)
 	a.phrase(ctx, st, rep)
 	return rep, nil
 }

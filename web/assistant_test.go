@@ -204,7 +204,9 @@ func TestAssistantBrowser(t *testing.T) {
 	_, ts := assistantServer(t, sqlstore.SQLite)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
+		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(tctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
@@ -224,8 +226,8 @@ func TestAssistantBrowser(t *testing.T) {
 	}
 	ask := func(msg string, n int) {
 		t.Helper()
-		do("ask "+msg, chromedp.SendKeys(chromedp.CSS("#chat-message"), msg, chromedp.NodeVisible),
-			chromedp.Submit(chromedp.CSS("#chat-message")),
+		// Enter submits like a person does (and fires the submit event).
+		do("ask "+msg, chromedp.SendKeys(chromedp.CSS("#chat-message"), msg+"\r", chromedp.NodeVisible),
 			chromedp.WaitVisible(chromedp.CSS("#antwort-"+itoa(n))))
 	}
 
@@ -268,12 +270,22 @@ func TestAssistantBrowser(t *testing.T) {
 	if err != nil || live != "polite" {
 		t.Errorf("aria-live %q %v", live, err)
 	}
-	ask("Urkunde", 8)
-	do("clarification buttons", chromedp.WaitVisible(chromedp.CSS(`#chat-choices button[value="leistung:`+demo.KeyGeburtsurkunde+`"]`)))
+	ask("anmelden", 8)
+	do("clarification button", chromedp.Click(chromedp.CSS(`#chat-choices button[value="leistung:`+demo.KeyWohnsitzAnmeldung+`"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("#antwort-9")))
+	if got := text("#antwort-9"); !strings.Contains(got, "Wohnsitz anmelden") {
+		t.Errorf("answer 9: %s", got)
+	}
+	if got := text("#chat-log"); !strings.Contains(got, "Wohnsitz anmelden (Ummeldung)") {
+		t.Errorf("the clicked choice is not shown as the user's message")
+	}
 	browsertest.Axe(t, ctx)
 	if os.Getenv("RATHAUS_SCREENSHOTS") == "1" {
-		ask("Perso", 9)
-		ask("Was kostet das?", 10)
+		do("new conversation", chromedp.Click(chromedp.CSS(".chat-reset button"), chromedp.NodeVisible),
+			chromedp.WaitNotPresent(chromedp.CSS("#antwort-5")), chromedp.WaitVisible(chromedp.CSS("#antwort-1")))
+		ask("Ich wohne in 64283", 2)
+		ask("Perso verloren", 3)
+		ask("Was kostet das?", 4)
 		if err := browsertest.Screenshot(ctx, filepath.Join(testenv.RepoRoot(t), "docs", "screenshots", "assistant.png")); err != nil {
 			t.Error(err)
 		}
