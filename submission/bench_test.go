@@ -22,7 +22,8 @@ func BenchmarkSubmit(b *testing.B) {
 	}{
 		{"sqlite/group", "sqlite", submission.GroupAuto},
 		{"sqlite/single", "sqlite", submission.GroupOff},
-		{"postgres", "postgres", submission.GroupAuto},
+		{"postgres/single", "postgres", submission.GroupAuto},
+		{"postgres/group", "postgres", submission.GroupOn},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			e := newEnv(b, tc.dialect, submission.Options{GroupCommit: tc.mode})
