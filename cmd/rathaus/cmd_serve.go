@@ -66,6 +66,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	demo := fs.Bool("demo", envBool(env, "RATHAUS_DEMO"), "demo mode: seed demo content, mount the demo identity provider, show the demo banner [RATHAUS_DEMO]")
 	baseURL := fs.String("base-url", envDefault(env, "RATHAUS_BASE_URL", ""), "public URL of the portal, e.g. https://rathaus.example; default http://ADDR [RATHAUS_BASE_URL]")
 	maxBody := fs.Int64("max-body", 1<<20, "largest accepted request body in bytes")
+	llmURL := fs.String("llm-url", envDefault(env, "RATHAUS_LLM_URL", ""), "OpenAI-compatible endpoint for the assistant's optional LLM (off when empty) [RATHAUS_LLM_URL]")
+	llmModel := fs.String("llm-model", envDefault(env, "RATHAUS_LLM_MODEL", ""), "model name for --llm-url [RATHAUS_LLM_MODEL]")
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return err
@@ -145,6 +147,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		log.Warn("no identity provider configured (RATHAUS_OIDC_ISSUER): login is disabled")
 	}
 
+	if err := addAssistant(ctx, env, db, &deps, log, *llmURL, *llmModel); err != nil {
+		return err
+	}
 	srv, err = web.New(web.Config{
 		Demo:         *demo,
 		TLS:          tls,
