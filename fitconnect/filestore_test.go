@@ -63,3 +63,37 @@ func TestFileStoreSurvivesReopen(t *testing.T) {
 	_, err = fitconnect.OpenFileStore(path)
 	wantCode(t, err, rathaus.EINVALID, "not valid JSON")
 }
+
+func TestFileStoreSeesOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.json")
+	a, err := fitconnect.OpenFileStore(path) // e.g. rathaus fitconnect serve
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fitconnect.OpenFileStore(path) // e.g. rathaus fitconnect destination create
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.CreateClient(ctx, &fitconnect.APIClient{Tenant: tenantA, ID: "client-a", Role: fitconnect.RoleSender}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateClient(ctx, &fitconnect.APIClient{Tenant: tenantA, ID: "client-b", Role: fitconnect.RoleSender}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ClientByID(ctx, "client-b"); err != nil {
+		t.Errorf("a does not see b's client: %v", err)
+	}
+	if err := a.CreateClient(ctx, &fitconnect.APIClient{Tenant: tenantA, ID: "client-c", Role: fitconnect.RoleSender}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := fitconnect.OpenFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"client-a", "client-b", "client-c"} {
+		if _, err := c.ClientByID(ctx, id); err != nil {
+			t.Errorf("%s lost: %v", id, err)
+		}
+	}
+}
