@@ -147,10 +147,13 @@ func (p *parser) pos(n *node) string {
 	if p.lines == nil {
 		// Offsets of line starts, built once: warnings are many in bad files.
 		p.lines = make([]int, 1, bytes.Count(p.data, []byte("\n"))+1)
-		for i, c := range p.data {
-			if c == '\n' {
-				p.lines = append(p.lines, i+1)
+		for i := 0; ; {
+			j := bytes.IndexByte(p.data[i:], '\n')
+			if j < 0 {
+				break
 			}
+			i += j + 1
+			p.lines = append(p.lines, i)
 		}
 	}
 	off := min(n.off, len(p.data))
@@ -290,6 +293,26 @@ var kidFlags = func() map[string]uint16 {
 		"datentyp", "praezisierung", "codelisteReferenz", "vorbefuellung", "freigabestatus", "hilfetext",
 		"bezeichnung", "letzteAenderung")
 	add(kReqSingle, "identifikation", "name")
+	return m
+}()
+
+// internSeed seeds the reader's name interning with the names the parser
+// looks for, so that the interned names share their bytes with the
+// parser's string constants and compare by pointer.
+var internSeed = func() map[string]string {
+	m := map[string]string{}
+	for k := range kidFlags {
+		m[k] = k
+	}
+	for _, k := range []string{"header", "stammdatenschema", "datenfeldgruppe", "datenfeld", "code", "id",
+		"version", "genericodeIdentification", "canonicalIdentification", "canonicalVersionUri", "wert",
+		"hilfe", "CodeList", "Identification", "ShortName", "LongName", "Version", "CanonicalUri",
+		"CanonicalVersionUri", "ColumnSet", "Column", "Key", "ColumnRef", "SimpleCodeList", "Row", "Value",
+		"SimpleValue", "Id", "Ref", "listURI", "listVersionID", "minLength", "maxLength", "minValue",
+		"maxValue", "pattern", "xdatenfelder.stammdatenschema.0102", "xdatenfelder.datenfeldgruppe.0103",
+		"nachrichtID", "erstellungszeitpunkt", NSXDF1, NSXDF2, NSXDF3, NSGenericode} {
+		m[k] = k
+	}
 	return m
 }()
 

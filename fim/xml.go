@@ -104,7 +104,10 @@ func (r *reader) intern(b []byte) string {
 	if s := r.hot[h]; s == string(b) {
 		return s
 	}
-	s, ok := r.names[string(b)]
+	s, ok := internSeed[string(b)]
+	if !ok {
+		s, ok = r.names[string(b)]
+	}
 	if !ok {
 		s = string(b)
 		r.names[s] = s
