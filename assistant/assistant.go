@@ -424,6 +424,14 @@ func (a *Assistant) route(ctx context.Context, st *State, in string) (*Reply, er
 	attr := detectAttr(in)
 	apply := reApply.MatchString(in)
 	words := contentWords(stripAttr(in))
+	if (attr != "" || apply) && st.Pending == "service" && len(st.Choices) > 0 && len(words) == 0 {
+		// The clarifying question is still open: ask it again and answer
+		// the attribute once a service is chosen.
+		st.PendingAttr = attr
+		rep := &Reply{Intent: IntentClarify, Choices: st.Choices,
+			Text: t(st, "Zu welcher Leistung möchten Sie das wissen? Bitte wählen Sie:", "Which service do you mean? Please choose:")}
+		return rep, nil
+	}
 	if (attr != "" || apply) && st.Active != "" && len(words) == 0 {
 		if apply {
 			return a.apply(ctx, st)
