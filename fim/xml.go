@@ -451,10 +451,11 @@ func (r *reader) element(depth int) (*node, error) {
 		}
 		if lt > 0 {
 			seg := r.data[r.pos : r.pos+lt]
-			if err := checkChars(r, seg, r.pos); err != nil {
-				return nil, err
+			cls := scanText(seg)
+			if cls&textBad != 0 {
+				return nil, checkChars(r, seg, r.pos)
 			}
-			ws := allWS && isSpace(seg)
+			ws := allWS && cls&textNonSpace == 0
 			if !ws {
 				allWS = false
 			}
@@ -567,6 +568,34 @@ func (t *textAcc) flush(r *reader) error {
 	}
 	t.materialized = true
 	return nil
+}
+
+// Character classes for scanText.
+const (
+	textNonSpace = 1 << iota // a byte other than space, tab, CR, LF
+	textBad                  // a control character XML does not allow
+)
+
+var textClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c < 0x20:
+			t[c] = textNonSpace | textBad
+		default:
+			t[c] = textNonSpace
+		}
+	}
+	return t
+}()
+
+// scanText ORs the classes of the bytes of b (one pass for both checks).
+func scanText(b []byte) uint8 {
+	var acc uint8
+	for _, c := range b {
+		acc |= textClass[c]
+	}
+	return acc
 }
 
 func checkChars(r *reader, b []byte, off int) error {
