@@ -85,12 +85,6 @@ func TestFitconnectCommands(t *testing.T) {
 		})
 	}
 
-	code, out, errs = runMain(t, env, "fitconnect", "sender", "create", "--tenant", "064110000000", "--json")
-	var sender map[string]string
-	if code != 0 || json.Unmarshal([]byte(out), &sender) != nil || sender["clientId"] == "" {
-		t.Fatalf("sender create = %d, %q, %q", code, out, errs)
-	}
-
 	t.Run("ServeAndDeliver", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan int)
@@ -114,6 +108,12 @@ func TestFitconnectCommands(t *testing.T) {
 				t.Fatalf("serve did not come up: %s", serr.String())
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+		// Credentials made while serve runs are seen by it (shared interim store).
+		code, out, errs := runMain(t, env, "fitconnect", "sender", "create", "--tenant", "064110000000", "--json")
+		var sender map[string]string
+		if code != 0 || json.Unmarshal([]byte(out), &sender) != nil || sender["clientId"] == "" {
+			t.Fatalf("sender create = %d, %q, %q", code, out, errs)
 		}
 		roots, err := fcLoadRoots([]string{demo["trustRootFile"]})
 		if err != nil {
