@@ -30,9 +30,10 @@ const (
 var pdf = []byte("%PDF-1.4\n% Bescheid\n1 0 obj<<>>endobj\n%%EOF\n")
 
 type env struct {
-	db  *sqlstore.DB
-	svc *mailbox.Service
-	now time.Time
+	db     *sqlstore.DB
+	svc    *mailbox.Service
+	sealer mailbox.Sealer
+	now    time.Time
 }
 
 func newEnv(t *testing.T, dialect string, opts mailbox.Options) *env {
@@ -43,7 +44,8 @@ func newEnv(t *testing.T, dialect string, opts mailbox.Options) *env {
 		t.Fatal(err)
 	}
 	e := &env{db: db, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	opts.DB, opts.Sealer = db, vault.New(db.VaultKeys(), mk)
+	e.sealer = vault.New(db.VaultKeys(), mk)
+	opts.DB, opts.Sealer = db, e.sealer
 	opts.Now = func() time.Time { e.now = e.now.Add(time.Second); return e.now }
 	svc, err := mailbox.New(opts)
 	if err != nil {
