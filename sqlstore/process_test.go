@@ -3,6 +3,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"testing"
 
 	"rathaus/process"
@@ -16,6 +17,15 @@ func TestProcessStore(t *testing.T) {
 	for _, d := range sqltest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) process.Store { return sqltest.Open(t, d).Process() })
+		})
+		t.Run(d+"/prepared", func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) process.Store {
+				s := sqltest.Open(t, d).Process()
+				if err := s.Prepare(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
 		})
 	}
 }

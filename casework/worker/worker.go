@@ -137,6 +137,9 @@ func New(opts Options) (*Worker, error) {
 	}
 	w := &Worker{opts: opts, DB: opts.DB, Store: opts.DB.Process(), Cases: opts.DB.Cases(), deployed: map[string]bool{}}
 	w.Store.OnCommit = w.onCommit
+	if err := w.Store.Prepare(context.Background()); err != nil {
+		return nil, err
+	}
 	// onCommit carries out everything but actions inside the step.
 	w.Store.DoneKinds = map[process.EffectKind]bool{process.EffectCreateTask: true, process.EffectCancelTask: true, process.EffectScheduleTimer: true,
 		process.EffectCancelTimer: true, process.EffectCompleted: true, process.EffectFailed: true}
