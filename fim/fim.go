@@ -334,7 +334,7 @@ func (p *parser) checkKids(n *node, what string, allowed uint16) error {
 			p.warn(k, "Element <%s> aus fremdem Namensraum %q in %s wird ignoriert (foreign element ignored)", k.local, k.space, what)
 			continue
 		}
-		f := kidFlags[k.local]
+		f := k.kf
 		if f&allowed == 0 {
 			p.warn(k, "unbekanntes Element <%s> in %s wird ignoriert (unknown element ignored)", k.local, what)
 			continue

@@ -29,6 +29,7 @@ type node struct {
 	kids         []*node
 	tb           []byte // character data directly inside (concatenated); see str
 	off          int    // byte offset of the start tag
+	kf           uint16 // kidFlags of local
 }
 
 // str returns the character data of the element.
@@ -74,7 +75,7 @@ type reader struct {
 	raws  []rawAttr
 	attrs []xattr // arena for node attributes
 	names map[string]string
-	hot   [256]string // direct-mapped cache in front of names
+	hot   [256]hotName // direct-mapped cache in front of names
 }
 
 // kidsOf moves the children collected since mark into an exact-size slice.
@@ -97,12 +98,19 @@ func (r *reader) fail(off int, format string, args ...any) error {
 }
 
 func (r *reader) intern(b []byte) string {
+	s, _ := r.internName(b)
+	return s
+}
+
+// internName interns b and returns the parser's child flags of the name
+// (kidFlags), so that checking children needs no map lookup.
+func (r *reader) internName(b []byte) (string, uint16) {
 	if len(b) == 0 {
-		return ""
+		return "", 0
 	}
 	h := (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])*3 + int(b[len(b)/2])) & 255
-	if s := r.hot[h]; s == string(b) {
-		return s
+	if e := &r.hot[h]; e.s == string(b) {
+		return e.s, e.f
 	}
 	s, ok := internSeed[string(b)]
 	if !ok {
@@ -112,8 +120,14 @@ func (r *reader) intern(b []byte) string {
 		s = string(b)
 		r.names[s] = s
 	}
-	r.hot[h] = s
-	return s
+	f := kidFlags[s]
+	r.hot[h] = hotName{s, f}
+	return s, f
+}
+
+type hotName struct {
+	s string
+	f uint16
 }
 
 func (r *reader) newNode() *node {
@@ -413,7 +427,7 @@ func (r *reader) element(depth int) (*node, error) {
 	if len(l) == 0 {
 		return nil, r.fail(start+1, "ungültiger Name %q / invalid name", qn)
 	}
-	n.local = r.intern(l)
+	n.local, n.kf = r.internName(l)
 	n.space, err = r.resolve(p, start+1, false)
 	if err != nil {
 		return nil, err
