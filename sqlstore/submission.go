@@ -207,6 +207,46 @@ func (s *SubmissionStore) ApplicationByReference(ctx context.Context, tenant, re
 	return a, err
 }
 
+// ApplicationsOf implements submission.Store.
+func (s *SubmissionStore) ApplicationsOf(ctx context.Context, tenant, userID string, limit int) ([]submission.Application, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT `+appCols+` FROM applications
+		WHERE tenant = ? AND applicant_user_id = ? ORDER BY submitted_at DESC, id DESC LIMIT ?`), tenant, userID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []submission.Application
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, rows.Err()
+}
+
+// PurgeExpiredDrafts deletes the drafts that expired before now (for a
+// periodic job) and returns how many.
+func (s *SubmissionStore) PurgeExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM drafts WHERE expires_at <= ?`), micros(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // AttachmentContent implements submission.Store.
 func (s *SubmissionStore) AttachmentContent(ctx context.Context, tenant, applicationID, attachmentID string) ([]byte, error) {
 	var b []byte

@@ -474,6 +474,16 @@ func (s *Service) Application(ctx context.Context, tenant, id string) (*Applicat
 	return s.store.Application(ctx, tenant, id)
 }
 
+// ApplicationsOf lists the logged-in citizen's own applications in tenant,
+// newest first (for "my applications"); anonymous callers (userID "") get
+// none.
+func (s *Service) ApplicationsOf(ctx context.Context, tenant, userID string) ([]Application, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	return s.store.ApplicationsOf(ctx, tenant, userID, 0)
+}
+
 // CanRead reports whether userID with grants may read app: the applicant
 // themself, or staff with a caseworker (or operator) grant on the
 // application's tenant or an ancestor of it.

@@ -142,6 +142,9 @@ type Store interface {
 	// ApplicationByReference returns an application by its reference
 	// number (normalised). Returns ENOTFOUND.
 	ApplicationByReference(ctx context.Context, tenant, reference string) (*Application, error)
+	// ApplicationsOf lists the applications of one applicant in a tenant,
+	// newest first, at most limit (0: 100). userID "" gives none.
+	ApplicationsOf(ctx context.Context, tenant, userID string, limit int) ([]Application, error)
 	// AttachmentContent returns the sealed content of an attachment.
 	// Returns ENOTFOUND.
 	AttachmentContent(ctx context.Context, tenant, applicationID, attachmentID string) ([]byte, error)

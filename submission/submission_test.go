@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"rathaus"
 	"rathaus/audit"
@@ -84,8 +85,25 @@ func TestSubmit(t *testing.T) {
 				if !found {
 					t.Error("no audit entry for the submission")
 				}
-				if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind IN ('process.start', 'delivery.send')`); n != 2 {
-					t.Errorf("%d jobs enqueued, want 2", n)
+				apps := e.count(t, `SELECT count(*) FROM applications`)
+				if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind IN ('process.start', 'delivery.send')`); n != 2*apps {
+					t.Errorf("%d jobs enqueued for %d applications, want two each", n, apps)
+				}
+			})
+			t.Run("ApplicationsOf", func(t *testing.T) {
+				second := request(darmstadt, "key-2")
+				rc2, err := e.svc.Submit(ctx, second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				list, err := e.svc.ApplicationsOf(ctx, darmstadt, "user-1")
+				if err != nil || len(list) != 2 || list[0].ID != rc2.Application.ID || list[1].ID != app.ID {
+					t.Errorf("ApplicationsOf = %d, %v; want newest first", len(list), err)
+				}
+				for _, tc := range []struct{ name, tenant, user string }{{"OtherUser", darmstadt, "user-2"}, {"Anonymous", darmstadt, ""}, {"OtherTenant", muenchen, "user-1"}} {
+					if l, err := e.svc.ApplicationsOf(ctx, tc.tenant, tc.user); err != nil || len(l) != 0 {
+						t.Errorf("%s: ApplicationsOf = %d, %v; want none", tc.name, len(l), err)
+					}
 				}
 			})
 			t.Run("ErrWrongTenant", func(t *testing.T) {
@@ -381,6 +399,19 @@ func TestDrafts(t *testing.T) {
 				}
 				if _, err := e.svc.Draft(ctx, darmstadt, dr.ID, "user-1"); code(err) != rathaus.ENOTFOUND {
 					t.Errorf("draft after submit: %v", err)
+				}
+			})
+			t.Run("PurgeExpired", func(t *testing.T) {
+				dr, _, err := e.svc.SaveDraft(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := e.store.PurgeExpiredDrafts(ctx, time.Now().Add(31*24*time.Hour))
+				if err != nil || n < 1 {
+					t.Fatalf("PurgeExpiredDrafts = %d, %v", n, err)
+				}
+				if _, err := e.store.Draft(ctx, darmstadt, dr.ID); code(err) != rathaus.ENOTFOUND {
+					t.Errorf("expired draft still there: %v", err)
 				}
 			})
 		})
