@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"rathaus"
+	"rathaus/form"
+	"rathaus/submission"
+	"rathaus/tenant"
+)
+
+// FormStore implements submission.FormStore on db (tables form_defs,
+// form_bindings, form_uploads, form_receipts).
+type FormStore struct{ db *DB }
+
+// Forms returns the form-definition store.
+func (db *DB) Forms() *FormStore { return &FormStore{db: db} }
+
+var _ submission.FormStore = (*FormStore)(nil)
+
+// PutForm implements submission.FormStore.
+func (s *FormStore) PutForm(ctx context.Context, ten string, m *form.Model) error {
+	if !tenant.ValidARS(ten) || m == nil || m.ID == "" {
+		return rathaus.Errorf(rathaus.EINVALID, "Formular: Mandant (ARS) und Formular-ID sind nötig / form: tenant and id are required")
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "form model to JSON")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO form_defs (tenant, id, version, name, title, format, model, imported_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, id, version) DO UPDATE SET name = excluded.name, title = excluded.title,
+			format = excluded.format, model = excluded.model, imported_at = excluded.imported_at`),
+			ten, m.ID, m.Version, m.Name, m.Title, m.Format, string(b), micros(time.Now()))
+		return err
+	})
+}
+
+// FormFor implements submission.FormStore.
+func (s *FormStore) FormFor(ctx context.Context, ars, id, version string) (*form.Model, error) {
+	for _, a := range tenant.Lineage(ars) {
+		var js string
+		err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT model FROM form_defs WHERE tenant = ? AND id = ? AND version = ?`), a, id, version).Scan(&js)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var m form.Model
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "stored form %s %s is not a model", id, version)
+		}
+		return &m, nil
+	}
+	return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Formular %s (Version %s) nicht gefunden / form not found", id, version)
+}
+
+// Bind implements submission.FormStore. A catalog service described at
+// exactly that tenant also gets its FormID set.
+func (s *FormStore) Bind(ctx context.Context, ten, serviceKey, formID, version string) error {
+	if !tenant.ValidARS(ten) || serviceKey == "" || formID == "" {
+		return rathaus.Errorf(rathaus.EINVALID, "Formular-Zuordnung: Mandant, Leistung und Formular sind nötig / binding: tenant, service and form are required")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO form_bindings (tenant, service_key, form_id, form_version, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, service_key) DO UPDATE SET form_id = excluded.form_id,
+			form_version = excluded.form_version, updated_at = excluded.updated_at`),
+			ten, serviceKey, formID, version, micros(time.Now())); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE services SET form_id = ? WHERE tenant = ? AND key = ?`), formID, ten, serviceKey)
+		return err
+	})
+}
+
+// Binding implements submission.FormStore.
+func (s *FormStore) Binding(ctx context.Context, ars, serviceKey string) (*submission.FormRef, error) {
+	for _, a := range tenant.Lineage(ars) {
+		ref := submission.FormRef{Tenant: a}
+		err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT form_id, form_version FROM form_bindings WHERE tenant = ? AND service_key = ?`), a, serviceKey).Scan(&ref.ID, &ref.Version)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &ref, nil
+	}
+	return nil, rathaus.Errorf(rathaus.ENOTFOUND, "kein Formular für Leistung %s / no form for service", serviceKey)
+}
+
+// PutUpload implements submission.FormStore.
+func (s *FormStore) PutUpload(ctx context.Context, u *submission.StagedUpload) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO form_uploads (tenant, draft_id, id, field_path, filename, media_type, size, sha256, content, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			u.Tenant, u.DraftID, u.ID, u.FieldPath, u.Filename, u.MediaType, u.Size, u.SHA256, u.Sealed, micros(u.CreatedAt))
+		return err
+	})
+}
+
+// Uploads implements submission.FormStore.
+func (s *FormStore) Uploads(ctx context.Context, ten, draftID string) ([]submission.StagedUpload, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT id, field_path, filename, media_type, size, sha256, content, created_at
+		FROM form_uploads WHERE tenant = ? AND draft_id = ? ORDER BY created_at, id`), ten, draftID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []submission.StagedUpload
+	for rows.Next() {
+		u := submission.StagedUpload{Tenant: ten, DraftID: draftID}
+		var at int64
+		if err := rows.Scan(&u.ID, &u.FieldPath, &u.Filename, &u.MediaType, &u.Size, &u.SHA256, &u.Sealed, &at); err != nil {
+			return nil, err
+		}
+		u.CreatedAt = fromMicros(at)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// DeleteUpload implements submission.FormStore.
+func (s *FormStore) DeleteUpload(ctx context.Context, ten, draftID, id string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM form_uploads WHERE tenant = ? AND draft_id = ? AND id = ?`), ten, draftID, id)
+		return err
+	})
+}
+
+// DeleteUploads implements submission.FormStore.
+func (s *FormStore) DeleteUploads(ctx context.Context, ten, draftID string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM form_uploads WHERE tenant = ? AND draft_id = ?`), ten, draftID)
+		return err
+	})
+}
+
+// DraftsOf implements submission.FormStore.
+func (s *FormStore) DraftsOf(ctx context.Context, userID string) ([]submission.Draft, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT tenant, id, service_key, form_id, form_version, step, updated_at, expires_at
+		FROM drafts WHERE owner_user_id = ? AND expires_at > ? ORDER BY updated_at DESC LIMIT 100`), userID, micros(time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []submission.Draft
+	for rows.Next() {
+		d := submission.Draft{OwnerUserID: userID}
+		var up, exp int64
+		if err := rows.Scan(&d.Tenant, &d.ID, &d.ServiceKey, &d.FormID, &d.FormVersion, &d.Step, &up, &exp); err != nil {
+			return nil, err
+		}
+		d.UpdatedAt, d.ExpiresAt = fromMicros(up), fromMicros(exp)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// PutReceipt implements submission.FormStore.
+func (s *FormStore) PutReceipt(ctx context.Context, ten, applicationID, idempotencyKey, tokenHash string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO form_receipts (tenant, application_id, idempotency_key, token_hash, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, application_id) DO UPDATE SET token_hash = excluded.token_hash`),
+			ten, applicationID, idempotencyKey, tokenHash, micros(time.Now()))
+		return err
+	})
+}
+
+// ReceiptByKey implements submission.FormStore.
+func (s *FormStore) ReceiptByKey(ctx context.Context, ten, idempotencyKey string) (string, error) {
+	var id string
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT application_id FROM form_receipts WHERE tenant = ? AND idempotency_key = ?`), ten, idempotencyKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", rathaus.Errorf(rathaus.ENOTFOUND, "Antrag nicht gefunden / application not found")
+	}
+	return id, err
+}
+
+// ReceiptTokenHash implements submission.FormStore.
+func (s *FormStore) ReceiptTokenHash(ctx context.Context, ten, applicationID string) (string, error) {
+	var h string
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT token_hash FROM form_receipts WHERE tenant = ? AND application_id = ?`), ten, applicationID).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", rathaus.Errorf(rathaus.ENOTFOUND, "Antrag nicht gefunden / application not found")
+	}
+	return h, err
+}
