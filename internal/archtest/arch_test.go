@@ -15,16 +15,17 @@ import (
 
 // domain lists the domain packages and the non-stdlib imports each may use.
 var domain = map[string][]string{
-	"rathaus":  nil,
-	"tenant":   {"rathaus"},
-	"catalog":  {"rathaus", "rathaus/tenant"},
-	"identity": {"rathaus", "rathaus/tenant"},
-	"audit":    {"rathaus"},
-	"form":     {"rathaus"},
-	"fim":      {"rathaus", "rathaus/form"},
-	"bpmn":     {"rathaus"},
-	"process":  {"rathaus", "rathaus/bpmn", "github.com/expr-lang/expr", "github.com/expr-lang/expr/ast", "github.com/expr-lang/expr/vm"},
-	"vault":    {"rathaus"},
+	"rathaus":    nil,
+	"tenant":     {"rathaus"},
+	"catalog":    {"rathaus", "rathaus/tenant"},
+	"identity":   {"rathaus", "rathaus/tenant"},
+	"audit":      {"rathaus"},
+	"form":       {"rathaus"},
+	"fim":        {"rathaus", "rathaus/form"},
+	"bpmn":       {"rathaus"},
+	"process":    {"rathaus", "rathaus/bpmn", "github.com/expr-lang/expr", "github.com/expr-lang/expr/ast", "github.com/expr-lang/expr/vm"},
+	"vault":      {"rathaus"},
+	"submission": {"rathaus", "rathaus/audit", "rathaus/form", "rathaus/identity"},
 }
 
 // forbiddenStd are standard-library packages that belong to technology
