@@ -206,32 +206,18 @@ func (w *Worker) Decide(ctx context.Context, actor, ars, caseID, decision, reaso
 	})
 }
 
-// CaseView is everything the case page shows.
-type CaseView struct {
-	Case      *casework.Case
-	History   []casework.Entry
-	Tasks     []*process.Task
-	Documents []Document
-	Answers   map[string]any
-	Instance  *process.Instance
-}
-
-// Document is a case document without content.
-type Document struct{ ID, Filename, MediaType string }
-
 // View returns a case with its history, open tasks, documents and (opened)
 // answers, and audits the access as "case.view".
-func (w *Worker) View(ctx context.Context, actor, ars, caseID string) (*CaseView, error) {
+func (w *Worker) View(ctx context.Context, actor, ars, caseID string) (*casework.CaseView, error) {
 	c, err := w.Cases.Case(ctx, ars, caseID)
 	if err != nil {
 		return nil, err
 	}
-	v := &CaseView{Case: c}
+	v := &casework.CaseView{Case: c}
 	if v.History, err = w.Cases.History(ctx, ars, caseID); err != nil {
 		return nil, err
 	}
 	if inst, err := w.Store.Instance(ctx, ars, caseID); err == nil {
-		v.Instance = inst
 		v.Tasks = inst.OpenTasks()
 	}
 	docs, err := w.Cases.Documents(ctx, ars, caseID)
@@ -239,15 +225,61 @@ func (w *Worker) View(ctx context.Context, actor, ars, caseID string) (*CaseView
 		return nil, err
 	}
 	for _, d := range docs {
-		v.Documents = append(v.Documents, Document{ID: d.ID, Filename: d.Filename, MediaType: d.MediaType})
+		v.Documents = append(v.Documents, casework.DocumentInfo{ID: d.ID, Filename: d.Filename, MediaType: d.MediaType})
 	}
 	if w.opts.Applications != nil {
 		if app, err := w.opts.Applications.Application(ctx, ars, caseID); err == nil {
 			v.Answers = app.Answers
+			v.Form = app.Lines
+			v.Attachments = app.Attachments
 		}
 	}
 	if _, err := w.DB.Audit().Append(ctx, auditEntry(ars, actor, "case.view", caseID, nil)); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// Inbox returns a page of cases (see casework.Store.Inbox).
+func (w *Worker) Inbox(ctx context.Context, f casework.Filter) (casework.Page, error) {
+	return w.Cases.Inbox(ctx, f)
+}
+
+// Document returns a generated document of a case decrypted and audits
+// the access as "case.document".
+func (w *Worker) Document(ctx context.Context, actor, ars, caseID, docID string) (*casework.File, error) {
+	d, err := w.OpenDocument(ctx, ars, caseID, docID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.DB.Audit().Append(ctx, auditEntry(ars, actor, "case.document", caseID, map[string]string{"document": docID})); err != nil {
+		return nil, err
+	}
+	return &casework.File{Filename: d.Filename, MediaType: d.MediaType, Data: d.Content}, nil
+}
+
+// AttachmentSource is implemented by an Applications source that can
+// return an attachment's content decrypted.
+type AttachmentSource interface {
+	Attachment(ctx context.Context, tenant, applicationID, attachmentID string) (*casework.File, error)
+}
+
+// Attachment returns an attachment of the application decrypted and
+// audits the access as "case.attachment".
+func (w *Worker) Attachment(ctx context.Context, actor, ars, caseID, attID string) (*casework.File, error) {
+	if _, err := w.Cases.Case(ctx, ars, caseID); err != nil {
+		return nil, err
+	}
+	src, ok := w.opts.Applications.(AttachmentSource)
+	if !ok {
+		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Anhang nicht gefunden / attachment not found")
+	}
+	f, err := src.Attachment(ctx, ars, caseID, attID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.DB.Audit().Append(ctx, auditEntry(ars, actor, "case.attachment", caseID, map[string]string{"attachment": attID})); err != nil {
+		return nil, err
+	}
+	return f, nil
 }

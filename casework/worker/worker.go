@@ -56,6 +56,11 @@ type Application struct {
 	ApplicantUserID                          string
 	SubmittedAt                              time.Time
 	Answers                                  map[string]any
+	// Lines are the answers as the form showed them (optional).
+	Lines []casework.AnswerLine
+	// Attachments are the uploaded files (optional; contents through
+	// AttachmentSource).
+	Attachments []casework.DocumentInfo
 }
 
 // Applications looks up submitted applications (see SubmissionApplications).
