@@ -53,6 +53,8 @@ func main() {
 	check(err)
 	buildMuc := time.Since(t0)
 	typos := eval.Typos(qs, 42)
+	bdocs, bqs, err := eval.LoadBerlin(p("chatbot/berlin-dldb/services_de_2017.json"), p("chatbot/berlin-dldb/topic_de_2016.json"))
+	check(err)
 	if *debugQ != "" {
 		for _, h := range idx.WithoutKeyword(*debugQ).Search(*debugQ, search.SearchOptions{Limit: 8}) {
 			fmt.Printf("%-9s %6.2f %-50.50s %v\n", h.Doc.SourceID, h.Score, h.Doc.Name, h.Why)
@@ -64,7 +66,7 @@ func main() {
 		if only == "all" {
 			only = ""
 		}
-		sweep(docs, qs, typos, dict, only)
+		sweep(docs, qs, typos, bdocs, bqs, dict, only)
 		return
 	}
 	if *typoOut != "" {
@@ -86,6 +88,10 @@ func main() {
 	}
 	cv := eval.CrossValidate(idx, qs)
 	out["unseen"] = cv
+	bidx, err := search.Build(bdocs, opts)
+	check(err)
+	bcv := eval.CrossValidate(bidx, bqs)
+	out["berlin_topics_unseen"] = bcv
 	if *csvOut != "" {
 		f, err := os.Create(*csvOut)
 		check(err)
@@ -122,6 +128,9 @@ func main() {
 	if *fails {
 		for _, f := range cv.Fail {
 			fmt.Fprintf(os.Stderr, "rank %2d  %-45q want %v got %v\n", f.Rank, f.Query, f.Expected, head(f.Got, 3))
+		}
+		for _, f := range bcv.Fail {
+			fmt.Fprintf(os.Stderr, "berlin rank %2d  %-45q want %v got %v\n", f.Rank, f.Query, head(f.Expected, 3), head(f.Got, 3))
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // sweep varies one weight at a time around the defaults and prints the
 // dev, unseen-keyword and typo metrics (tuning aid, dev set only).
-func sweep(docs []search.Doc, qs, typos []eval.Query, dict *search.Dictionary, only string) {
+func sweep(docs []search.Doc, qs, typos []eval.Query, bdocs []search.Doc, bqs []eval.Query, dict *search.Dictionary, only string) {
 	run := func(label string, w search.Weights) {
 		t0 := time.Now()
 		idx, err := search.Build(docs, search.Options{Dictionary: dict, Weights: &w})
@@ -22,8 +22,11 @@ func sweep(docs []search.Doc, qs, typos []eval.Query, dict *search.Dictionary, o
 		d := eval.Evaluate(idx, qs)
 		ty := eval.Evaluate(idx, typos)
 		cv := eval.CrossValidate(idx, qs)
-		fmt.Fprintf(os.Stdout, "%-22s dev S1 %.3f | unseen S1 %.3f S3 %.3f S5 %.3f MRR %.3f | typo S1 %.3f S5 %.3f (%v)\n",
-			label, d.S1, cv.S1, cv.S3, cv.S5, cv.MRR, ty.S1, ty.S5, time.Since(t0).Round(time.Millisecond))
+		bidx, err := search.Build(bdocs, search.Options{Dictionary: dict, Weights: &w})
+		check(err)
+		b := eval.CrossValidate(bidx, bqs)
+		fmt.Fprintf(os.Stdout, "%-22s dev S1 %.3f | unseen S1 %.3f S3 %.3f S5 %.3f MRR %.3f | typo S1 %.3f S5 %.3f | berlin S1 %.3f S5 %.3f MRR %.3f (%v)\n",
+			label, d.S1, cv.S1, cv.S3, cv.S5, cv.MRR, ty.S1, ty.S5, b.S1, b.S5, b.MRR, time.Since(t0).Round(time.Millisecond))
 	}
 	base := search.DefaultWeights()
 	run("default", base)

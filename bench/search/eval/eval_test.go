@@ -100,3 +100,31 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("failures = %+v", m.Fail)
 	}
 }
+
+// berlinFloors guard the held-out Berlin topic evaluation (see LoadBerlin).
+var berlinFloors = Metrics{S1: 0, S3: 0, S5: 0, MRR: 0}
+
+func TestBerlinTopics(t *testing.T) {
+	docs, qs, err := LoadBerlin(testenv.SharedData(t, "chatbot/berlin-dldb/services_de_2017.json"),
+		testenv.SharedData(t, "chatbot/berlin-dldb/topic_de_2016.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 653 || len(qs) != 59 {
+		t.Fatalf("%d Berlin services and %d topics, want 653 and 59", len(docs), len(qs))
+	}
+	idx, err := search.Build(docs, search.Options{DictionaryPath: testenv.SharedData(t, "chatbot/decompound/dictionary-de.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := CrossValidate(idx, qs)
+	t.Logf("berlin topics unseen: n=%d S@1 %.3f S@3 %.3f S@5 %.3f MRR@10 %.3f", m.N, m.S1, m.S3, m.S5, m.MRR)
+	for _, c := range []struct {
+		metric    string
+		got, want float64
+	}{{"S@1", m.S1, berlinFloors.S1}, {"S@3", m.S3, berlinFloors.S3}, {"S@5", m.S5, berlinFloors.S5}, {"MRR@10", m.MRR, berlinFloors.MRR}} {
+		if c.got < c.want {
+			t.Errorf("berlin %s = %.3f, below the floor %.3f", c.metric, c.got, c.want)
+		}
+	}
+}
