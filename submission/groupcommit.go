@@ -5,6 +5,8 @@ package submission
 import (
 	"context"
 	"sync"
+
+	"rathaus"
 )
 
 // committer is the group-commit writer: one goroutine takes the intakes of
@@ -17,7 +19,9 @@ type committer struct {
 	maxBatch int
 	queue    chan *pending
 	done     chan struct{}
-	once     sync.Once
+
+	mu     sync.RWMutex // held for reading while sending to queue
+	closed bool
 }
 
 type pending struct {
@@ -37,9 +41,16 @@ func newCommitter(store Store, maxBatch int) *committer {
 // same idempotency key then returns it).
 func (c *committer) submit(ctx context.Context, in *Intake) error {
 	p := &pending{ctx: context.WithoutCancel(ctx), in: in, err: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return rathaus.Errorf(rathaus.EUNAVAILABLE, "Antragseingang ist geschlossen / intake is closed")
+	}
 	select {
 	case c.queue <- p:
+		c.mu.RUnlock()
 	case <-ctx.Done():
+		c.mu.RUnlock()
 		return ctx.Err()
 	}
 	select {
@@ -51,7 +62,12 @@ func (c *committer) submit(ctx context.Context, in *Intake) error {
 }
 
 func (c *committer) close() {
-	c.once.Do(func() { close(c.queue) })
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.queue)
+	}
+	c.mu.Unlock()
 	<-c.done
 }
 

@@ -378,7 +378,11 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (*Receipt, erro
 		return nil, err
 	}
 	in := &Intake{App: app}
+	allowed := fileMediaTypes(req.Model)
 	for i, up := range req.Attachments {
+		if allowed != nil && !allowed[up.MediaType] {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "Anhang %d (%s): Dateityp %q ist für dieses Formular nicht zulässig / media type not allowed for this form", i+1, up.Filename, up.MediaType)
+		}
 		att, err := s.checkUpload(i, up)
 		if err != nil {
 			return nil, err
@@ -446,6 +450,30 @@ func (s *Service) checkUpload(i int, up Upload) (Attachment, error) {
 	}
 	sum := sha256.Sum256(up.Content)
 	return Attachment{FieldPath: up.FieldPath, Filename: name, MediaType: up.MediaType, Size: int64(len(up.Content)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// fileMediaTypes returns the media types the file fields of m accept, or
+// nil when any file field accepts every type (or there is none).
+func fileMediaTypes(m *form.Model) map[string]bool {
+	out := map[string]bool{}
+	open := false
+	found := false
+	m.Walk(func(it *form.Item, _ *form.Item) bool {
+		if it.Kind == form.KindField && it.Datentyp == form.TypFile {
+			found = true
+			if len(it.MediaTypes) == 0 {
+				open = true
+			}
+			for _, mt := range it.MediaTypes {
+				out[mt] = true
+			}
+		}
+		return true
+	})
+	if !found || open {
+		return nil
+	}
+	return out
 }
 
 // Sniff recognises the media types the universal form accepts from their

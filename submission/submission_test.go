@@ -227,6 +227,7 @@ func TestSubmitInvalid(t *testing.T) {
 			r.Attachments[0].Content = append(bytes.Clone(pdf), make([]byte, 1000)...)
 		}},
 		{"ErrFileNotPDF", func(r *submission.SubmitRequest) { r.Attachments[0].Content = []byte("MZ\x90\x00 not a pdf") }},
+		{"ErrFileTypeNotInForm", func(r *submission.SubmitRequest) { r.Attachments[0].MediaType = "text/plain" }},
 		{"ErrFileName", func(r *submission.SubmitRequest) { r.Attachments[0].Filename = "../etc/passwd" }},
 		{"ErrEmptyFile", func(r *submission.SubmitRequest) { r.Attachments[0].Content = nil }},
 	} {
@@ -415,5 +416,16 @@ func TestDrafts(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+func TestSubmitAfterClose(t *testing.T) {
+	e := newEnv(t, "sqlite", submission.Options{})
+	if !e.svc.GroupCommit() {
+		t.Fatal("group commit is not on by default for SQLite")
+	}
+	e.svc.Close()
+	if _, err := e.svc.Submit(context.Background(), request(darmstadt, "late")); code(err) != rathaus.EUNAVAILABLE {
+		t.Errorf("Submit after Close = %v, want unavailable", err)
 	}
 }
