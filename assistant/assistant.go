@@ -228,7 +228,8 @@ type Apply struct {
 	Name         string `json:"name"`
 	URL          string `json:"url"`         // /antrag/{key}
 	PrefillParam string `json:"prefill_param"` // "prefill": the consent flag
-	ConsentLabel string `json:"consent_label"`
+	ConsentLabel string `json:"consent_label"` // label of the consent checkbox (logged-in citizens)
+	LoginHint    string `json:"login_hint"`    // shown instead when nobody is logged in
 }
 
 // Source is a catalog record a reply cites: its id in the reply ("S1"),
@@ -1043,7 +1044,9 @@ func (a *Assistant) hasForm(key string) bool {
 func (a *Assistant) applyOffer(st *State, svc catalog.Service) *Apply {
 	return &Apply{Key: svc.Key, Name: svc.Name, URL: "/antrag/" + svc.Key, PrefillParam: "prefill",
 		ConsentLabel: t(st, "Ich bin einverstanden, dass das Formular mit den Angaben aus meinem Konto vorausgefüllt wird. Ich prüfe alle Angaben vor dem Absenden.",
-			"I agree that the form is prefilled with the data from my account. I will check every value before sending.")}
+			"I agree that the form is prefilled with the data from my account. I will check every value before sending."),
+		LoginHint: t(st, "Wenn Sie sich anmelden, kann das Formular mit den Angaben aus Ihrem Konto vorausgefüllt werden – nur mit Ihrer Zustimmung.",
+			"If you log in, the form can be prefilled with the data from your account – only with your consent.")}
 }
 
 // apply offers the online application of the active service.

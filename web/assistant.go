@@ -55,6 +55,7 @@ type chatMsg struct {
 // chatPage is the data of the assistant template.
 type chatPage struct {
 	ID       string
+	LoggedIn bool // a citizen is logged in: prefill may be offered (with consent)
 	Messages []chatMsg
 	Choices  []assistant.Choice
 }
@@ -102,7 +103,7 @@ func (h *assistantHandlers) begin(r *http.Request, id string) (*assistant.State,
 }
 
 func (h *assistantHandlers) show(w http.ResponseWriter, r *http.Request, st *assistant.State) {
-	p := chatPage{ID: st.ID}
+	p := chatPage{ID: st.ID, LoggedIn: h.s.principal(r) != nil}
 	for i, ex := range st.Transcript {
 		p.Messages = append(p.Messages, chatMsg{N: i + 1, User: ex.User, Reply: ex.Reply, Paras: chatParas(ex.Reply.Text)})
 	}

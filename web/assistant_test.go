@@ -24,6 +24,8 @@ import (
 	"rathaus/assistant"
 	"rathaus/catalog/importer"
 	"rathaus/demo"
+	"rathaus/identity"
+	"rathaus/identity/session"
 	"rathaus/internal/browsertest"
 	"rathaus/internal/testenv"
 	"rathaus/search"
@@ -87,15 +89,33 @@ func assistantServerWith(t testing.TB, dialect string, seed func(*sqlstore.DB) e
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Config{}, web.Deps{Tenants: db.Tenants(), Catalog: db.Catalog(), Ready: db.Ping,
-		Features: []web.Feature{web.AssistantFeature{Assistant: a}}})
+	mgr := session.NewManager(db.Identity(), session.Options{})
+	srv, err := web.New(web.Config{}, web.Deps{Tenants: db.Tenants(), Catalog: db.Catalog(), Identity: db.Identity(), Ready: db.Ping,
+		Sessions: mgr.Middleware, Features: []web.Feature{web.AssistantFeature{Assistant: a}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
+	assistantLogin = func() *http.Cookie {
+		ctx := context.Background()
+		u, err := db.Identity().UpsertUser(ctx, identity.User{Kind: identity.KindCitizen, Issuer: "https://idp.test", Subject: "erika", Name: "Erika Mustermann"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		sess := identity.Session{ID: session.NewID(), UserID: u.ID, LoA: identity.LoASubstantial, IdP: "https://idp.test", AuthTime: now, ExpiresAt: now.Add(time.Hour), Lang: "de"}
+		if err := db.Identity().CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		return &http.Cookie{Name: mgr.CookieName(), Value: sess.ID}
+	}
 	return srv, ts
 }
+
+// assistantLogin logs a citizen in at the last assistantServer and
+// returns the session cookie.
+var assistantLogin func() *http.Cookie
 
 func TestAssistantRoutesDeclared(t *testing.T) {
 	srv, ts := assistantServer(t, sqlstore.SQLite)
@@ -142,7 +162,7 @@ func TestAssistantPageWithoutJS(t *testing.T) {
 				{"ich wohne in Darmstadt", []string{"für Darmstadt, Wissenschaftsstadt"}},
 				{"Perso beantragen", []string{"Personalausweis beantragen", `href="/leistungen/` + demo.KeyPersonalausweis + `"`, "https://darmstadt.example/personalausweis", "Stand: 01.11.2026", "Verbindlich ist die Auskunft der zuständigen Stelle", `name="message" value="Was kostet das?"`}},
 				{"Was kostet das?", []string{"37,00 Euro", "Stand: 01.11.2026"}},
-				{"Jetzt online beantragen", []string{`action="/antrag/` + demo.KeyPersonalausweis + `"`, `type="checkbox"`, `name="prefill"`, "Jetzt online beantragen"}},
+				{"Jetzt online beantragen", []string{`action="/antrag/` + demo.KeyPersonalausweis + `"`, "Wenn Sie sich anmelden", "Jetzt online beantragen"}},
 				{"Meine IBAN ist DE89370400440532013000", []string{"persönlichen Daten", "[IBAN]"}},
 			}
 			for _, s := range steps {
@@ -158,6 +178,11 @@ func TestAssistantPageWithoutJS(t *testing.T) {
 				if strings.Contains(res.Body, "DE89370400440532013000") {
 					t.Errorf("page shows the IBAN")
 				}
+			}
+			// Logged in: the consent checkbox for prefill (unchecked).
+			res = webtest.Do(t, "POST", ts.URL+"/assistent", "conversation="+url.QueryEscape(conv)+"&message=online+beantragen", []*http.Cookie{assistantLogin()}, nil)
+			if !strings.Contains(res.Body, `<input type="checkbox" id="prefill-`) || !strings.Contains(res.Body, `name="prefill" value="1">`) || strings.Contains(res.Body, "checked") {
+				t.Errorf("logged in: no unchecked consent checkbox for prefill")
 			}
 			// A fresh conversation after "Neues Gespräch".
 			res = webtest.Do(t, "POST", ts.URL+"/assistent", "conversation="+conv+"&reset=1&message=", nil, nil)
@@ -304,7 +329,8 @@ func TestAssistantBrowser(t *testing.T) {
 	if got := text("#antwort-6"); !strings.Contains(got, "Standesamt Darmstadt") || !strings.Contains(got, "Frankfurter Straße 3") {
 		t.Errorf("answer 6: %s", got)
 	}
-	do("consent box", chromedp.WaitVisible(chromedp.CSS(`#antwort-7 form[action="/antrag/`+demo.KeyGeburtsurkunde+`"] input[name="prefill"]`)))
+	// Not logged in: the application link with the hint that logging in allows prefill.
+	do("apply form", chromedp.WaitVisible(chromedp.CSS(`#antwort-7 form[action="/antrag/`+demo.KeyGeburtsurkunde+`"] p.hint`)))
 	live, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("chat-log").getAttribute("aria-live")`))
 	if err != nil || live != "polite" {
 		t.Errorf("aria-live %q %v", live, err)

@@ -89,18 +89,22 @@
       var f = el("form", "chat-apply");
       f.method = "get";
       f.action = rep.apply.url;
-      var p = el("p");
-      var box = el("input");
-      box.type = "checkbox";
-      box.id = "prefill-" + count;
-      box.name = rep.apply.prefill_param;
-      box.value = "1";
-      var lab = el("label", "inline", rep.apply.consent_label);
-      lab.htmlFor = box.id;
-      p.appendChild(box);
-      p.appendChild(document.createTextNode(" "));
-      p.appendChild(lab);
-      f.appendChild(p);
+      if (log.dataset.loggedIn === "1") {
+        var p = el("p");
+        var box = el("input");
+        box.type = "checkbox";
+        box.id = "prefill-" + count;
+        box.name = rep.apply.prefill_param;
+        box.value = "1";
+        var lab = el("label", "inline", rep.apply.consent_label);
+        lab.htmlFor = box.id;
+        p.appendChild(box);
+        p.appendChild(document.createTextNode(" "));
+        p.appendChild(lab);
+        f.appendChild(p);
+      } else {
+        f.appendChild(el("p", "hint", rep.apply.login_hint));
+      }
       var b = el("button", "", log.dataset.apply);
       b.type = "submit";
       f.appendChild(b);
