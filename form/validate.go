@@ -97,6 +97,7 @@ type FieldError struct {
 	MessageEN string // English
 }
 
+// Error returns "path: German message".
 func (e FieldError) Error() string { return e.Path + ": " + e.Message }
 
 // Error codes of FieldError.
