@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"rathaus"
@@ -20,6 +22,11 @@ import (
 // JSON API POST /api/assistant. Add it to Deps.Features.
 type AssistantFeature struct {
 	Assistant *assistant.Assistant
+	// Burst and Every configure the per-IP token bucket of the chat
+	// routes: Burst questions at once, then one per Every. Zero values mean
+	// 30 and 1 s; a negative Burst switches the limit off (benchmarks).
+	Burst int
+	Every time.Duration
 }
 
 // assistantCookie carries the conversation id between page loads.
@@ -28,14 +35,46 @@ const assistantCookie = "assistant"
 // Register adds the assistant's routes.
 func (f AssistantFeature) Register(s *Server) {
 	h := &assistantHandlers{s: s, a: f.Assistant}
+	if f.Burst >= 0 {
+		burst, every := f.Burst, f.Every
+		if burst == 0 {
+			burst = 30
+		}
+		if every <= 0 {
+			every = time.Second
+		}
+		h.limit = newLimiter(burst, every)
+	}
 	s.Route("GET /assistent", HandlerFunc(h.page), Meta{Scope: ScopePublic, Personal: true})
 	s.Route("POST /assistent", HandlerFunc(h.post), Meta{Scope: ScopePublic, Personal: true})
 	s.Route("POST /api/assistant", http.HandlerFunc(h.api), Meta{Scope: ScopePublic, Personal: true, Raw: true})
 }
 
 type assistantHandlers struct {
-	s *Server
-	a *assistant.Assistant
+	s     *Server
+	a     *assistant.Assistant
+	limit *limiter // nil: no limit
+}
+
+// allowed takes a token of the client's bucket; when none is left it sets
+// Retry-After and returns false.
+func (h *assistantHandlers) allowed(w http.ResponseWriter, r *http.Request) bool {
+	if h.limit == nil {
+		return true
+	}
+	ok, wait := h.limit.allow(clientIP(r), time.Now())
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+	}
+	return ok
+}
+
+// tooMany is the text for a client over its limit.
+func tooMany(r *http.Request) string {
+	if Lang(r.Context()) == "en" {
+		return "Too many questions in a short time. Please wait a moment."
+	}
+	return "Zu viele Fragen in kurzer Zeit. Bitte warten Sie einen Moment."
 }
 
 // chatPara is a paragraph of a reply: text, or a list of items.
@@ -131,6 +170,10 @@ func (h *assistantHandlers) page(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *assistantHandlers) post(w http.ResponseWriter, r *http.Request) error {
+	if !h.allowed(w, r) {
+		h.s.renderError(w, r, http.StatusTooManyRequests, tooMany(r), nil)
+		return nil
+	}
 	if err := r.ParseForm(); err != nil {
 		return rathaus.Errorf(rathaus.EINVALID, "Das Formular konnte nicht gelesen werden.")
 	}
@@ -165,6 +208,10 @@ type apiResponse struct {
 }
 
 func (h *assistantHandlers) api(w http.ResponseWriter, r *http.Request) {
+	if !h.allowed(w, r) {
+		assistantJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": "rate_limited", "message": tooMany(r)}})
+		return
+	}
 	if err := h.apiTurn(w, r); err != nil {
 		code := rathaus.ErrorCode(err)
 		status := StatusFor(code)

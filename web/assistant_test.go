@@ -74,7 +74,7 @@ func seedMuenchenDLDB(t testing.TB) func(db *sqlstore.DB) error {
 
 const arsMuenchen = "091620000000"
 
-func assistantServerWith(t testing.TB, dialect string, seed func(*sqlstore.DB) error) (*web.Server, *httptest.Server) {
+func assistantServerWith(t testing.TB, dialect string, seed func(*sqlstore.DB) error, feature ...web.AssistantFeature) (*web.Server, *httptest.Server) {
 	t.Helper()
 	db := sqltest.Open(t, dialect)
 	ctx := context.Background()
@@ -89,9 +89,14 @@ func assistantServerWith(t testing.TB, dialect string, seed func(*sqlstore.DB) e
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := web.AssistantFeature{Burst: -1}
+	if len(feature) > 0 {
+		f = feature[0]
+	}
+	f.Assistant = a
 	mgr := session.NewManager(db.Identity(), session.Options{})
 	srv, err := web.New(web.Config{}, web.Deps{Tenants: db.Tenants(), Catalog: db.Catalog(), Identity: db.Identity(), Ready: db.Ping,
-		Sessions: mgr.Middleware, Features: []web.Feature{web.AssistantFeature{Assistant: a}}})
+		Sessions: mgr.Middleware, Features: []web.Feature{f}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +263,28 @@ func TestAssistantAPI(t *testing.T) {
 				t.Errorf("%d %+v", code, r)
 			}
 		})
+	}
+}
+
+func TestAssistantRateLimit(t *testing.T) {
+	_, ts := assistantServerWith(t, sqlstore.SQLite, func(db *sqlstore.DB) error {
+		return demo.Seed(context.Background(), db.Tenants(), db.Catalog())
+	}, web.AssistantFeature{Burst: 3, Every: time.Hour})
+	for i := range 3 {
+		if code, _ := postAPI(t, ts.URL, `{"message":"Hallo"}`); code != 200 {
+			t.Fatalf("request %d: %d", i+1, code)
+		}
+	}
+	code, r := postAPI(t, ts.URL, `{"message":"Hallo"}`)
+	if code != 429 || r.Error == nil || r.Error.Code != "rate_limited" {
+		t.Errorf("4th request: %d %+v", code, r)
+	}
+	res := webtest.Do(t, "POST", ts.URL+"/assistent", "message=Hallo", nil, nil)
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || !strings.Contains(res.Body, "Zu viele Fragen") {
+		t.Errorf("page over the limit: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if res := webtest.Do(t, "GET", ts.URL+"/assistent", "", nil, nil); res.StatusCode != 200 {
+		t.Errorf("reading the page is not limited: %d", res.StatusCode)
 	}
 }
 
