@@ -512,3 +512,34 @@ func TestModelJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidateAgreesWithJSONSchema feeds arbitrary JSON answers to the test
+// model and checks that Validate and the exported JSON Schema accept the
+// same answers (date ranges, which the schema does not express, are left
+// out of the model).
+func FuzzValidateAgreesWithJSONSchema(f *testing.F) {
+	for _, c := range validationCases {
+		f.Add(c.answers)
+	}
+	m := testModel()
+	m.Root[2].Items[2].Constraints.MinValue = ""
+	var s *jsonschema.Schema
+	f.Fuzz(func(t *testing.T, answers string) {
+		if s == nil {
+			s = compileSchema(t, m)
+		}
+		var a form.Answers
+		if err := json.Unmarshal([]byte(answers), &a); err != nil || a == nil {
+			return
+		}
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(answers))
+		if err != nil {
+			return
+		}
+		errs := m.Validate(a, form.ValidateOptions{})
+		serr := s.Validate(inst)
+		if (len(errs) == 0) != (serr == nil) {
+			t.Errorf("answers %s\nValidate: %v\nschema: %v", answers, codes(errs), serr)
+		}
+	})
+}

@@ -165,7 +165,7 @@ func (m *Model) fieldSchema(it *Item) obj {
 	case TypTime:
 		return obj{"type": "string", "pattern": reTime.String()}
 	case TypDateTime:
-		return obj{"type": "string", "format": "date-time"}
+		return obj{"type": "string", "format": "date-time", "pattern": reDateTime.String()}
 	}
 	s := obj{"type": "string", "minLength": max(1, c.MinLength)}
 	if c.MaxLength > 0 {

@@ -401,9 +401,45 @@ func scalarString(val any) string {
 }
 
 var (
-	reTime = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$`)
-	reDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	reTime     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$`)
+	reDate     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	reDateTime = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`)
 )
+
+// validDateTime checks an RFC 3339 date-time: the syntax, a real calendar
+// date, and a leap second only at 23:59 UTC (as JSON Schema's "date-time"
+// format does).
+func validDateTime(s string) bool {
+	if !reDateTime.MatchString(s) {
+		return false
+	}
+	if _, err := time.Parse("2006-01-02", s[:10]); err != nil {
+		return false
+	}
+	if s[17:19] != "60" {
+		return true
+	}
+	h, _ := strconv.Atoi(s[11:13])
+	m, _ := strconv.Atoi(s[14:16])
+	rest := s[19:]
+	if i := strings.IndexAny(rest, "Zz+-"); i >= 0 {
+		rest = rest[i:]
+	}
+	if rest != "Z" && rest != "z" {
+		zh, _ := strconv.Atoi(rest[1:3])
+		zm, _ := strconv.Atoi(rest[4:6])
+		sign := 1
+		if rest[0] == '+' {
+			sign = -1
+		}
+		hm := h*60 + m + sign*(zh*60+zm)
+		if hm < 0 {
+			hm += 24 * 60
+		}
+		h, m = hm/60, hm%60
+	}
+	return h == 23 && m == 59
+}
 
 func (v *validator) field(it *Item, val any, path string) {
 	if it.Feldart == FeldSelect || len(it.Values) > 0 {
@@ -471,7 +507,7 @@ func (v *validator) field(it *Item, val any, path string) {
 			}
 			return
 		case TypDateTime:
-			if _, err := time.Parse(time.RFC3339, s); err != nil {
+			if !validDateTime(s) {
 				v.add(path, ErrDateTime, "Bitte geben Sie Datum und Uhrzeit ein (JJJJ-MM-TTThh:mm:ssZ).", "Enter a date and time (RFC 3339).")
 			}
 			return
