@@ -168,11 +168,11 @@ func (s *FormStore) DraftsOf(ctx context.Context, userID string) ([]submission.D
 }
 
 // PutReceipt implements submission.FormStore.
-func (s *FormStore) PutReceipt(ctx context.Context, ten, applicationID, idempotencyKey, tokenHash string) error {
+func (s *FormStore) PutReceipt(ctx context.Context, ten, applicationID, idempotencyKey, sealedToken string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO form_receipts (tenant, application_id, idempotency_key, token_hash, created_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, application_id) DO UPDATE SET token_hash = excluded.token_hash`),
-			ten, applicationID, idempotencyKey, tokenHash, micros(time.Now()))
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO form_receipts (tenant, application_id, idempotency_key, token, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+			ten, applicationID, idempotencyKey, sealedToken, micros(time.Now()))
 		return err
 	})
 }
@@ -187,10 +187,10 @@ func (s *FormStore) ReceiptByKey(ctx context.Context, ten, idempotencyKey string
 	return id, err
 }
 
-// ReceiptTokenHash implements submission.FormStore.
-func (s *FormStore) ReceiptTokenHash(ctx context.Context, ten, applicationID string) (string, error) {
+// ReceiptToken implements submission.FormStore.
+func (s *FormStore) ReceiptToken(ctx context.Context, ten, applicationID string) (string, error) {
 	var h string
-	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT token_hash FROM form_receipts WHERE tenant = ? AND application_id = ?`), ten, applicationID).Scan(&h)
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT token FROM form_receipts WHERE tenant = ? AND application_id = ?`), ten, applicationID).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", rathaus.Errorf(rathaus.ENOTFOUND, "Antrag nicht gefunden / application not found")
 	}

@@ -65,13 +65,14 @@ type FormStore interface {
 	DraftsOf(ctx context.Context, userID string) ([]Draft, error)
 
 	// PutReceipt records the idempotency key of a submitted application
-	// and (anonymous applicants) the hash of their receipt token; a second
-	// call for the same application replaces the token hash.
-	PutReceipt(ctx context.Context, tenant, applicationID, idempotencyKey, tokenHash string) error
+	// and (anonymous applicants) their vault-sealed receipt token; the
+	// first call for an application (or key) wins, later ones change
+	// nothing, so concurrent double submits agree on one token.
+	PutReceipt(ctx context.Context, tenant, applicationID, idempotencyKey, sealedToken string) error
 	// ReceiptByKey returns the application id submitted with an
 	// idempotency key. ENOTFOUND if none.
 	ReceiptByKey(ctx context.Context, tenant, idempotencyKey string) (string, error)
-	// ReceiptTokenHash returns the receipt token hash of an application
+	// ReceiptToken returns the sealed receipt token of an application
 	// ("" for logged-in applicants). ENOTFOUND if none.
-	ReceiptTokenHash(ctx context.Context, tenant, applicationID string) (string, error)
+	ReceiptToken(ctx context.Context, tenant, applicationID string) (string, error)
 }

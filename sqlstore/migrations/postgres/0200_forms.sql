@@ -2,7 +2,8 @@
 -- Online applications: imported form definitions (versioned per tenant),
 -- their binding to services for a tenant subtree (Einer für Alle: the
 -- nearest binding up the ARS lineage wins), uploads of drafts (sealed by
--- the vault) and the access tokens of anonymous receipts.
+-- the vault) and the idempotency keys and sealed receipt tokens of
+-- submitted applications.
 
 CREATE TABLE form_defs (
 	tenant      TEXT   NOT NULL,  -- ARS of the tenant subtree the form was imported for
@@ -43,7 +44,7 @@ CREATE TABLE form_receipts (
 	tenant          TEXT   NOT NULL,
 	application_id  TEXT   NOT NULL,
 	idempotency_key TEXT   NOT NULL,
-	token_hash      TEXT   NOT NULL DEFAULT '',  -- hex SHA-256 of an anonymous applicant's receipt token
+	token           TEXT   NOT NULL DEFAULT '',  -- anonymous applicant's receipt token, vault-sealed (hex); '' when logged in
 	created_at      BIGINT NOT NULL,
 	PRIMARY KEY (tenant, application_id)
 );
