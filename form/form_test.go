@@ -543,3 +543,39 @@ func FuzzValidateAgreesWithJSONSchema(f *testing.F) {
 		}
 	})
 }
+
+// FuzzV3FormAgreesWithJSONSchema does the same on the parsed v3 fixture
+// (inline values, code list, file limits, show-if/required-if/at-least-one
+// rules); its date range is dropped as above.
+func FuzzV3FormAgreesWithJSONSchema(f *testing.F) {
+	m, err := fim.LoadFile("../fim/testdata/v3-antrag.xml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range m.Root {
+		if m.Root[i].Datentyp == form.TypDate {
+			m.Root[i].Constraints.MinValue, m.Root[i].Constraints.MaxValue = "", ""
+		}
+	}
+	f.Add(`{"F99000000001":"02","F99000000004":{"name":"a.pdf","size":10,"mediaType":"application/pdf"},"G99000000001":{"F99000000002":"Ǆemal","F99000000005":"+49 30 123","F99000000007":"w"},"F99000000008":["2024-02-29"],"F99000000009":12.34}`)
+	f.Add(`{"F99000000001":"01","F99000000004":{"name":"a.pdf"},"G99000000001":{"F99000000002":"A","F99000000006":"x"}}`)
+	var s *jsonschema.Schema
+	f.Fuzz(func(t *testing.T, answers string) {
+		if s == nil {
+			s = compileSchema(t, m)
+		}
+		var a form.Answers
+		if err := json.Unmarshal([]byte(answers), &a); err != nil || a == nil {
+			return
+		}
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(answers))
+		if err != nil {
+			return
+		}
+		errs := m.Validate(a, form.ValidateOptions{})
+		serr := s.Validate(inst)
+		if (len(errs) == 0) != (serr == nil) {
+			t.Errorf("answers %s\nValidate: %v\nschema: %v", answers, codes(errs), serr)
+		}
+	})
+}
