@@ -3,11 +3,15 @@
 package assistant_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"rathaus"
 	"rathaus/assistant"
+	"rathaus/sqlstore"
+	"rathaus/sqlstore/sqltest"
 )
 
 // FuzzMask: masking never panics, is idempotent and leaves no e-mail
@@ -47,5 +51,36 @@ func FuzzCheck(f *testing.F) {
 		}
 		_ = assistant.Numbers(s)
 		_ = assistant.Amounts(s)
+	})
+}
+
+// FuzzTurn: any input gives a reply (or EINVALID for overlong input) whose
+// numbers and URLs are in its records, and the transcript holds no e-mail.
+func FuzzTurn(f *testing.F) {
+	for _, d := range dialogues {
+		for _, s := range d.steps {
+			f.Add(s.say)
+		}
+	}
+	db := sqltest.Open(f, sqlstore.SQLite)
+	seed(f, db)
+	a := newAssistant(f, db, assistant.Options{})
+	f.Fuzz(func(t *testing.T, s string) {
+		st := &assistant.State{ID: assistant.NewID()}
+		for _, in := range []string{"in Darmstadt", s, "Was kostet das?", s} {
+			rep, err := a.Turn(context.Background(), st, in)
+			if err != nil {
+				if rathaus.ErrorCode(err) == rathaus.EINVALID {
+					continue
+				}
+				t.Fatalf("Turn(%q): %v", in, err)
+			}
+			checkGrounded(t, rep)
+		}
+		for _, ex := range st.Transcript {
+			if m, k := assistant.Mask(ex.User); len(k) > 0 {
+				t.Fatalf("transcript keeps personal data: %q → %q", ex.User, m)
+			}
+		}
 	})
 }
