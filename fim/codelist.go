@@ -217,12 +217,12 @@ func (p *parser) codeLists(m *form.Model, opts Options) {
 			var err error
 			cl, err = opts.Resolve(ref)
 			if err != nil {
-				p.warn(nil, "Codeliste %s: %s", ref.Key, rathaus.ErrorMessage(err))
+				p.warn(p.at["C:"+ref.Key], "Codeliste %s: %s", ref.Key, rathaus.ErrorMessage(err))
 				cl = nil
 			}
 		}
 		if cl == nil {
-			p.warn(nil, "Codeliste %s (%s) für %s nicht gefunden; Auswahl wird nicht geprüft (code list not found)", ref.Key, ref.ID, it.ID)
+			p.warn(p.at["C:"+ref.Key], "Codeliste %s (%s) für %s nicht gefunden; Auswahl wird nicht geprüft (code list not found)", ref.Key, ref.ID, it.ID)
 			return true
 		}
 		if m.CodeLists == nil {
@@ -230,7 +230,7 @@ func (p *parser) codeLists(m *form.Model, opts Options) {
 		}
 		for _, k := range []string{ref.CodeKey, ref.NameKey, ref.HelpKey} {
 			if k != "" && cl.Column(k) < 0 {
-				p.warn(nil, "Codeliste %s hat keine Spalte %q (column not found)", ref.Key, k)
+				p.warn(p.at["C:"+ref.Key], "Codeliste %s hat keine Spalte %q (column not found)", ref.Key, k)
 			}
 		}
 		m.CodeLists[ref.Key] = cl

@@ -141,6 +141,9 @@ type parser struct {
 	// Reused elements are inlined many times: cache the costly parts.
 	jsonPraez map[string]map[string]any
 	strs      map[string]string
+	// first node of each rule (id:version) and code list reference (key),
+	// for the positions of warnings issued after the tree is built
+	at map[string]*node
 }
 
 func (p *parser) pos(n *node) string {
@@ -225,6 +228,16 @@ func (p *parser) str(n *node) string {
 	s := string(b)
 	p.strs[s] = s
 	return s
+}
+
+// remember keeps the first node seen under key (see parser.at).
+func (p *parser) remember(key string, n *node) {
+	if p.at == nil {
+		p.at = map[string]*node{}
+	}
+	if _, ok := p.at[key]; !ok {
+		p.at[key] = n
+	}
 }
 
 // clean trims and normalises line breaks (&#xD; in real files).
@@ -641,6 +654,7 @@ func (p *parser) field(n *node, it *form.Item) {
 		if ref.Key == "" {
 			p.warn(cr, "leere Codelisten-Referenz bei %s (empty code list reference)", it.ID)
 		} else {
+			p.remember("C:"+ref.Key, cr)
 			it.CodeList = &ref
 		}
 	}
@@ -747,6 +761,7 @@ func (p *parser) rule(n *node, owner string) (form.Rule, error) {
 		return form.Rule{}, err
 	}
 	r := form.Rule{ID: id, Version: version, Name: p.text(n, "name"), Owner: owner}
+	p.remember("R:"+id+":"+version, n)
 	if p.format == form.FormatXDF3 {
 		r.Text = p.text(n, "freitextRegel")
 		r.Script = p.text(n, "skript")
@@ -814,7 +829,7 @@ func (p *parser) checkScope(rules []form.Rule, scope []form.Item) {
 				c.Targets = ts
 			}
 			if !ok {
-				p.warn(nil, "Regel %s %s: %s liegt nicht im Geltungsbereich von %s; Bedingung nicht übernommen (element not in scope)", r.ID, r.Version, missing, r.Owner)
+				p.warn(p.at["R:"+r.ID+":"+r.Version], "Regel %s %s: %s liegt nicht im Geltungsbereich von %s; Bedingung nicht übernommen (element not in scope)", r.ID, r.Version, missing, r.Owner)
 				continue
 			}
 			keep = append(keep, c)
@@ -839,7 +854,7 @@ func (p *parser) finishRules(m *form.Model) {
 			if len([]rune(text)) > 160 {
 				text = string([]rune(text)[:160]) + "…"
 			}
-			p.warn(nil, "Regel %s %s (%s) nicht erkannt, nur als Text übernommen (rule not recognised): %q", r.ID, r.Version, r.Name, text)
+			p.warn(p.at["R:"+r.ID+":"+r.Version], "Regel %s %s (%s) nicht erkannt, nur als Text übernommen (rule not recognised): %q", r.ID, r.Version, r.Name, text)
 		}
 	}
 	for _, r := range p.rootRules {

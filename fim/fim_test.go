@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +90,10 @@ func TestRealSchemas(t *testing.T) {
 				if !hasWarning(m, "R00002288") || !hasWarning(m, "R60000024") {
 					t.Errorf("unrecognised rules not warned: %v", m.Warnings)
 				}
+				re := regexp.MustCompile(`S00000246v1\.1_xdf2\.xml:\d+:\d+: Regel R60000024 2\.0 \(Datumkorrekt\) nicht erkannt`)
+				if !slices.ContainsFunc(m.Warnings, re.MatchString) {
+					t.Errorf("rule warning without position: %v", m.Warnings)
+				}
 			},
 		},
 		{
@@ -163,7 +168,7 @@ func TestAllSharedFiles(t *testing.T) {
 		"fixtures-flxbe/v3/invalid-freigabestatus.xml":   `ungültiger Freigabestatus "10"`,
 		"fixtures-flxbe/v3/unexpected-node.xml":          "unbekanntes Element <unknown>",
 		"fixtures-flxbe/v3/input.xml":                    "leere Codelisten-Referenz",
-		"fixtures-flxbe/v2/select.xml":                   "Codeliste urn:de:example_1 (C123) für F123 nicht gefunden",
+		"fixtures-flxbe/v2/select.xml":                   "select.xml:60:21: Codeliste urn:de:example_1 (C123) für F123 nicht gefunden",
 		"fixtures-flxbe/v2/rule.xml":                     "Regel R60000037 1.2 (MindestEineAngabe) nicht erkannt",
 	}
 	schemas, lists := 0, 0
