@@ -144,7 +144,12 @@ func (s *Service) SaveDraft(ctx context.Context, in DraftInput) (*Draft, string,
 		} else if in.ResumeToken == "" || hashToken(in.ResumeToken) != old.ResumeTokenHash {
 			return nil, "", notFoundDraft()
 		}
+		// An anonymous draft saved by a citizen who has logged in since
+		// (with the valid token) becomes theirs; the token is retired.
 		d.OwnerUserID, oldHash = old.OwnerUserID, old.ResumeTokenHash
+		if d.OwnerUserID == "" && in.UserID != "" {
+			d.OwnerUserID = in.UserID
+		}
 	} else {
 		d.ID = NewID()
 	}
@@ -299,7 +304,8 @@ type SubmitRequest struct {
 	// always returns the first application. Put a random value into the
 	// check-your-answers page. Empty disables idempotency for this call.
 	IdempotencyKey string
-	// DraftID, if set, names the draft deleted after the submission.
+	// DraftID, if set, names the applicant's own draft, deleted after the
+	// submission (drafts of others and anonymous drafts are left alone).
 	DraftID string
 }
 
@@ -419,8 +425,12 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (*Receipt, erro
 	if in.Existing != nil {
 		return &Receipt{Application: in.Existing, Replayed: true}, nil
 	}
-	if req.DraftID != "" {
-		_ = s.store.DeleteDraft(ctx, req.Tenant, req.DraftID) // best effort; drafts expire anyway
+	if req.DraftID != "" && req.Applicant.UserID != "" {
+		// Best effort, and only the applicant's own draft; anonymous
+		// drafts expire (or DeleteDraft with their token).
+		if d, err := s.store.Draft(ctx, req.Tenant, req.DraftID); err == nil && d.OwnerUserID == req.Applicant.UserID {
+			_ = s.store.DeleteDraft(ctx, req.Tenant, req.DraftID)
+		}
 	}
 	return &Receipt{Application: app}, nil
 }

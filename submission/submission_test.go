@@ -368,6 +368,23 @@ func TestDrafts(t *testing.T) {
 				if _, _, err := e.svc.SaveDraft(ctx, upd); code(err) != rathaus.ENOTFOUND {
 					t.Errorf("SaveDraft with used token = %v, want not_found", err)
 				}
+				t.Run("AdoptedAfterLogin", func(t *testing.T) {
+					d2, tok, err := e.svc.SaveDraft(ctx, in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					claim := in
+					claim.ID, claim.ResumeToken, claim.UserID = d2.ID, tok, "user-9"
+					if _, next, err := e.svc.SaveDraft(ctx, claim); err != nil || next != "" {
+						t.Fatalf("SaveDraft after login = %q, %v; want no token", next, err)
+					}
+					if got, err := e.svc.Draft(ctx, darmstadt, d2.ID, "user-9"); err != nil || got.OwnerUserID != "user-9" {
+						t.Errorf("adopted draft = %+v, %v", got, err)
+					}
+					if _, _, err := e.svc.ResumeDraft(ctx, darmstadt, tok); code(err) != rathaus.ENOTFOUND {
+						t.Errorf("token of an adopted draft still works: %v", err)
+					}
+				})
 				// Concurrent use of one token: exactly one wins.
 				var wg sync.WaitGroup
 				var mu sync.Mutex
@@ -392,6 +409,14 @@ func TestDrafts(t *testing.T) {
 				dr, _, err := e.svc.SaveDraft(ctx, in)
 				if err != nil {
 					t.Fatal(err)
+				}
+				other := request(darmstadt, "not-my-draft")
+				other.Applicant.UserID, other.DraftID = "user-2", dr.ID
+				if _, err := e.svc.Submit(ctx, other); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.svc.Draft(ctx, darmstadt, dr.ID, "user-1"); err != nil {
+					t.Fatalf("another applicant's submit deleted the draft: %v", err)
 				}
 				req := request(darmstadt, "from-draft")
 				req.DraftID = dr.ID
