@@ -5,6 +5,7 @@ package fim_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -626,5 +627,41 @@ func TestModelsDoNotShareParseMemory(t *testing.T) {
 	after, _ := json.Marshal(a)
 	if string(before) != string(after) {
 		t.Error("model changed after later parses")
+	}
+}
+
+// TestParseConcurrently parses in parallel (pooled arenas, shared caches);
+// run with -race.
+func TestParseConcurrently(t *testing.T) {
+	var inputs [][]byte
+	for _, rel := range []string{"fim-schemas/xdf2/S00000094V1.0/S00000094V1.0_xdf2.xml", "fim-schemas/xdf2/S05000058V1.0/S05000058V1.0_xdf2.xml"} {
+		data, err := os.ReadFile(testenv.SharedData(t, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, data)
+	}
+	want := []int{29, 31}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 5 {
+				k := (g + i) % len(inputs)
+				m, err := fim.Parse(inputs[k], fim.Options{})
+				if err == nil && m.Count().Fields != want[k] {
+					err = fmt.Errorf("input %d: %d fields", k, m.Count().Fields)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
