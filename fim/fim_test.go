@@ -45,6 +45,16 @@ func TestRealSchemas(t *testing.T) {
 				if !strings.HasPrefix(m.Name, "Benachrichtigung über die Beschäftigung") {
 					t.Errorf("name %q", m.Name)
 				}
+				plz := m.Find("F60000246")
+				if plz == nil || plz.Label == "" || plz.Constraints.Pattern != "([0]{1}[1-9]{1}|[1-9]{1}[0-9]{1})[0-9]{3}" || plz.Constraints.MinLength != 5 || plz.Constraints.MaxLength != 5 {
+					t.Errorf("F60000246 Postleitzahl = %+v", plz)
+				} else if re := plz.Constraints.Regexp(); !re.MatchString("01067") || re.MatchString("00123") || re.MatchString("010677") {
+					t.Errorf("PLZ pattern %s", re)
+				}
+				mail := m.Find("F60000242")
+				if re := mail.Constraints.Regexp(); re == nil || !re.MatchString("info@stadt.de") || re.MatchString("info@stadt") {
+					t.Errorf("E-Mail pattern (trailing $ of the source) = %v", re)
+				}
 				f := m.Find("F00000463")
 				if f == nil || f.Feldart != form.FeldSelect || len(m.Options(f)) != 9 {
 					t.Fatalf("F00000463 = %+v, options %d", f, len(m.Options(f)))
@@ -69,8 +79,14 @@ func TestRealSchemas(t *testing.T) {
 			fields: 59, groups: 34, fieldUses: 134, groupUses: 49, rules: 34, recognised: 32, codeLists: 7,
 			check: func(t *testing.T, m *form.Model) {
 				year := m.Find("F60000233")
-				if year == nil || year.Datentyp != form.TypNumInt || year.Constraints.MinValue != "1850" || year.Constraints.MaxValue != "2080" {
+				if year == nil || year.Label != "Jahr" || year.Datentyp != form.TypNumInt || year.Constraints.MinValue != "1850" || year.Constraints.MaxValue != "2080" {
 					t.Errorf("F60000233 Jahr = %+v", year)
+				}
+				if g := m.Find("G60000091"); g == nil || g.Label != "Auslandsanschrift" || g.Kind != form.KindGroup {
+					t.Errorf("G60000091 = %+v", g)
+				}
+				if ort := m.Find("F60000247"); ort == nil || ort.Constraints.MinLength != 1 || ort.Constraints.MaxLength != 50 || !strings.HasPrefix(ort.Help, "Geben Sie an, wie der Ort heißt.") {
+					t.Errorf("F60000247 Ort = %+v", ort)
 				}
 				staat := m.Find("F60000261")
 				if staat == nil || len(m.Options(staat)) != 197 {
