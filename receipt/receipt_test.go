@@ -123,3 +123,24 @@ func TestRender(t *testing.T) {
 		}
 	})
 }
+
+// FuzzRender feeds citizen-controlled text (answers, file names) into the
+// PDF: Render must not panic and must produce a PDF.
+func FuzzRender(f *testing.F) {
+	for _, s := range []string{"", "Jürgen Müller", "\x00\xff\xfe", "👍🏽 Straße", strings.Repeat("W", 5000), "a\nb\r\nc\t", "\u202e\u200b"} {
+		f.Add(s, s)
+	}
+	m := submission.UniversalForm("de")
+	f.Fuzz(func(t *testing.T, text, name string) {
+		r := receipt.Receipt{Tenant: text, Service: text, Reference: "2026-0000-000J", Form: m,
+			Answers:     form.Answers{"anliegen": map[string]any{"beschreibung": text}, "kontakt": map[string]any{"vorname": name, "nachname": text}},
+			Attachments: []submission.Attachment{{Filename: name, Size: int64(len(text)), SHA256: text}}}
+		var buf bytes.Buffer
+		if err := receipt.Render(&buf, r); err != nil {
+			return
+		}
+		if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) {
+			t.Fatal("not a PDF")
+		}
+	})
+}
