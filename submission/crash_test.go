@@ -80,9 +80,9 @@ func TestKill9UnderLoad(t *testing.T) {
 	svc := submission.New(db.SubmissionStore(nil), vault.New(db.VaultKeys(), master), submission.Options{})
 	defer svc.Close()
 	// Durable means fsync at every commit: synchronous=FULL (2) on the writer.
-	var sync int
-	if err := db.SQL().QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
-		t.Errorf("PRAGMA synchronous = %d, %v; want 2 (FULL)", sync, err)
+	var syncMode int
+	if err := db.SQL().QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&syncMode); err != nil || syncMode != 2 {
+		t.Errorf("PRAGMA synchronous = %d, %v; want 2 (FULL)", syncMode, err)
 	}
 	var stored int
 	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM applications`).Scan(&stored)
