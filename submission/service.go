@@ -38,6 +38,9 @@ type Options struct {
 	MaxAttachmentBytes int64
 	// MaxAttachments bounds the number of attachments (default 50).
 	MaxAttachments int
+	// MaxAnswerBytes bounds the JSON of the answers of a draft or an
+	// application (default 1 MiB).
+	MaxAnswerBytes int
 	// DraftTTL is how long an untouched draft is kept (default 30 days).
 	DraftTTL time.Duration
 	// ReferencePrefix is put in front of reference numbers (e.g. "DA"); empty for none.
@@ -66,6 +69,9 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 	}
 	if opts.MaxAttachments <= 0 {
 		opts.MaxAttachments = 50
+	}
+	if opts.MaxAnswerBytes <= 0 {
+		opts.MaxAnswerBytes = 1 << 20
 	}
 	if opts.DraftTTL <= 0 {
 		opts.DraftTTL = 30 * 24 * time.Hour
@@ -238,6 +244,9 @@ func (s *Service) sealDraft(ctx context.Context, d *Draft) error {
 	if err != nil {
 		return rathaus.Wrap(rathaus.EINVALID, err, "Entwurf: Antworten sind kein JSON / draft: answers are not JSON")
 	}
+	if len(pt) > s.opts.MaxAnswerBytes {
+		return rathaus.Errorf(rathaus.EINVALID, "Entwurf zu umfangreich (höchstens %d Bytes) / draft too large", s.opts.MaxAnswerBytes)
+	}
 	d.SealedAnswers, err = s.sealer.Seal(ctx, d.Tenant, pt, []byte("draft/"+d.ID))
 	return err
 }
@@ -323,6 +332,7 @@ type ValidationError struct {
 	Errors []form.FieldError
 }
 
+// Error lists the paths and codes (for logs; show Errors to citizens).
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	for i, fe := range e.Errors {
@@ -379,6 +389,9 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (*Receipt, erro
 	pt, err := json.Marshal(req.Answers)
 	if err != nil {
 		return nil, rathaus.Wrap(rathaus.EINVALID, err, "Antworten sind kein JSON / answers are not JSON")
+	}
+	if len(pt) > s.opts.MaxAnswerBytes {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Angaben zu umfangreich (höchstens %d Bytes) / answers too large", s.opts.MaxAnswerBytes)
 	}
 	if app.SealedAnswers, err = s.sealer.Seal(ctx, app.Tenant, pt, []byte(app.ID)); err != nil {
 		return nil, err

@@ -195,7 +195,7 @@ func TestIdempotent(t *testing.T) {
 }
 
 func TestSubmitInvalid(t *testing.T) {
-	e := newEnv(t, "sqlite", submission.Options{MaxAttachmentBytes: 1000})
+	e := newEnv(t, "sqlite", submission.Options{MaxAttachmentBytes: 1000, MaxAnswerBytes: 4000})
 	ctx := context.Background()
 	t.Run("FieldErrors", func(t *testing.T) {
 		req := request(darmstadt, "bad")
@@ -227,6 +227,9 @@ func TestSubmitInvalid(t *testing.T) {
 			r.Attachments[0].Content = append(bytes.Clone(pdf), make([]byte, 1000)...)
 		}},
 		{"ErrFileNotPDF", func(r *submission.SubmitRequest) { r.Attachments[0].Content = []byte("MZ\x90\x00 not a pdf") }},
+		{"ErrAnswersTooLarge", func(r *submission.SubmitRequest) {
+			r.Answers["anliegen"] = map[string]any{"beschreibung": strings.Repeat("ä", 3000)}
+		}},
 		{"ErrFileTypeNotInForm", func(r *submission.SubmitRequest) { r.Attachments[0].MediaType = "text/plain" }},
 		{"ErrFileName", func(r *submission.SubmitRequest) { r.Attachments[0].Filename = "../etc/passwd" }},
 		{"ErrEmptyFile", func(r *submission.SubmitRequest) { r.Attachments[0].Content = nil }},
