@@ -195,7 +195,13 @@ func TestIdempotent(t *testing.T) {
 }
 
 func TestSubmitInvalid(t *testing.T) {
-	e := newEnv(t, "sqlite", submission.Options{MaxAttachmentBytes: 1000, MaxAnswerBytes: 4000})
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { testSubmitInvalid(t, d) })
+	}
+}
+
+func testSubmitInvalid(t *testing.T, dialect string) {
+	e := newEnv(t, dialect, submission.Options{MaxAttachmentBytes: 1000, MaxAnswerBytes: 4000})
 	ctx := context.Background()
 	t.Run("FieldErrors", func(t *testing.T) {
 		req := request(darmstadt, "bad")
