@@ -20,30 +20,30 @@ import (
 
 // Service is one Leistung as described by one tenant.
 type Service struct {
-	Tenant      string    // ARS of the tenant that describes it
-	Key         string    // LeiKa key, or "<source>-<id>" when it has none
-	LeiKa       string    // 14-digit LeiKa key as a string; "" when not in LeiKa
-	Source      string    // "leika", "dldb", "demo", …
-	SourceID    string    // id in the imported catalog (e.g. the DLDB id)
-	Name        string    // citizen-facing name
-	Summary     string    // one-paragraph plain-text teaser
-	Description string    // sanitised HTML
-	Prerequisites string  // sanitised HTML or plain text
-	Documents   []string  // required documents, one per entry
-	Fees        string    // fees as published (text; never invented)
-	Deadlines   string    // Fristen as published
-	Duration    string    // processing time as published
-	LegalBasis  string    // Rechtsgrundlage
-	Typisierung string    // LeiKa Typisierung (1, 2, 2a, … 5)
-	OZGID       string    // OZG-Leistung id
-	OZGName     string    // OZG-Leistung name
-	Lebenslagen []string  // Lebens-/Unternehmenslagen
-	Themenfeld  string    // OZG Themenfeld
-	Keywords    []string  // editorial keywords / synonyms
-	URL         string    // official information page
-	OnlineURL   string    // external online service, if any
-	FormID      string    // attached rathaus form (set by `import fim`), "" if none
-	UpdatedAt   time.Time // last update at the source
+	Tenant        string    // ARS of the tenant that describes it
+	Key           string    // LeiKa key, or "<source>-<id>" when it has none
+	LeiKa         string    // 14-digit LeiKa key as a string; "" when not in LeiKa
+	Source        string    // "leika", "dldb", "demo", …
+	SourceID      string    // id in the imported catalog (e.g. the DLDB id)
+	Name          string    // citizen-facing name
+	Summary       string    // one-paragraph plain-text teaser
+	Description   string    // sanitised HTML
+	Prerequisites string    // sanitised HTML or plain text
+	Documents     []string  // required documents, one per entry
+	Fees          string    // fees as published (text; never invented)
+	Deadlines     string    // Fristen as published
+	Duration      string    // processing time as published
+	LegalBasis    string    // Rechtsgrundlage
+	Typisierung   string    // LeiKa Typisierung (1, 2, 2a, … 5)
+	OZGID         string    // OZG-Leistung id
+	OZGName       string    // OZG-Leistung name
+	Lebenslagen   []string  // Lebens-/Unternehmenslagen
+	Themenfeld    string    // OZG Themenfeld
+	Keywords      []string  // editorial keywords / synonyms
+	URL           string    // official information page
+	OnlineURL     string    // external online service, if any
+	FormID        string    // attached rathaus form (set by `import fim`), "" if none
+	UpdatedAt     time.Time // last update at the source
 }
 
 // Office is a Behörde or Standort that serves citizens.

@@ -63,9 +63,9 @@ type Role string
 
 // Staff roles.
 const (
-	RoleCaseworker     Role = "caseworker"
+	RoleCaseworker      Role = "caseworker"
 	RoleServiceDesigner Role = "designer"
-	RoleOperator       Role = "operator"
+	RoleOperator        Role = "operator"
 )
 
 // Profile holds the claims an IdP asserted about a citizen; the form uses

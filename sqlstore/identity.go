@@ -21,7 +21,13 @@ func (db *DB) Identity() identity.Store { return identityStore{db} }
 
 type identityStore struct{ db *DB }
 
-var _ identity.Store = identityStore{}
+var (
+	_ identity.Store = identityStore{}
+	// identity/session.Toucher (not imported: session's tests use sqlstore).
+	_ interface {
+		TouchSession(ctx context.Context, id string, expiresAt time.Time) error
+	} = identityStore{}
+)
 
 // UpsertUser creates the user for (Issuer, Subject) or updates its name and
 // profile. The kind of an existing user is kept.
@@ -181,6 +187,36 @@ func (s identityStore) UpdateSession(ctx context.Context, ss identity.Session) e
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			return rathaus.Errorf(rathaus.ENOTFOUND, "Sitzung abgelaufen / session expired")
+		}
+		return nil
+	})
+}
+
+// TouchSession moves the expiry of an unexpired session to expiresAt (the
+// session manager's sliding idle timeout). It never shortens a session and
+// never revives an expired one: that returns ENOTFOUND.
+func (s identityStore) TouchSession(ctx context.Context, id string, expiresAt time.Time) error {
+	if expiresAt.IsZero() {
+		return rathaus.Errorf(rathaus.EINVALID, "session: field ExpiresAt: required")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET expires_at = ? WHERE id = ? AND expires_at > ? AND expires_at < ?`),
+			micros(expiresAt), id, time.Now().UnixMicro(), micros(expiresAt))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		// Nothing changed: either the session is gone or expired (ENOTFOUND),
+		// or it already lasts at least until expiresAt (fine).
+		var n int
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM sessions WHERE id = ? AND expires_at > ?`),
+			id, time.Now().UnixMicro()).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
 			return rathaus.Errorf(rathaus.ENOTFOUND, "Sitzung abgelaufen / session expired")
 		}
 		return nil

@@ -479,6 +479,32 @@ func TestIdentity(t *testing.T) {
 			if err := is.UpdateSession(ctx, dead); rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
 				t.Errorf("update expired: %v", err)
 			}
+			t.Run("Touch", func(t *testing.T) {
+				ts := is.(interface {
+					TouchSession(context.Context, string, time.Time) error
+				})
+				later := now.Add(2 * time.Hour)
+				if err := ts.TouchSession(ctx, live.ID, later); err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := is.Session(ctx, live.ID); got == nil || !got.ExpiresAt.Equal(later) {
+					t.Errorf("after touch: %+v, want expiry %v", got, later)
+				}
+				if err := ts.TouchSession(ctx, live.ID, now.Add(time.Minute)); err != nil {
+					t.Errorf("touch with an earlier time: %v", err)
+				}
+				if got, _ := is.Session(ctx, live.ID); got == nil || !got.ExpiresAt.Equal(later) {
+					t.Errorf("touch shortened the session: %+v, want expiry %v", got, later)
+				}
+				for _, id := range []string{dead.ID, "missing-session-0123456789"} {
+					if err := ts.TouchSession(ctx, id, later); rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
+						t.Errorf("touch %s: %v, want ENOTFOUND", id, err)
+					}
+				}
+				if _, err := is.Session(ctx, dead.ID); rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
+					t.Errorf("touch revived an expired session: %v", err)
+				}
+			})
 			n, err := db.DeleteExpiredSessions(ctx, time.Now())
 			if err != nil || n != 1 {
 				t.Errorf("DeleteExpiredSessions = %d, %v; want 1", n, err)

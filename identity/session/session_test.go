@@ -276,5 +276,35 @@ func TestOnSQLStores(t *testing.T) {
 				t.Error("session alive after End")
 			}
 		})
+		t.Run(d+"/Sliding", func(t *testing.T) {
+			db := sqltest.Open(t, d)
+			st := db.Identity()
+			if _, ok := st.(Toucher); !ok {
+				t.Fatal("the SQL identity store does not implement Toucher: idle sessions cannot slide")
+			}
+			ctx := context.Background()
+			clk := &clock{t: time.Now().UTC()}
+			m := NewManager(st, Options{TTL: time.Hour, Absolute: 3 * time.Hour, Now: clk.now})
+			u, err := st.UpsertUser(ctx, identity.User{Kind: identity.KindCitizen, Issuer: "https://idp", Subject: "s2"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := start(t, m, u, identity.LoALow, nil)
+			clk.t = clk.t.Add(50 * time.Minute)
+			if p, _ := whoami(m, c); p == nil {
+				t.Fatal("session dead after 50 of 60 idle minutes")
+			}
+			s, err := st.Session(ctx, c.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := clk.t.Truncate(time.Second).Add(time.Hour); !s.ExpiresAt.Equal(want) {
+				t.Errorf("stored expiry after activity = %v, want %v", s.ExpiresAt, want)
+			}
+			clk.t = clk.t.Add(59 * time.Minute) // 109 minutes after login, 59 idle
+			if p, _ := whoami(m, c); p == nil {
+				t.Error("session did not slide: dead 59 minutes after the last request")
+			}
+		})
 	}
 }
