@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"rathaus"
@@ -367,7 +368,7 @@ func detectAttr(s string) string {
 var filler = map[string]bool{}
 
 func init() {
-	for _, w := range strings.Fields(`was wie wo wer wann welche welcher welches welchen kostet kosten kosts das der die den dem des ein eine einen einem einer ich mir mich muss musst brauche brauch braucht man es ist sind bei fur mit zu zum zur und oder auch noch denn dafur dazu da hier dort bitte danke gibt geht kann konnen lange dauert dauer viel mein meine meinen meiner haben habe hat wird werden online beantragen antrag antrage stellen mochte will jetzt gleich sie er ihn ihm ihr unterlagen dokumente gebuhr gebuhren gebuhrn frist fristen offnungszeiten offnungszeit geoffnet zustandig zustandige stelle amt adresse wohin wohnt wohne bin im am an auf aus in nicht kein keine so sowas etwas mal denn eigentlich ungefahr genau nochmal wieder bekomme bekommt wieviel teuer preis kostenlos unterlag nachweise mitbringen mitnehmen bearbeitungszeit erledigen machen internet digital sich sein seine the a an is what how much does it cost where when do i need documents fees for and of to can`) {
+	for _, w := range strings.Fields(`was wie wo wer wann welche welcher welches welchen kostet kosten kosts das der die den dem des ein eine einen einem einer ich mir mich muss musst brauche brauch braucht man es ist sind bei fur mit zu zum zur und oder auch noch denn dafur dazu da hier dort bitte danke gibt geht kann konnen lange dauert dauer viel mein meine meinen meiner haben habe hat wird werden online beantragen antrag antrage stellen mochte will jetzt gleich hallo gern gerne guten tag frage fragen hilfe info infos informationen ja nein sie er ihn ihm ihr unterlagen dokumente gebuhr gebuhren gebuhrn frist fristen offnungszeiten offnungszeit geoffnet zustandig zustandige stelle amt adresse wohin wohnt wohne bin im am an auf aus in nicht kein keine so sowas etwas mal denn eigentlich ungefahr genau nochmal wieder bekomme bekommt wieviel teuer preis kostenlos unterlag nachweise mitbringen mitnehmen bearbeitungszeit erledigen machen internet digital sich sein seine the a an is what how much does it cost where when do i need documents fees for and of to can`) {
 		filler[w] = true
 	}
 }
@@ -665,6 +666,43 @@ func confident(h search.Hit) bool {
 	return false
 }
 
+// reWord finds words with their case, for the noun test below.
+var reWord = regexp.MustCompile(`[\p{L}][\p{L}\-]*`)
+
+// rePlaceholder matches the placeholders of Mask.
+var rePlaceholder = regexp.MustCompile(`\[[A-Z\-]+\]`)
+
+// uncoveredNoun reports whether the question has capitalised content
+// words (German nouns) and the hit matched none of them: then the hit only
+// shares a generic word with the question ("Pizza bestellen" →
+// "Urkundenbestellung") and is no answer. All-lower-case questions pass.
+func uncoveredNoun(q string, h search.Hit) bool {
+	var matched []string
+	for _, w := range h.Why {
+		_, term, _ := strings.Cut(w, ":")
+		// "a→b" (expansion) and "a~b" (typo): both sides count.
+		matched = append(matched, strings.Fields(strings.NewReplacer("→", " ", "~", " ", "=", " ").Replace(term))...)
+	}
+	nouns := 0
+	for _, w := range reWord.FindAllString(rePlaceholder.ReplaceAllString(q, " "), -1) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) {
+			continue
+		}
+		f := search.Fold(w)
+		if len(f) < 3 || filler[f] {
+			continue
+		}
+		nouns++
+		for _, m := range matched {
+			if len(m) >= 3 && (strings.HasPrefix(f, m) || strings.HasPrefix(m, f) || len(f) >= 5 && len(m) >= 5 && f[:5] == m[:5]) {
+				return false
+			}
+		}
+	}
+	return nouns > 0
+}
+
 // searchServices runs the retriever for the conversation's municipality
 // and keeps one hit per service key.
 func (a *Assistant) searchServices(st *State, q string) []search.Hit {
@@ -688,16 +726,17 @@ func (a *Assistant) searchServices(st *State, q string) []search.Hit {
 // find runs find_service: search, then clarify, answer or hand over.
 func (a *Assistant) find(ctx context.Context, st *State, q, attr string, apply bool) (*Reply, error) {
 	hits := a.searchServices(st, q)
-	if (len(hits) == 0 || !confident(hits[0])) && a.opts.LLM != nil {
+	sure := len(hits) > 0 && confident(hits[0]) && !uncoveredNoun(q, hits[0])
+	if !sure && a.opts.LLM != nil {
 		if rq, err := a.rewrite(ctx, q); err == nil && rq != "" {
-			if h2 := a.searchServices(st, rq); len(h2) > 0 && confident(h2[0]) {
-				hits = h2
+			if h2 := a.searchServices(st, rq); len(h2) > 0 && confident(h2[0]) && !uncoveredNoun(rq, h2[0]) {
+				hits, sure = h2, true
 			}
 		} else if err != nil {
 			a.log.WarnContext(ctx, "assistant llm rewrite failed", "error", err.Error())
 		}
 	}
-	if len(hits) == 0 || !confident(hits[0]) {
+	if !sure {
 		return a.handoff(st, false), nil
 	}
 	st.Candidates = st.Candidates[:0]
