@@ -19,15 +19,15 @@ type Notice struct {
 	Reference  string
 	Service    string
 	Applicant  string
-	Decision   string // approve | reject
+	Decision   string // approve | reject | "" (a summary, no decision yet)
 	Reason     string
 	Date       time.Time
 }
 
 // RenderNotice writes the notice as PDF (A4, German).
 func RenderNotice(w io.Writer, n Notice) error {
-	if n.Reference == "" || (n.Decision != DecisionApprove && n.Decision != DecisionReject) {
-		return rathaus.Errorf(rathaus.EINVALID, "notice: needs a reference and a decision (approve or reject)")
+	if n.Reference == "" || (n.Decision != "" && n.Decision != DecisionApprove && n.Decision != DecisionReject) {
+		return rathaus.Errorf(rathaus.EINVALID, "notice: needs a reference and a decision (approve, reject, or none for a summary)")
 	}
 	if n.Date.IsZero() {
 		n.Date = time.Now()
@@ -42,8 +42,11 @@ func RenderNotice(w io.Writer, n Notice) error {
 	p.AddUTF8FontFromBytes("go", "B", gobold.TTF)
 	title := "Bewilligungsbescheid"
 	verdict := "Ihrem Antrag wird stattgegeben."
-	if n.Decision == DecisionReject {
+	switch n.Decision {
+	case DecisionReject:
 		title, verdict = "Ablehnungsbescheid", "Ihr Antrag wird abgelehnt."
+	case "":
+		title, verdict = "Antragsübersicht", "Ihr Antrag ist eingegangen und wird bearbeitet."
 	}
 	p.SetTitle(title+" "+n.Reference, true)
 	p.SetProducer("rathaus", true)

@@ -283,3 +283,15 @@ func (w *Worker) Attachment(ctx context.Context, actor, ars, caseID, attID strin
 	}
 	return f, nil
 }
+
+// IsolationFixture creates a case id in tenant ars whose reference and
+// title contain secret, with a notice document "doc-1" (for the web
+// tenant-isolation probes, see web.Desk.Fixture). Calling it again is fine.
+func (w *Worker) IsolationFixture(ctx context.Context, ars, id, secret string) error {
+	c := &casework.Case{Tenant: ars, ID: id, Reference: secret, Title: secret, Status: casework.StatusNew, Role: RoleCaseworker,
+		CreatedAt: w.opts.Now().UTC(), UpdatedAt: w.opts.Now().UTC()}
+	if err := w.Cases.PutCase(ctx, c); err != nil {
+		return err
+	}
+	return w.storeNotice(ctx, c, "doc-1", casework.DecisionApprove, secret)
+}

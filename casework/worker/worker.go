@@ -24,6 +24,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -514,20 +515,21 @@ func (w *Worker) generateNotice(ctx context.Context, call process.ActionCall) (m
 		return nil, err
 	}
 	decision := str(call.Vars["decision"])
-	if t := str(call.Params["template"]); t == "rejection" {
+	switch str(call.Params["template"]) {
+	case "rejection":
 		decision = casework.DecisionReject
-	} else if t == "approval" {
+	case "approval":
 		decision = casework.DecisionApprove
 	}
-	if decision != casework.DecisionReject {
-		decision = casework.DecisionApprove
+	if decision != casework.DecisionReject && decision != casework.DecisionApprove {
+		decision = "" // a summary of the application (e.g. service-bw's PdfErstellenService)
 	}
-	id := "notice-" + call.EffectID
+	id := "notice-" + strings.ReplaceAll(call.EffectID, "/", "-") // path-safe
 	if err := w.storeNotice(ctx, c, id, decision, str(call.Vars["decisionReason"])); err != nil {
 		return nil, err
 	}
 	return map[string]any{"notice": id}, w.Cases.Append(ctx, casework.Entry{Tenant: call.Tenant, CaseID: call.Instance, Actor: "system",
-		Kind: casework.KindNotice, Text: "Bescheid erzeugt (" + map[string]string{casework.DecisionApprove: "Bewilligung", casework.DecisionReject: "Ablehnung"}[decision] + ")", Key: call.EffectID})
+		Kind: casework.KindNotice, Text: "Dokument erzeugt (" + map[string]string{casework.DecisionApprove: "Bewilligungsbescheid", casework.DecisionReject: "Ablehnungsbescheid", "": "Antragsübersicht"}[decision] + ")", Key: call.EffectID})
 }
 
 // storeNotice renders and stores (sealed) a notice as document id.
@@ -591,6 +593,11 @@ func (w *Worker) sendToMailbox(ctx context.Context, call process.ActionCall) (ma
 	}
 	if s := str(call.Params["betreff"]); s != "" {
 		m.Subject = s
+	}
+	if to := str(call.Params["empfaengerId"]); to != "" && to == str(call.Vars["responsibleCaseworkerId"]) {
+		// service-bw's message to the caseworker: the desk shows it.
+		return nil, w.Cases.Append(ctx, casework.Entry{Tenant: call.Tenant, CaseID: call.Instance, Actor: "system", Kind: casework.KindStep,
+			Text: "Nachricht an die Sachbearbeitung: " + m.Subject, Key: call.EffectID})
 	}
 	if w.opts.Mailbox != nil {
 		if err := w.opts.Mailbox.Post(ctx, tx, m); err != nil {

@@ -226,7 +226,7 @@ func TestUniversalProcessWithCaseworker(t *testing.T) {
 		{casework.KindAssign, "Übernommen"},
 		{casework.KindRequest, "Bitte Meldebescheinigung"},
 		{casework.KindDecision, "Bewilligt: Alle Voraussetzungen"},
-		{casework.KindNotice, "Bescheid erzeugt (Bewilligung)"},
+		{casework.KindNotice, "Dokument erzeugt (Bewilligungsbescheid)"},
 		{casework.KindNotice, "In das Postfach zugestellt"},
 	} {
 		if !historyHas(t, f, "a1", want.kind, want.text) {

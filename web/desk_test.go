@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rathaus"
+	"rathaus/audit"
+	"rathaus/casework"
+	"rathaus/casework/worker"
+	"rathaus/identity"
+	"rathaus/sqlstore"
+	"rathaus/web"
+	"rathaus/web/webtest"
+)
+
+// deskApps is an in-memory application source for the desk tests.
+type deskApps struct {
+	mu sync.Mutex
+	m  map[string]*worker.Application
+}
+
+func (a *deskApps) Application(ctx context.Context, tenant, id string) (*worker.Application, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if app := a.m[tenant+"/"+id]; app != nil {
+		return app, nil
+	}
+	return nil, rathaus.Errorf(rathaus.ENOTFOUND, "no application")
+}
+
+type deskFixture struct {
+	*fixture
+	w     *worker.Worker
+	apps  *deskApps
+	staff *http.Cookie
+	now   time.Time
+}
+
+func newDeskFixture(t *testing.T, dialect string) *deskFixture {
+	t.Helper()
+	desk := &web.Desk{}
+	f := newFixture(t, dialect, web.Config{}, option{deps: func(d *web.Deps) { d.Features = append(d.Features, desk) }})
+	df := &deskFixture{fixture: f, apps: &deskApps{m: map[string]*worker.Application{}}, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	w, err := worker.New(worker.Options{DB: f.db, Applications: df.apps, Now: func() time.Time { return df.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	df.w = w
+	desk.Service, desk.Fixture, desk.Now = w, w.IsolationFixture, func() time.Time { return df.now }
+	df.staff = f.login(identity.KindStaff, "staff-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})
+	return df
+}
+
+func (df *deskFixture) submit(t *testing.T, ars, id, ref string, answers map[string]any) {
+	t.Helper()
+	df.apps.mu.Lock()
+	df.apps.m[ars+"/"+id] = &worker.Application{Tenant: ars, ID: id, Reference: ref, ServiceKey: keyAusweis, Title: "Personalausweis beantragen",
+		SubmittedAt: df.now, Answers: answers}
+	df.apps.mu.Unlock()
+	if _, err := df.w.StartCase(context.Background(), ars, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := df.w.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeskInboxAndCase works a case through the desk without JavaScript:
+// inbox with filters and the overdue mark, the case page with answers,
+// claim, request information, decide, the notice download (audited).
+func TestDeskInboxAndCase(t *testing.T) {
+	df := newDeskFixture(t, sqlstore.SQLite)
+	df.submit(t, arsDarmstadt, "app-1", "DA-2026-0001", map[string]any{"vorname": "Erika", "nachname": "Mustermann"})
+	df.now = df.now.Add(40 * 24 * time.Hour) // the first case is overdue now
+	df.submit(t, arsDarmstadt, "app-2", "DA-2026-0002", nil)
+	df.submit(t, arsKassel, "app-3", "KS-2026-0003", nil)
+
+	res := df.get("/verwaltung/faelle", df.staff)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("inbox: %d %s", res.StatusCode, res.body)
+	}
+	for _, want := range []string{"DA-2026-0001", "DA-2026-0002", "überfällig", "2 Vorgänge"} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("inbox lacks %q", want)
+		}
+	}
+	if strings.Contains(res.body, "KS-2026-0003") {
+		t.Error("inbox shows a case of Kassel")
+	}
+	if res := df.get("/verwaltung/faelle?ars="+arsKassel, df.staff); res.StatusCode != http.StatusForbidden {
+		t.Errorf("inbox of Kassel: %d", res.StatusCode)
+	}
+	if res := df.get("/verwaltung/faelle?overdue=1", df.staff); !strings.Contains(res.body, "DA-2026-0001") || strings.Contains(res.body, "DA-2026-0002") {
+		t.Error("overdue filter")
+	}
+	if res := df.get("/verwaltung/faelle?sort=nope", df.staff); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad sort: %d", res.StatusCode)
+	}
+
+	base := "/verwaltung/faelle/" + arsDarmstadt + "/app-1"
+	res = df.get(base, df.staff)
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.body, "Mustermann") || !strings.Contains(res.body, "Vollständigkeit prüfen") {
+		t.Fatalf("case page: %d", res.StatusCode)
+	}
+	post := func(action string, kv ...string) response {
+		t.Helper()
+		r := df.do(http.MethodPost, base+"/"+action, form(kv...), []*http.Cookie{df.staff}, nil)
+		if r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", action, r.StatusCode, r.body)
+		}
+		if err := df.w.Drain(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	post("claim")
+	if res := df.get("/verwaltung/faelle?assignee=me", df.staff); !strings.Contains(res.body, "DA-2026-0001") || strings.Contains(res.body, "DA-2026-0002") {
+		t.Error("assignee=me filter")
+	}
+	post("note", "text", "Rückruf vereinbart")
+	post("request", "message", "Bitte Lichtbild nachreichen.", "deadline", "2026-04-30")
+	if c, _ := df.w.Cases.Case(context.Background(), arsDarmstadt, "app-1"); c.Status != casework.StatusWaiting {
+		t.Errorf("after request: %+v", c)
+	}
+	if r := df.do(http.MethodPost, base+"/decide", form("decision", "approve", "reason", ""), []*http.Cookie{df.staff}, nil); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("decision without reason: %d", r.StatusCode)
+	}
+	if err := df.w.CitizenAnswered(context.Background(), arsDarmstadt, "app-1", "citizen"); err != nil {
+		t.Fatal(err)
+	}
+	if err := df.w.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	post("decide", "decision", "approve", "reason", "Voraussetzungen erfüllt.")
+	res = df.get(base, df.staff)
+	for _, want := range []string{"abgeschlossen", "Rückruf vereinbart", "Bitte Lichtbild nachreichen.", "Bewilligt: Voraussetzungen erfüllt.", "dateien/doc:"} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("case page lacks %q", want)
+		}
+	}
+	i := strings.Index(res.body, "dateien/doc:")
+	link := res.body[strings.LastIndex(res.body[:i], `"`)+1 : i+strings.Index(res.body[i:], `"`)]
+	doc := df.get(link, df.staff)
+	if doc.StatusCode != http.StatusOK || doc.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(doc.body, "%PDF-") {
+		t.Errorf("document %s: %d %s", link, doc.StatusCode, doc.Header.Get("Content-Type"))
+	}
+	seen := map[string]bool{}
+	_ = df.db.Audit().Walk(context.Background(), func(e audit.Entry) error {
+		if e.Object == "case/app-1" {
+			seen[e.Action] = true
+		}
+		return nil
+	})
+	for _, a := range []string{"case.view", "case.document", "case.claim", "case.note", "case.request_information", "case.decide"} {
+		if !seen[a] {
+			t.Errorf("no audit entry %s", a)
+		}
+	}
+	citizen := df.login(identity.KindCitizen, "citizen-a", identity.LoASubstantial)
+	if res := df.get(base, citizen); res.StatusCode != http.StatusForbidden {
+		t.Errorf("citizen on the desk: %d", res.StatusCode)
+	}
+}
+
+// TestDeskIsolation runs the tenant-isolation probes of every desk route.
+func TestDeskIsolation(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			df := newDeskFixture(t, d)
+			p, err := df.sessions.Load(context.Background(), requestWithCookie(df.staff))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fx := &web.IsolationFixture{A: arsDarmstadt, B: arsKassel, Tenants: df.db.Tenants(), Catalog: df.db.Catalog(), Identity: df.db.Identity(), Principal: p}
+			webtest.CheckDeclared(t, df.srv.Routes())
+			if n := webtest.CheckIsolation(t, df.ts.URL, df.srv.Routes(), fx, webtest.Users{Staff: []*http.Cookie{df.staff}}); n < 9 {
+				t.Errorf("isolation probed %d routes, want the portal's and 8 of the desk", n)
+			}
+		})
+	}
+}
