@@ -332,7 +332,7 @@ var (
 	reGreeting = regexp.MustCompile(`(?i)^\s*(hallo|hi|hey|moin|servus|grüß gott|gruss gott|grüezi|guten (morgen|tag|abend)|hello|good (morning|afternoon|evening)|danke\w*|vielen dank|thanks?( you)?|tschüss|tschuess|auf wiedersehen|bye|wie geht'?s|wie geht es dir|wer bist du|was kannst du|who are you|what can you do|ok|okay|super|prima)[\s!.?,]*(schön|sehr|dir|ihnen)?[\s!.?]*$`)
 	reOutOfScope = regexp.MustCompile(`(?i)\b(wetter|fußball|fussball|bundesliga|witz|rezept|kochen|lotto|aktienkurs|horoskop|weather|football|joke|recipe)\w*`)
 	reApply    = regexp.MustCompile(`(?i)(online beantragen|jetzt beantragen|antrag (stellen|starten|ausfüllen|ausfullen)|zum antrag|zum formular|(das|es|ihn|sie|den|die) (gleich |jetzt |online )?beantragen|^\s*beantragen|apply( online| now)?|start (the )?application)`)
-	reMuniLead = regexp.MustCompile(`(?i)(?:^|\b)(?:ich\s+)?(?:wohne|lebe|bin|komme|wohnen|leben)\s+(?:jetzt\s+|seit kurzem\s+)?(?:in|aus|bei)\s+(.+)$`)
+	reMuniLead = regexp.MustCompile(`(?i)(?:^|\b)(?:ich\s+|i\s+)?(?:wohne|lebe|bin|komme|wohnen|leben|live|am|come)\s+(?:jetzt\s+|seit kurzem\s+|now\s+)?(?:in|aus|bei|from)\s+(.+)$`)
 	reMuniAnd  = regexp.MustCompile(`(?i)^\s*(?:und|aber|wie ist es|was ist mit|and|what about)?\s*(?:in|für|fur|aus|bei|for)\s+(.+?)\s*\??\s*$`)
 	reMuniIn   = regexp.MustCompile(`\b(?:in|für|aus|bei)\s+((?:\p{Lu}[\p{L}\-.]*)(?:\s+(?:an der|am|im|in der|a\.\s?d\.|\p{Lu}[\p{L}\-.]*))*|\d{5})`)
 	rePLZ      = regexp.MustCompile(`\b\d{5}\b`)

@@ -342,3 +342,28 @@ func TestConversationsTTL(t *testing.T) {
 		t.Fatalf("%d conversations after sweep, want 0", n)
 	}
 }
+
+func TestEnglish(t *testing.T) {
+	db := sqltest.Open(t, sqlstore.SQLite)
+	seed(t, db)
+	a := newAssistant(t, db, assistant.Options{})
+	st := &assistant.State{ID: assistant.NewID(), Lang: "en"}
+	for _, tc := range []struct{ say, want string }{
+		{"Hello", "Hello! I am the town hall's digital assistant."},
+		{"I live in Darmstadt", "I will answer for Darmstadt"},
+		{"Personalausweis", "The matching service is “Personalausweis beantragen”"},
+		{"How much is it?", "Fees – Personalausweis beantragen (Darmstadt, Wissenschaftsstadt): Demo-Wert: 37,00 Euro"},
+		{"Where do I go?", "Responsible office – "},
+	} {
+		rep, err := a.Turn(context.Background(), st, tc.say)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(rep.Text, tc.want) {
+			t.Errorf("%q → %s\nwant %q", tc.say, rep.Text, tc.want)
+		}
+		if rep.Stand != "" && rep.Disclaimer != "The responsible office's information is binding." {
+			t.Errorf("disclaimer %q", rep.Disclaimer)
+		}
+	}
+}
