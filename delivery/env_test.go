@@ -34,6 +34,21 @@ type env struct {
 	intake *submission.Service
 	svc    *delivery.Service
 	vault  *vault.Vault
+	// receipt makes the source add the PDF receipt (as for FIT-Connect).
+	receipt bool
+}
+
+// Load implements delivery.Source over the intake (read at load time, so
+// tests may switch receipt on).
+func (e *env) Load(ctx context.Context, tenant, id string) (*delivery.Application, error) {
+	src := &delivery.SubmissionSource{Intake: e.intake, NoReceipt: !e.receipt,
+		Model: func(context.Context, *submission.Application) (*form.Model, error) {
+			return submission.UniversalForm("de"), nil
+		},
+		Names: func(context.Context, *submission.Application) (string, string) {
+			return "Wissenschaftsstadt Darmstadt", "Hundesteuer"
+		}}
+	return src.Load(ctx, tenant, id)
 }
 
 func newEnv(t testing.TB, dialect string, opts delivery.Options) *env {
@@ -67,10 +82,7 @@ func newEnvDB(t testing.TB, db *sqlstore.DB, master vault.MasterKey, opts delive
 	t.Cleanup(func() { e.intake.Close() })
 	opts.Sealer, opts.Queue = e.vault, q
 	if opts.Source == nil {
-		opts.Source = &delivery.SubmissionSource{Intake: e.intake, NoReceipt: true,
-			Model: func(context.Context, *submission.Application) (*form.Model, error) {
-				return submission.UniversalForm("de"), nil
-			}}
+		opts.Source = e
 	}
 	if opts.SweepGrace == 0 {
 		opts.SweepGrace = 50 * time.Millisecond

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package delivery_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"rathaus/delivery"
+	"rathaus/fitconnect"
+	"rathaus/fitconnect/fitconnecttest"
+	"rathaus/submission"
+)
+
+const fcSchemaURI = "https://schema.rathaus.example/universal/1.json"
+
+// fcKeys are the test CA and the keys of the specialist application and
+// the delivery service (RSA-4096, made once per process).
+type fcKeys struct {
+	ca       *fitconnecttest.CA
+	enc, sig *fitconnecttest.KeyPair
+	service  *jose.JSONWebKey
+}
+
+var (
+	fcOnce sync.Once
+	fcFix  fcKeys
+)
+
+func fcFixture(tb testing.TB) *fcKeys {
+	tb.Helper()
+	fcOnce.Do(func() {
+		fcFix.ca = fitconnecttest.NewCAOrPanic("rathaus delivery test")
+		fcFix.enc = fcFix.ca.MustIssue(fitconnecttest.RSAKey(4096, 1), fitconnect.UseEncryption, "fachverfahren-enc-1")
+		fcFix.sig = fcFix.ca.MustIssue(fitconnecttest.RSAKey(4096, 2), fitconnect.UseSignature, "fachverfahren-sig-1")
+		fcFix.service = fitconnecttest.ServiceKey(fitconnecttest.RSAKey(4096, 0), "zustelldienst-test")
+	})
+	return &fcFix
+}
+
+// zustelldienst is a FIT-Connect delivery service on loopback with one
+// destination of Darmstadt for the test service, sender credentials for
+// rathaus and a subscriber acting as the specialist application (own key
+// pair, own http.Client).
+type zustelldienst struct {
+	srv        *httptest.Server
+	svc        *fitconnect.DeliveryService
+	dest       *fitconnect.Destination
+	senderID   string
+	senderSec  string
+	subscriber *fitconnect.Subscriber
+}
+
+func newZustelldienst(t *testing.T, store fitconnect.DeliveryStore) *zustelldienst {
+	t.Helper()
+	k := fcFixture(t)
+	z := &zustelldienst{}
+	var h http.Handler
+	z.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(z.srv.Close)
+	svc, err := fitconnect.NewDeliveryService(store, fitconnect.ServiceConfig{BaseURL: z.srv.URL, SigningKey: k.service, TrustRoots: k.ca.Pool, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, z.svc = svc, svc
+	t.Cleanup(svc.Close)
+	ctx := context.Background()
+	z.dest, err = svc.CreateDestination(ctx, fitconnect.DestinationSpec{Tenant: darmstadt, EncryptionKey: k.enc.Public, SigningKey: k.sig.Public,
+		Services: []fitconnect.PublicService{{Identifier: "urn:de:fim:leika:leistung:" + service, Name: "Hundesteuer",
+			SubmissionSchemas: []fitconnect.SubmissionSchema{{SchemaURI: fcSchemaURI, MimeType: "application/json"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.senderID, z.senderSec, err = svc.CreateClient(ctx, darmstadt, fitconnect.RoleSender); err != nil {
+		t.Fatal(err)
+	}
+	subID, subSec, err := svc.CreateClient(ctx, darmstadt, fitconnect.RoleSubscriber, z.dest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z.subscriber = fitconnect.NewSubscriber(fitconnect.Endpoint{SubmissionAPI: z.srv.URL, TokenURL: svc.TokenURL(), ClientID: subID, ClientSecret: subSec,
+		HTTPClient: &http.Client{Timeout: 20 * time.Second}, UserAgent: "fachverfahren-test"}, z.dest.ID, []*jose.JSONWebKey{k.enc.Private}, k.sig.Private, nil)
+	z.subscriber.TrustRoots = k.ca.Pool
+	schema, err := submission.UniversalForm("de").JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.subscriber.DataSchemas[fcSchemaURI], err = fitconnect.CompileJSONSchema(fcSchemaURI, schema); err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+func (z *zustelldienst) config() delivery.FITConnectConfig {
+	return delivery.FITConnectConfig{SubmissionAPI: z.srv.URL, TokenURL: z.svc.TokenURL(), ClientID: z.senderID, ClientSecret: z.senderSec,
+		DestinationID: z.dest.ID, ServiceName: "Hundesteuer", DataSchemaURI: fcSchemaURI, ServiceIssuer: z.srv.URL}
+}
+
+// fcEnv is a delivery environment whose applications carry the PDF receipt.
+func fcEnv(t *testing.T, opts delivery.Options) *env {
+	t.Helper()
+	opts.FITConnectRoots = fcFixture(t).ca.Pool
+	e := newEnv(t, "sqlite", opts)
+	return e
+}
+
+// receive lists the waiting submissions and receives the one of caseRef.
+func (z *zustelldienst) receiveAll(t *testing.T) []*fitconnect.Received {
+	t.Helper()
+	ctx := context.Background()
+	list, err := z.subscriber.List(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*fitconnect.Received
+	for _, s := range list.Submissions {
+		r, err := z.subscriber.Receive(ctx, s.SubmissionID)
+		if err != nil {
+			t.Fatalf("Receive %s: %v", s.SubmissionID, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestFITConnectRoundTrip(t *testing.T) {
+	z := newZustelldienst(t, fitconnect.NewMemStore())
+	e := fcEnv(t, delivery.Options{})
+	e.receipt = true
+	r := e.route(t, darmstadt, service, delivery.ChannelFITConnect, z.config())
+	e.start(t)
+	ctx := context.Background()
+
+	app := e.submit(t, darmstadt)
+	d := e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusDelivered)
+	if d.RemoteID == "" {
+		t.Fatalf("delivery = %+v, want the submission id", d)
+	}
+	got := z.receiveAll(t)
+	if len(got) != 1 || got[0].SubmissionID != d.RemoteID {
+		t.Fatalf("received %d submissions", len(got))
+	}
+	rc := got[0]
+	// The specialist application decrypted, checked hashes, the announced
+	// attachments and the data's JSON Schema in Receive; check content.
+	var answers map[string]any
+	if err := json.Unmarshal(rc.Data, &answers); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := answers["kontakt"].(map[string]any); k["nachname"] != "Müller-Lüdenscheidt" {
+		t.Errorf("data = %s", rc.Data)
+	}
+	if len(rc.Attachments) != 2 || rc.Attachments[0].Purpose != fitconnect.PurposeForm || !bytes.HasPrefix(rc.Attachments[0].Content, []byte("%PDF")) ||
+		rc.Attachments[1].Purpose != fitconnect.PurposeAttachment || !bytes.Equal(rc.Attachments[1].Content, pdf) {
+		t.Fatalf("attachments = %+v", rc.Attachments)
+	}
+	if rc.Metadata.PublicServiceType.Identifier != "urn:de:fim:leika:leistung:"+service {
+		t.Errorf("service = %+v", rc.Metadata.PublicServiceType)
+	}
+	if err := z.subscriber.Accept(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusAccepted)
+
+	t.Run("RejectShowsReasonAndResendWithoutCitizen", func(t *testing.T) {
+		app := e.submit(t, darmstadt)
+		d := e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusDelivered)
+		got := z.receiveAll(t)
+		if len(got) != 1 {
+			t.Fatalf("received %d", len(got))
+		}
+		if err := z.subscriber.Reject(ctx, got[0], fitconnect.Problem{Type: fitconnect.ProblemPrefix + "invalid-data",
+			Title: "Angaben unvollständig", Detail: "Hundemarke fehlt", Instance: "data"}); err != nil {
+			t.Fatal(err)
+		}
+		rej := e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusRejected)
+		if !strings.Contains(rej.LastError, "Hundemarke fehlt") {
+			t.Errorf("reason not shown: %q", rej.LastError)
+		}
+		failed, _ := e.svc.Failed(ctx, darmstadt, 0)
+		if len(failed) != 1 || failed[0].ApplicationID != app.ID {
+			t.Fatalf("operator view = %+v", failed)
+		}
+		if err := e.svc.Redrive(ctx, darmstadt, app.ID, r.ID, "operator-1"); err != nil {
+			t.Fatal(err)
+		}
+		again := e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusDelivered)
+		if again.RemoteID == d.RemoteID {
+			t.Errorf("resend reused the rejected submission %s", d.RemoteID)
+		}
+		got = z.receiveAll(t)
+		if len(got) != 1 || got[0].SubmissionID != again.RemoteID {
+			t.Fatalf("received %d after resend", len(got))
+		}
+		if err := z.subscriber.Accept(ctx, got[0]); err != nil {
+			t.Fatal(err)
+		}
+		e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusAccepted)
+	})
+
+	t.Run("BadCredentialsAreDeadLettered", func(t *testing.T) {
+		cfg := z.config()
+		cfg.ClientSecret = "wrong"
+		bad := e.route(t, "064120000000", service, delivery.ChannelFITConnect, cfg)
+		app := e.submit(t, "064120000000")
+		d := e.waitStatus(t, "064120000000", app.ID, bad.ID, delivery.StatusDead)
+		if d.Attempts != 1 || d.LastError == "" {
+			t.Errorf("delivery = %+v", d)
+		}
+	})
+
+	t.Run("UntrustedDestinationKey", func(t *testing.T) {
+		other := fitconnecttest.NewCAOrPanic("other")
+		e2 := newEnv(t, "sqlite", delivery.Options{FITConnectRoots: other.Pool})
+		r2 := e2.route(t, darmstadt, service, delivery.ChannelFITConnect, z.config())
+		e2.start(t)
+		app := e2.submit(t, darmstadt)
+		d := e2.waitStatus(t, darmstadt, app.ID, r2.ID, delivery.StatusDead)
+		if !strings.Contains(d.LastError, "destination "+z.dest.ID) {
+			t.Errorf("error = %q", d.LastError)
+		}
+	})
+}
