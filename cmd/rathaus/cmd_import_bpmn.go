@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"rathaus"
+	"rathaus/bpmn"
+	"rathaus/casework/worker"
+	"rathaus/process"
+	"rathaus/tenant"
+)
+
+func init() {
+	register(&Command{
+		Name:    "import bpmn",
+		Summary: "deploy a BPMN process as the process of a service / BPMN-Prozess für eine Leistung bereitstellen",
+		Run:     runImportBPMN,
+	})
+}
+
+// bpmnImport is what import bpmn prints.
+type bpmnImport struct {
+	Tenant    string            `json:"tenant"`
+	Service   string            `json:"service"`
+	Key       string            `json:"key"`
+	Version   int               `json:"version"`
+	Process   string            `json:"process"`
+	Name      string            `json:"name"`
+	Mapping   string            `json:"mapping"`
+	Problems  []process.Problem `json:"problems"`
+	Unsupport []string          `json:"unsupported"`
+}
+
+// runImportBPMN deploys one process of FILE as the next version of the
+// service's process for a tenant (and its subtree): new applications of the
+// service run it, running ones keep their version. service-bw's generic
+// model gets its documented action mapping (process.ServiceBWActions)
+// unless --actions names another.
+func runImportBPMN(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "import bpmn")
+	var sf storeFlags
+	sf.register(fs, env)
+	service := fs.String("service", "", "LeiKa key of the service the process is for (required)")
+	ars := fs.String("tenant", "", "ARS of the tenant (the process applies to its subtree; required)")
+	processID := fs.String("process", "", "process id (default: the only executable process)")
+	actionsFile := fs.String("actions", "", "JSON file with the action map (task id, implementation or name → {\"action\", \"params\"})")
+	caseworker := fs.String("caseworker", "Sachbearbeitung", "service-bw mapping: responsible caseworker id")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one FILE, got %d arguments", len(pos))
+	}
+	if strings.TrimSpace(*service) == "" {
+		return usagef("--service LEIKA is required")
+	}
+	if !tenant.ValidARS(*ars) {
+		return usagef("--tenant %q: want a 12-digit ARS", *ars)
+	}
+	src, err := os.ReadFile(pos[0])
+	if err != nil {
+		return rathaus.Errorf(rathaus.EINVALID, "cannot read %s: %v", pos[0], err)
+	}
+	defs, err := bpmn.Parse(src, filepath.Base(pos[0]))
+	if err != nil {
+		return err
+	}
+	id := *processID
+	if id == "" {
+		var exec []string
+		for _, p := range defs.Processes {
+			if p.Executable {
+				exec = append(exec, p.ID)
+			}
+		}
+		if len(exec) != 1 {
+			return rathaus.Errorf(rathaus.EINVALID, "%s has %d executable processes %v: name one with --process", pos[0], len(exec), exec)
+		}
+		id = exec[0]
+	}
+	out := bpmnImport{Tenant: *ars, Service: *service, Key: worker.ServiceKey(*service), Process: id, Mapping: "model", Problems: []process.Problem{}, Unsupport: []string{}}
+	var actions process.ActionMap
+	switch {
+	case *actionsFile != "":
+		raw, err := os.ReadFile(*actionsFile)
+		if err != nil {
+			return rathaus.Errorf(rathaus.EINVALID, "cannot read %s: %v", *actionsFile, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&actions); err != nil {
+			return rathaus.Errorf(rathaus.EINVALID, "%s: not an action map: %v", *actionsFile, err)
+		}
+		out.Mapping = *actionsFile
+	case id == process.ServiceBWProcessID:
+		actions = process.ServiceBWActions(*caseworker, *service)
+		out.Mapping = "service-bw"
+	}
+	for _, u := range defs.Summary().Unsupported {
+		out.Unsupport = append(out.Unsupport, fmt.Sprint(u))
+	}
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	w, err := worker.New(worker.Options{DB: db})
+	if err != nil {
+		return err
+	}
+	rec, problems, err := w.Runner.Deploy(ctx, *ars, out.Key, src, id, actions)
+	out.Problems = append(out.Problems, problems...)
+	if err != nil {
+		if *asJSON {
+			_ = json.NewEncoder(env.Stdout).Encode(out)
+		}
+		for _, p := range problems {
+			fmt.Fprintf(env.Stderr, "%s:%d: %s %s %q: %s\n", filepath.Base(pos[0]), p.Line, p.Type, p.ID, p.Name, p.Reason)
+		}
+		return rathaus.Errorf(rathaus.EINVALID, "process %s is not executable: %d problem(s)", id, len(problems))
+	}
+	out.Version, out.Name = rec.Version, rec.Name
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "Prozess %s als %s Version %d für %s bereitgestellt / deployed (mapping: %s)\n", id, out.Key, rec.Version, *ars, out.Mapping)
+	return nil
+}
