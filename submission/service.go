@@ -23,7 +23,7 @@ import (
 
 // GroupCommit modes (Options.GroupCommit).
 const (
-	GroupAuto = iota // on for stores that implement SingleWriter and report true (SQLite)
+	GroupAuto = iota // on when the store prefers it (GroupCommitter; the SQL store on both dialects)
 	GroupOn
 	GroupOff
 )
@@ -82,7 +82,7 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 	s := &Service{store: store, sealer: sealer, opts: opts}
 	group := opts.GroupCommit == GroupOn
 	if opts.GroupCommit == GroupAuto {
-		if sw, ok := store.(SingleWriter); ok && sw.SingleWriter() {
+		if gc, ok := store.(GroupCommitter); ok && gc.PreferGroupCommit() {
 			group = true
 		}
 	}

@@ -7,7 +7,9 @@
 // percentiles. Beside it, the raw storage ceiling on the same database:
 // plain grouped inserts (256 rows per transaction) of the same bytes.
 //
-//	go run ./bench/intake [-schema DIR] [-duration 10s] [-workers 64] [-db postgres://…] [-attach BYTES] [-json]
+//	go run ./bench/intake [-schema DIR] [-duration 10s] [-workers 64] [-db postgres://…] [-group auto|on|off] [-attach BYTES] [-json]
+//
+// With a postgres:// URL the run uses a fresh schema that is dropped afterwards.
 //
 // The form is S00000246 (Aufenthaltserlaubnis, 59 fields, 34 groups) from
 // ../shared/data/fim-schemas, answered with generated valid answers.
@@ -19,9 +21,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +54,9 @@ type result struct {
 	GroupCommit   bool    `json:"group_commit"`
 }
 
+// groupMode is the -group flag.
+var groupMode = submission.GroupAuto
+
 func main() {
 	shared := os.Getenv("RATHAUS_SHARED_DATA")
 	if shared == "" {
@@ -61,7 +68,14 @@ func main() {
 	dbURL := flag.String("db", "", "database URL (default: SQLite in a temporary directory)")
 	attach := flag.Int("attach", 0, "bytes of one PDF attachment per submission (0: none)")
 	asJSON := flag.Bool("json", false, "print JSON")
+	group := flag.String("group", "auto", "group commit: auto (on for SQLite), on, off")
 	flag.Parse()
+	mode, ok := map[string]int{"auto": submission.GroupAuto, "on": submission.GroupOn, "off": submission.GroupOff}[*group]
+	if !ok {
+		fmt.Fprintln(os.Stderr, "intake: -group wants auto, on or off")
+		os.Exit(2)
+	}
+	groupMode = mode
 	if err := run(*schema, *dur, *workers, *dbURL, *attach, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "intake:", err)
 		os.Exit(1)
@@ -79,6 +93,15 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		return fmt.Errorf("cannot make valid answers for %s: %v", model.ID, errs[0])
 	}
 	cfg := sqlstore.Config{URL: dbURL}
+	if strings.HasPrefix(dbURL, "postgres") {
+		// A fresh schema, dropped at the end, so the run starts empty.
+		u, drop, err := freshSchema(ctx, dbURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		cfg.URL = u
+	}
 	if dbURL == "" {
 		dir, err := os.MkdirTemp("", "rathaus-intake-")
 		if err != nil {
@@ -108,7 +131,7 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		return q.EnqueueMany(ctx, tx, jj)
 	})
 	v := vault.New(db.VaultKeys(), master)
-	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA"})
+	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA", GroupCommit: groupMode})
 	defer svc.Close()
 
 	var uploads []submission.Upload
@@ -208,4 +231,30 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	fmt.Printf("intake: %d submissions in %.1f s = %.0f/s, p50 %.1f ms, p99 %.1f ms\n", res.Submissions, res.Seconds, res.PerSecond, res.P50ms, res.P99ms)
 	fmt.Printf("raw grouped inserts of the same bytes: %.0f rows/s; intake/raw = %.2f\n", res.RawRowsPerSec, res.Ratio)
 	return nil
+}
+
+// freshSchema creates a new schema on the server at base and returns a URL
+// whose search_path points to it, and a function that drops it.
+func freshSchema(ctx context.Context, base string) (string, func(), error) {
+	schema := fmt.Sprintf("rathaus_bench_%d", time.Now().UnixNano())
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		admin.ExecContext(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`)
+		admin.Close()
+	}, nil
 }
