@@ -164,14 +164,14 @@ func (s *Service) SaveDraft(ctx context.Context, in DraftInput) (*Draft, string,
 		token = newToken()
 		d.ResumeTokenHash = hashToken(token)
 	}
+	if err := s.sealDraft(ctx, d); err != nil {
+		return nil, "", err
+	}
 	if oldHash != "" {
 		// Consume the old token first: a concurrent use of the same token loses.
 		if err := s.store.SwapResumeHash(ctx, d.Tenant, d.ID, oldHash, d.ResumeTokenHash); err != nil {
 			return nil, "", err
 		}
-	}
-	if err := s.sealDraft(ctx, d); err != nil {
-		return nil, "", err
 	}
 	if err := s.store.PutDraft(ctx, d); err != nil {
 		return nil, "", err
