@@ -119,4 +119,3 @@ func TestUniversalProcessThroughMailbox(t *testing.T) {
 		})
 	}
 }
-
