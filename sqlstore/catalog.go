@@ -314,12 +314,13 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 	var outer []string
 	var outerArgs []any
 	outer = append(outer, "rn = 1")
-	words := strings.Fields(Fold(q.Text))
-	for _, w := range words {
-		w = strings.Trim(w, ",-")
-		if w == "" {
-			continue
+	var words []string // folded query words without leading/trailing ',' and '-'
+	for _, w := range strings.Fields(Fold(q.Text)) {
+		if w = strings.Trim(w, ",-"); w != "" {
+			words = append(words, w)
 		}
+	}
+	for _, w := range words {
 		outer = append(outer, `search_fold LIKE ? ESCAPE '\'`)
 		outerArgs = append(outerArgs, "%"+likeEscape(w)+"%")
 	}

@@ -334,6 +334,8 @@ func TestCatalog(t *testing.T) {
 			{"HundInA", catalog.Query{Municipality: arsGemA, Text: "hunde"}, []string{arsGemA + "/dldb-777"}, 1},
 			{"NameMatchFirst", catalog.Query{Municipality: "091620000000", Text: "ausweis"},
 				[]string{tenant.Bund + "/" + pass, tenant.Bund + "/99001001000000"}, 2},
+			{"NameMatchFirstDespitePunctuation", catalog.Query{Municipality: "091620000000", Text: "ausweis, -"},
+				[]string{tenant.Bund + "/" + pass, tenant.Bund + "/99001001000000"}, 2},
 			{"AllWordsMustMatch", catalog.Query{Municipality: "091620000000", Text: "ausweis angeln"},
 				[]string{tenant.Bund + "/99001001000000"}, 1},
 			{"UmlautFolding", catalog.Query{Municipality: arsGemA, Text: "Groß-Umstadt"}, []string{arsGemA + "/dldb-777", arsGemA + "/" + pass}, 2},
