@@ -43,7 +43,7 @@ type SubmissionStore struct {
 }
 
 var (
-	_ submission.Store        = (*SubmissionStore)(nil)
+	_ submission.Store          = (*SubmissionStore)(nil)
 	_ submission.GroupCommitter = (*SubmissionStore)(nil)
 )
 
