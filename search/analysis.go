@@ -209,3 +209,34 @@ func Words(text string) []string {
 	}
 	return out
 }
+
+// leadWords is the length of a description's lead (see Lead).
+const leadWords = 30
+
+// Lead returns the first sentences of a plain-text description, at most
+// about maxWords words: editors put what the service is in the first
+// sentence ("Die Hundesteuer ist eine Gemeindesteuer …"), the rest is
+// procedure. The cut is at the end of the sentence that crosses maxWords/2
+// words, or at maxWords words.
+func Lead(text string, maxWords int) string {
+	words := 0
+	inWord := false
+	for i, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if !inWord {
+				words++
+				inWord = true
+				if words > maxWords {
+					return text[:i]
+				}
+			}
+		default:
+			inWord = false
+			if (r == '.' || r == '!' || r == '?' || r == '\n') && words >= maxWords/2 {
+				return text[:i]
+			}
+		}
+	}
+	return text
+}

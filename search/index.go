@@ -95,17 +95,21 @@ const (
 	fKeywords
 	fDesc
 	fLeiKa
+	fLead // the first sentences of the description
 	nFields
 )
 
-var fieldNames = [nFields]string{"name", "keywords", "description", "leika"}
+// fieldNames name the fields in Hit.Why; the lead is part of the description.
+var fieldNames = [nFields]string{"name", "keywords", "description", "leika", "description"}
 
 // Weights are the scoring weights. The defaults (DefaultWeights) are tuned
 // on the München development set; Options.Weights overrides them for
 // experiments.
 type Weights struct {
-	Field  [4]float32 // BM25F field weights: name, keywords, description, LeiKa
-	B      [4]float32 // BM25F length normalisation per field
+	// BM25F field weights: name, keywords, description, LeiKa, lead (the
+	// first sentences of the description, which say what the service is).
+	Field  [5]float32
+	B      [5]float32 // BM25F length normalisation per field
 	K1     float32
 	Exact  float32 // channel weights
 	Decomp float32
@@ -117,13 +121,38 @@ type Weights struct {
 	Fuzzy2    float32
 	Cover     float32 // share of the score that depends on query coverage
 	Phrase    float32 // bonus factor when the query equals a name or keyword
+	// Head and Modifier multiply the weight of a query compound's last part
+	// (the head, which carries the meaning: "Hundesteuer" is a Steuer) and
+	// of its other parts.
+	Head, Modifier float32
+	// VocabSplit is the weight of the parts of a query word that the
+	// dictionary cannot split but the index's whole vocabulary (every word
+	// of every field) can; 0 switches it off.
+	VocabSplit float32
+	// PRF is the weight of pseudo-relevance feedback: the name and keyword
+	// terms of the best PRFDocs hits of a first round are added to the
+	// query; 0 switches it off.
+	PRF     float32
+	PRFDocs int
+	// PartCover > 0 makes a compound query word count as covered only in
+	// the share of its parts a document matches, scaled by PartCover
+	// (0: any part covers the whole word). GramCover is the coverage
+	// credit of a word only its character n-grams match (with PartCover
+	// > 0).
+	PartCover, GramCover float32
+	// Twin (0 < Twin < 1) multiplies the score of a hit whose name differs
+	// from a better hit's only by a trailing qualifier ("Altersrente
+	// (Telefon-Termin)" after "Altersrente (Vor-Ort-Termin)"), once per
+	// such better hit, so that the top of the list shows different
+	// services; 0 or 1 switches it off.
+	Twin float32
 }
 
 // DefaultWeights returns the tuned default weights.
 func DefaultWeights() Weights {
 	return Weights{
-		Field:     [4]float32{1.5, 2, 0.4, 1},
-		B:         [4]float32{0.5, 0.3, 0.75, 0.5},
+		Field:     [5]float32{1.5, 2, 0.4, 1, 0},
+		B:         [5]float32{0.5, 0.3, 0.75, 0.5, 0.5},
 		K1:        1.2,
 		Exact:     0.5,
 		Decomp:    1.0,
@@ -134,6 +163,11 @@ func DefaultWeights() Weights {
 		Fuzzy2:    0.4,
 		Cover:     0.6,
 		Phrase:    1.5,
+		Head:      1,
+		Modifier:  1,
+		PRFDocs:   3,
+		GramCover: 1,
+		Twin:      0.85,
 	}
 }
 
@@ -181,8 +215,10 @@ type Index struct {
 	postings [][]posting
 	idf      []float32
 	vocab    map[string]bool
+	whole    *Dictionary // vocab as compound parts (for VocabSplit)
 	buckets  map[uint32][]string
 	phrases  map[string][]int32
+	base     []string // baseName of each document
 }
 
 // NewIndex returns an empty index.
@@ -374,6 +410,9 @@ func (idx *Index) analyze(d Doc) *docData {
 	dd.fields[fKeywords] = idx.analyzeField(strings.Join(d.Keywords, " , "), true)
 	dd.fields[fDesc] = idx.analyzeField(StripHTML(d.Description), false)
 	dd.fields[fLeiKa] = idx.analyzeField(d.LeiKaText+" , "+strings.Join(d.Lebenslagen, " , "), false)
+	if idx.p.Field[fLead] != 0 {
+		dd.fields[fLead] = idx.analyzeField(Lead(StripHTML(d.Description), leadWords), false)
+	}
 	dd.phrases = idx.phrasesOf(d)
 	return dd
 }
@@ -443,6 +482,19 @@ func (idx *Index) finalize() {
 		df := float64(len(ps))
 		idx.idf[id] = float32(math.Log(1 + (float64(n)-df+0.5)/(df+0.5)))
 	}
+	if idx.p.VocabSplit > 0 {
+		var vs []string
+		for s := range idx.vocab {
+			if len(s) >= 4 && !hasDigit(s) && !stopWords[s] {
+				vs = append(vs, s)
+			}
+		}
+		idx.whole = NewDictionary(vs...)
+	}
+	idx.base = make([]string, n)
+	for i, d := range idx.docs {
+		idx.base[i] = baseName(d.Name)
+	}
 	idx.buckets = map[uint32][]string{}
 	for s := range idx.vocab {
 		if len(s) >= 4 && !hasDigit(s) {
@@ -472,7 +524,9 @@ func maxTypos(n int) int {
 type qterm struct {
 	id   int32
 	w    float32
-	mask uint64 // query words it stands for
+	mask uint64 // query words it stands for as a whole
+	part uint64 // compound-part units it stands for (see queryPlan.parts)
+	gram uint64 // query words it stands for as a character n-gram
 	why  string
 }
 
@@ -480,6 +534,42 @@ type queryPlan struct {
 	terms  []qterm
 	groups int
 	phrase string
+	// parts[i] is the range of part units of query word i: a compound
+	// query word whose parts a document only partly matches covers that
+	// word only in part (see Weights.PartCover).
+	parts [][2]uint8
+}
+
+// coverage is the share of the query words a document matches: a word
+// counts fully when it (or a synonym or fuzzy variant) matches, in the
+// share of its compound parts that match, or GramCover when only
+// character n-grams match.
+func (idx *Index) coverage(pl *queryPlan, mask, part, gram uint64) float32 {
+	if pl.groups == 0 {
+		return 1
+	}
+	var c float32
+	for i := range pl.groups {
+		b := uint64(1) << i
+		if mask&b != 0 {
+			c++
+			continue
+		}
+		var pc float32
+		if r := pl.parts[i]; r[1] > r[0] {
+			n := r[1] - r[0]
+			m := (part >> r[0]) & (1<<n - 1)
+			pc = 1 - idx.p.PartCover + idx.p.PartCover*float32(bits.OnesCount64(m))/float32(n)
+			if m == 0 {
+				pc = 0
+			}
+		}
+		if gram&b != 0 {
+			pc = max(pc, idx.p.GramCover)
+		}
+		c += pc
+	}
+	return c / float32(pl.groups)
 }
 
 func (idx *Index) plan(q string) queryPlan {
@@ -487,9 +577,9 @@ func (idx *Index) plan(q string) queryPlan {
 	if len(words) > 64 {
 		words = words[:64]
 	}
-	pl := queryPlan{groups: len(words), phrase: strings.Join(words, " ")}
+	pl := queryPlan{groups: len(words), phrase: strings.Join(words, " "), parts: make([][2]uint8, len(words))}
 	byID := map[int32]int{}
-	add := func(key string, w float32, mask uint64, why string) {
+	addK := func(key string, w float32, mask, part, gram uint64, why string) {
 		id, ok := idx.termIDs[key]
 		if !ok || int(id) >= len(idx.postings) || len(idx.postings[id]) == 0 {
 			return
@@ -497,14 +587,18 @@ func (idx *Index) plan(q string) queryPlan {
 		if i, ok := byID[id]; ok {
 			t := &pl.terms[i]
 			t.mask |= mask
+			t.part |= part
+			t.gram |= gram
 			if w > t.w {
 				t.w, t.why = w, why
 			}
 			return
 		}
 		byID[id] = len(pl.terms)
-		pl.terms = append(pl.terms, qterm{id, w, mask, why})
+		pl.terms = append(pl.terms, qterm{id: id, w: w, mask: mask, part: part, gram: gram, why: why})
 	}
+	add := func(key string, w float32, mask uint64, why string) { addK(key, w, mask, 0, 0, why) }
+	unit := uint8(0) // next free part unit
 	addWord := func(w string, weight float32, mask uint64, why string, withGrams bool) {
 		st := Stem(w)
 		add("x"+st, idx.p.Exact*weight, mask, why)
@@ -553,12 +647,32 @@ func (idx *Index) plan(q string) queryPlan {
 		st := Stem(w)
 		add("x"+st, idx.p.Exact, mask, w)
 		add("d"+st, idx.p.Decomp, mask, w)
-		for _, p := range parts {
-			add("d"+Stem(p), idx.p.Decomp*pw, mask, w+"="+p)
+		partWeight := idx.p.Decomp * pw
+		if parts == nil && !known && idx.p.VocabSplit > 0 && idx.whole != nil {
+			parts = NewDecompounder(idx.whole).Split(w)
+			partWeight = idx.p.Decomp * idx.p.VocabSplit
 		}
+		lo := unit
+		for j, p := range parts {
+			hw := idx.p.Modifier
+			if j == len(parts)-1 {
+				hw = idx.p.Head
+			}
+			if idx.p.PartCover > 0 && int(unit) < 64 {
+				addK("d"+Stem(p), partWeight*hw, 0, 1<<unit, 0, w+"="+p)
+				unit++
+			} else {
+				add("d"+Stem(p), partWeight*hw, mask, w+"="+p)
+			}
+		}
+		pl.parts[i] = [2]uint8{lo, unit}
 		gs := grams(w)
 		for _, g := range gs {
-			add("g"+g, idx.p.Gram*3/float32(len(gs)), mask, "")
+			if idx.p.PartCover > 0 {
+				addK("g"+g, idx.p.Gram*3/float32(len(gs)), 0, 0, mask, "")
+			} else {
+				add("g"+g, idx.p.Gram*3/float32(len(gs)), mask, "")
+			}
 		}
 		// Fuzzy only for words the index does not know, that do not split
 		// into known parts and that no rule has explained.
@@ -649,6 +763,8 @@ var scorePool = sync.Pool{New: func() any { return &scratch{} }}
 type scratch struct {
 	score   []float32
 	mask    []uint64
+	part    []uint64
+	gram    []uint64
 	touched []int32
 }
 
@@ -671,26 +787,6 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 	if len(pl.terms) == 0 {
 		return nil
 	}
-	sc := scorePool.Get().(*scratch)
-	defer scorePool.Put(sc)
-	n := len(idx.docs)
-	if cap(sc.score) < n {
-		sc.score = make([]float32, n)
-		sc.mask = make([]uint64, n)
-	}
-	score, mask := sc.score[:n], sc.mask[:n]
-	touched := sc.touched[:0]
-	k1 := idx.p.K1
-	for _, t := range pl.terms {
-		idf := idx.idf[t.id] * t.w
-		for _, p := range idx.postings[t.id] {
-			if score[p.doc] == 0 && mask[p.doc] == 0 {
-				touched = append(touched, p.doc)
-			}
-			score[p.doc] += idf * p.tf * (k1 + 1) / (p.tf + k1)
-			mask[p.doc] |= t.mask
-		}
-	}
 	var allowed map[string]int
 	if opts.Tenants != nil {
 		allowed = make(map[string]int, len(opts.Tenants))
@@ -700,48 +796,14 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 			}
 		}
 	}
-	phraseDocs := idx.phrases[pl.phrase]
-	type scored struct {
-		doc   int32
-		score float32
+	res := idx.rank(pl, opts, allowed)
+	if idx.p.PRF > 0 && len(res) > 0 {
+		pl = idx.feedback(pl, res)
+		res = idx.rank(pl, opts, allowed)
 	}
-	res := make([]scored, 0, len(touched))
-	full := float32(pl.groups)
-	for _, d := range touched {
-		s := score[d]
-		if s > 0 {
-			if pl.groups > 0 {
-				cov := float32(bits.OnesCount64(mask[d])) / full
-				s *= 1 - idx.p.Cover + idx.p.Cover*cov
-			}
-			if slices.Contains(phraseDocs, d) {
-				s *= idx.p.Phrase
-			}
-			doc := &idx.docs[d]
-			ok := true
-			if allowed != nil {
-				var dist int
-				dist, ok = allowed[doc.Tenant]
-				if !opts.NoLocalPrior {
-					s *= max(0.5, 1-0.15*float32(dist))
-				}
-			}
-			if ok && opts.Filter != nil {
-				ok = opts.Filter(doc)
-			}
-			if ok {
-				res = append(res, scored{d, s})
-			}
-		}
-		score[d], mask[d] = 0, 0
+	if idx.p.Twin > 0 && idx.p.Twin < 1 {
+		idx.diversify(res, limit)
 	}
-	sc.touched = touched
-	sort.Slice(res, func(i, j int) bool {
-		if res[i].score != res[j].score {
-			return res[i].score > res[j].score
-		}
-		return res[i].doc < res[j].doc
-	})
 	var hits []Hit
 	seen := map[string]int{} // key → index in hits
 	for _, r := range res {
@@ -764,6 +826,146 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 		hits = append(hits, Hit{Doc: doc, Score: float64(r.score), Why: idx.why(r.doc, pl)})
 	}
 	return hits
+}
+
+type scored struct {
+	doc   int32
+	score float32
+}
+
+// rank scores every document that matches a term of pl and returns those
+// that pass the tenant and filter restrictions, best first.
+func (idx *Index) rank(pl queryPlan, opts SearchOptions, allowed map[string]int) []scored {
+	sc := scorePool.Get().(*scratch)
+	defer scorePool.Put(sc)
+	n := len(idx.docs)
+	if cap(sc.score) < n {
+		sc.score = make([]float32, n)
+		sc.mask = make([]uint64, n)
+		sc.part = make([]uint64, n)
+		sc.gram = make([]uint64, n)
+	}
+	score, mask, part, gram := sc.score[:n], sc.mask[:n], sc.part[:n], sc.gram[:n]
+	touched := sc.touched[:0]
+	k1 := idx.p.K1
+	for _, t := range pl.terms {
+		idf := idx.idf[t.id] * t.w
+		for _, p := range idx.postings[t.id] {
+			if score[p.doc] == 0 && mask[p.doc] == 0 && part[p.doc] == 0 && gram[p.doc] == 0 {
+				touched = append(touched, p.doc)
+			}
+			score[p.doc] += idf * p.tf * (k1 + 1) / (p.tf + k1)
+			mask[p.doc] |= t.mask
+			part[p.doc] |= t.part
+			gram[p.doc] |= t.gram
+		}
+	}
+	phraseDocs := idx.phrases[pl.phrase]
+	res := make([]scored, 0, len(touched))
+	for _, d := range touched {
+		s := score[d]
+		if s > 0 {
+			if pl.groups > 0 {
+				cov := idx.coverage(&pl, mask[d], part[d], gram[d])
+				s *= 1 - idx.p.Cover + idx.p.Cover*cov
+			}
+			if slices.Contains(phraseDocs, d) {
+				s *= idx.p.Phrase
+			}
+			doc := &idx.docs[d]
+			ok := true
+			if allowed != nil {
+				var dist int
+				dist, ok = allowed[doc.Tenant]
+				if !opts.NoLocalPrior {
+					s *= max(0.5, 1-0.15*float32(dist))
+				}
+			}
+			if ok && opts.Filter != nil {
+				ok = opts.Filter(doc)
+			}
+			if ok {
+				res = append(res, scored{d, s})
+			}
+		}
+		score[d], mask[d], part[d], gram[d] = 0, 0, 0, 0
+	}
+	sc.touched = touched
+	sort.Slice(res, func(i, j int) bool {
+		if res[i].score != res[j].score {
+			return res[i].score > res[j].score
+		}
+		return res[i].doc < res[j].doc
+	})
+	return res
+}
+
+// diversify reorders the best hits so that twins (see Weights.Twin) move
+// down the list. Only the order changes: each hit keeps its own score, so
+// that callers comparing scores (a clarifying question between close
+// hits) still see twins as close.
+func (idx *Index) diversify(res []scored, limit int) {
+	n := min(len(res), 4*limit)
+	key := make([]float32, len(res))
+	seen := map[string]int{}
+	for i := range n {
+		key[i] = res[i].score
+		b := idx.base[res[i].doc]
+		for range seen[b] {
+			key[i] *= idx.p.Twin
+		}
+		seen[b]++
+	}
+	ord := make([]int, n)
+	for i := range ord {
+		ord[i] = i
+	}
+	sort.SliceStable(ord, func(i, j int) bool { return key[ord[i]] > key[ord[j]] })
+	top := make([]scored, n)
+	for i, o := range ord {
+		top[i] = res[o]
+	}
+	copy(res, top)
+}
+
+// baseName is a service name without its trailing qualifier: the part
+// before " (", " – " or " - ", folded.
+func baseName(name string) string {
+	cut := len(name)
+	for _, sep := range []string{"(", " – ", " - "} {
+		if i := strings.Index(name, sep); i > 0 && i < cut {
+			cut = i
+		}
+	}
+	return strings.Join(Words(name[:cut]), " ")
+}
+
+// feedback adds the name and keyword terms of the best PRFDocs documents
+// of a first round to the plan (pseudo-relevance feedback), each with weight
+// PRF divided by the number of documents; they do not count for coverage.
+func (idx *Index) feedback(pl queryPlan, res []scored) queryPlan {
+	k := min(max(idx.p.PRFDocs, 1), len(res))
+	have := make(map[int32]bool, len(pl.terms))
+	for _, t := range pl.terms {
+		have[t.id] = true
+	}
+	out := pl
+	out.terms = slices.Clone(pl.terms)
+	extra := map[int32]float32{}
+	for _, r := range res[:k] {
+		dd := idx.data[r.doc]
+		for _, f := range []int{fName, fKeywords} {
+			for _, tc := range dd.fields[f].terms {
+				if !have[tc.id] && idx.terms[tc.id][0] == 'd' {
+					extra[tc.id] += idx.p.PRF / float32(k)
+				}
+			}
+		}
+	}
+	for id, w := range extra {
+		out.terms = append(out.terms, qterm{id: id, w: w})
+	}
+	return out
 }
 
 // why explains which query terms matched which fields of doc d.

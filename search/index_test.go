@@ -233,3 +233,72 @@ func TestLocalPrior(t *testing.T) {
 		t.Errorf("without prior = %v, want bund first", got)
 	}
 }
+
+func TestTwinsMoveDown(t *testing.T) {
+	docs := []Doc{
+		{ID: "a1", SourceID: "a1", Name: "Altersrente (Vor-Ort-Termin)", Description: "Altersrente beantragen im Beratungszentrum."},
+		{ID: "a2", SourceID: "a2", Name: "Altersrente (Telefon-Termin)", Description: "Altersrente beantragen am Telefon."},
+		{ID: "a3", SourceID: "a3", Name: "Altersrente – Familie", Description: "Altersrente beantragen für die Familie."},
+		{ID: "w", SourceID: "w", Name: "Witwenrente", Description: "Rente für Hinterbliebene, auch neben einer Altersrente."},
+	}
+	tests := []struct {
+		name string
+		twin float32
+		wPos int // rank of the different service
+	}{
+		{"off", 1, 4},
+		{"twins below a different service", 0.05, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := DefaultWeights()
+			w.Twin = tc.twin
+			idx, err := Build(docs, Options{Weights: &w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hits := idx.Search("Altersrente", SearchOptions{})
+			got := ids(hits)
+			if len(got) != 4 || got[tc.wPos-1] != "w" {
+				t.Errorf("order %v: want Witwenrente at rank %d", got, tc.wPos)
+			}
+			// Scores are the hits' own: a twin stays as close to the first
+			// hit as its text match is (for clarifying questions).
+			for _, h := range hits {
+				if h.Doc.SourceID != "w" && h.Score < 0.8*hits[0].Score {
+					t.Errorf("twin score %.2f, first %.2f: lowered by the reordering", h.Score, hits[0].Score)
+				}
+			}
+		})
+	}
+}
+
+func TestBaseName(t *testing.T) {
+	for _, c := range [][2]string{
+		{"Altersrente (Telefon-Termin)", "altersrente"},
+		{"Wohnsitzanmeldung – Familie", "wohnsitzanmeldung"},
+		{"Duldung - Ausbildung (§ 60c AufenthG)", "duldung"},
+		{"Kfz-Zulassung", "kfz zulassung"},
+		{"(Baumuster-) Prüfung", "baumuster prufung"},
+	} {
+		if got := baseName(c[0]); got != c[1] {
+			t.Errorf("baseName(%q) = %q, want %q", c[0], got, c[1])
+		}
+	}
+}
+
+func TestLead(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		max  int
+		want string
+	}{
+		{"Kurz. Zweiter Satz hier.", 4, "Kurz. Zweiter Satz hier"},
+		{"Die Hundesteuer ist eine Steuer. Anmeldung im Amt.", 8, "Die Hundesteuer ist eine Steuer"},
+		{"eins zwei drei vier fünf sechs", 3, "eins zwei drei "},
+	} {
+		if got := Lead(c.text, c.max); got != c.want {
+			t.Errorf("Lead(%q, %d) = %q, want %q", c.text, c.max, got, c.want)
+		}
+	}
+}

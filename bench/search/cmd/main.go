@@ -32,11 +32,18 @@ func main() {
 	csvOut := flag.String("csv", "", "write the per-query results of the leave-one-out run as CSV to this file")
 	debugQ := flag.String("q", "", "debug: print the hits of this query with the keyword hidden, then exit")
 	sweepFlag := flag.String("sweep", "", "tuning: vary weights one at a time (\"all\" or a weight name)")
+	flag.StringVar(&weightSpec, "w", "", "tuning: override weights, e.g. \"Head=1.2,Field[4]=1\"")
+	ozgSiblings := flag.Int("ozg", -1, "add the OZG Lebenslage (and the names of up to N sibling LeiKa services) of a service's LeiKa key; -1: off")
 	flag.Parse()
 	p := func(rel string) string { return filepath.Join(*data, rel) }
 	leika, err := eval.LoadLeiKa(p("leika/leika-leistungen.csv"))
 	check(err)
-	docs, err := eval.LoadMuenchen(p("chatbot/muenchen-dldb/services_de.dev.json"), leika)
+	var ozg map[string]string
+	if *ozgSiblings >= 0 {
+		ozg, err = eval.LoadOZGTexts(p("leika/leika-leistungen.csv"), p("ozg-katalog/ozg-leistungen.csv"), *ozgSiblings)
+		check(err)
+	}
+	docs, err := eval.LoadMuenchenOZG(p("chatbot/muenchen-dldb/services_de.dev.json"), leika, ozg)
 	check(err)
 	qs, err := eval.LoadQueries(p("chatbot/muenchen-dldb/keyword_queries.dev.jsonl"))
 	check(err)
@@ -48,6 +55,11 @@ func main() {
 	}
 	dictLoad := time.Since(t0)
 	opts := search.Options{Dictionary: dict}
+	if weightSpec != "" {
+		w := search.DefaultWeights()
+		setWeights(&w, weightSpec)
+		opts.Weights = &w
+	}
 	t0 = time.Now()
 	idx, err := search.Build(docs, opts)
 	check(err)
@@ -134,6 +146,9 @@ func main() {
 		}
 	}
 }
+
+// weightSpec is the -w flag.
+var weightSpec string
 
 func head(s []string, n int) []string {
 	if len(s) > n {

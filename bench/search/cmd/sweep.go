@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"rathaus/bench/search/eval"
@@ -29,6 +31,9 @@ func sweep(docs []search.Doc, qs, typos []eval.Query, bdocs []search.Doc, bqs []
 			label, d.S1, cv.S1, cv.S3, cv.S5, cv.MRR, ty.S1, ty.S5, b.S1, b.S5, b.MRR, time.Since(t0).Round(time.Millisecond))
 	}
 	base := search.DefaultWeights()
+	if weightSpec != "" {
+		setWeights(&base, weightSpec)
+	}
 	run("default", base)
 	v := reflect.ValueOf(&base).Elem()
 	t := v.Type()
@@ -38,6 +43,9 @@ func sweep(docs []search.Doc, qs, typos []eval.Query, bdocs []search.Doc, bqs []
 			continue
 		}
 		f := v.Field(i)
+		if f.Kind() == reflect.Int {
+			continue
+		}
 		if f.Kind() == reflect.Array {
 			for j := 0; j < f.Len(); j++ {
 				for _, m := range []float32{0.5, 1.5} {
@@ -54,6 +62,34 @@ func sweep(docs []search.Doc, qs, typos []eval.Query, bdocs []search.Doc, bqs []
 			wv := reflect.ValueOf(&w).Elem().Field(i)
 			wv.SetFloat(wv.Float() * float64(m))
 			run(fmt.Sprintf("%sx%.1f", name, m), w)
+		}
+	}
+}
+
+// setWeights applies "Name=v,Name[i]=v,…" to w (tuning aid).
+func setWeights(w *search.Weights, spec string) {
+	v := reflect.ValueOf(w).Elem()
+	for _, kv := range strings.Split(spec, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			check(fmt.Errorf("-w: %q: want Name=value", kv))
+		}
+		x, err := strconv.ParseFloat(val, 64)
+		check(err)
+		name, idx, arr := strings.Cut(k, "[")
+		f := v.FieldByName(name)
+		if !f.IsValid() {
+			check(fmt.Errorf("-w: no weight %q", name))
+		}
+		if arr {
+			i, err := strconv.Atoi(strings.TrimSuffix(idx, "]"))
+			check(err)
+			f = f.Index(i)
+		}
+		if f.Kind() == reflect.Int {
+			f.SetInt(int64(x))
+		} else {
+			f.SetFloat(x)
 		}
 	}
 }

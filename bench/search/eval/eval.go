@@ -102,6 +102,76 @@ func LoadLeiKa(path string) (map[string]string, error) {
 	return out, nil
 }
 
+// LoadOZGTexts reads the OZG catalog (ozg-leistungen.csv) and the LeiKa CSV
+// and returns LeiKa key → the OZG Lebenslage and Themenfeld of the key's
+// OZG-Leistung and, when that OZG-Leistung bundles at most maxSiblings
+// LeiKa services, their names: the national catalog's own words for the
+// neighbourhood of the service (document expansion from an allowed source).
+func LoadOZGTexts(leikaPath, ozgPath string, maxSiblings int) (map[string]string, error) {
+	read := func(path string, need ...string) ([]map[string]string, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, rathaus.Wrap(rathaus.EINVALID, err, "cannot open %s", path)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil || len(recs) == 0 {
+			return nil, rathaus.Wrap(rathaus.EINVALID, err, "%s: bad CSV", path)
+		}
+		col := map[string]int{}
+		for i, h := range recs[0] {
+			col[h] = i
+		}
+		for _, c := range need {
+			if _, ok := col[c]; !ok {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "%s:1: column %s missing", path, c)
+			}
+		}
+		var out []map[string]string
+		for _, r := range recs[1:] {
+			m := map[string]string{}
+			for _, c := range need {
+				m[c] = r[col[c]]
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	leika, err := read(leikaPath, "leika_schluessel", "leistungsbezeichnung", "ozg_id")
+	if err != nil {
+		return nil, err
+	}
+	ozg, err := read(ozgPath, "ozg_id", "lebenslage", "themenfeld")
+	if err != nil {
+		return nil, err
+	}
+	life := map[string]string{}
+	for _, r := range ozg {
+		life[r["ozg_id"]] = r["lebenslage"] + " , " + r["themenfeld"]
+	}
+	names := map[string][]string{}
+	for _, r := range leika {
+		names[r["ozg_id"]] = append(names[r["ozg_id"]], r["leistungsbezeichnung"])
+	}
+	out := map[string]string{}
+	for _, r := range leika {
+		k, o := r["leika_schluessel"], r["ozg_id"]
+		t := life[o]
+		if n := names[o]; len(n) <= maxSiblings {
+			t += " , " + strings.Join(n, " , ")
+		}
+		if t == "" {
+			continue
+		}
+		if out[k] != "" {
+			out[k] += " , " + t
+		} else {
+			out[k] = t
+		}
+	}
+	return out, nil
+}
+
 // LeiKaDocs turns the LeiKa CSV into Bund-level documents (for build-time
 // measurements with the national catalog).
 func LeiKaDocs(path string) ([]search.Doc, error) {
@@ -154,6 +224,12 @@ type dldbFile struct {
 // LoadMuenchen reads services_de.dev.json into documents of tenant
 // MuenchenARS; leika (may be nil) adds the official LeiKa texts.
 func LoadMuenchen(path string, leika map[string]string) ([]search.Doc, error) {
+	return LoadMuenchenOZG(path, leika, nil)
+}
+
+// LoadMuenchenOZG is LoadMuenchen with ozg (may be nil, see LoadOZGTexts)
+// as the documents' Lebenslagen.
+func LoadMuenchenOZG(path string, leika, ozg map[string]string) ([]search.Doc, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, rathaus.Wrap(rathaus.EINVALID, err, "cannot read %s", path)
@@ -175,6 +251,9 @@ func LoadMuenchen(path string, leika map[string]string) ([]search.Doc, error) {
 			ID: key, Tenant: MuenchenARS, Key: key, LeiKa: s.LeiKa, SourceID: s.ID,
 			Name: s.Name, Keywords: kws, Description: s.Description, LeiKaText: leika[s.LeiKa],
 		})
+		if t := ozg[s.LeiKa]; t != "" {
+			docs[len(docs)-1].Lebenslagen = []string{t}
+		}
 	}
 	return docs, nil
 }
