@@ -23,6 +23,7 @@ const (
 	LoAHigh
 )
 
+// String returns "none", "low", "substantial" or "high".
 func (l LoA) String() string {
 	switch l {
 	case LoALow:
@@ -67,6 +68,15 @@ const (
 	RoleServiceDesigner Role = "designer"
 	RoleOperator        Role = "operator"
 )
+
+// valid reports whether r is one of the staff roles.
+func (r Role) valid() bool {
+	switch r {
+	case RoleCaseworker, RoleServiceDesigner, RoleOperator:
+		return true
+	}
+	return false
+}
 
 // Profile holds the claims an IdP asserted about a citizen; the form uses
 // them for prefill (only where the field allows it, shown for confirmation).
@@ -136,8 +146,12 @@ type Store interface {
 }
 
 // Allowed reports whether grants give role on ars (the grant's tenant is ars
-// or one of its ancestors). Operators may do everything a role may.
+// or one of its ancestors). Operators may do everything a role may. Only the
+// known roles count: an empty or unknown role is never allowed (fail closed).
 func Allowed(grants []Grant, role Role, ars string) bool {
+	if !role.valid() {
+		return false
+	}
 	for _, g := range grants {
 		if g.Role != role && g.Role != RoleOperator {
 			continue

@@ -29,6 +29,7 @@ const (
 	LevelGemeinde
 )
 
+// String returns the lower-case name of the level, e.g. "gemeinde".
 func (l Level) String() string {
 	switch l {
 	case LevelBund:
