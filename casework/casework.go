@@ -175,3 +175,6 @@ type Store interface {
 	// History returns the history of a case, oldest first.
 	History(ctx context.Context, tenant, id string) ([]Entry, error)
 }
+
+// ErrNotFound returns an ENOTFOUND error with a safe message.
+func ErrNotFound(msg string) error { return rathaus.Errorf(rathaus.ENOTFOUND, "%s", msg) }

@@ -678,7 +678,7 @@ func (w *Worker) Drain(ctx context.Context) error {
 // timer (Drain). Everything it does is idempotent; run it at start and
 // periodically (Sweep).
 func (w *Worker) Recover(ctx context.Context, grace time.Duration) error {
-	for {
+	for w.opts.Applications != nil {
 		refs, err := w.Cases.ApplicationsWithoutCase(ctx, w.opts.Now().UTC().Add(-grace), 100)
 		if err != nil {
 			return err

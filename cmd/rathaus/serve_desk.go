@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"rathaus/casework/worker"
+	"rathaus/demo"
+	"rathaus/sqlstore"
+	"rathaus/submission"
+	"rathaus/tenant"
+	"rathaus/vault"
+	"rathaus/web"
+)
+
+// addDesk wires the durable process worker and the caseworker desk: the
+// universal process deployed for Bund (every tenant inherits it), a sweep
+// that starts the cases of new applications and runs pending process
+// effects and due timers every two seconds (idempotent, so several nodes
+// may run it), and the desk at /verwaltung/faelle. Applications are read
+// through the intake when RATHAUS_MASTER_KEY is set; --demo adds demo
+// cases in Darmstadt.
+func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, withDemo bool) (*worker.Worker, error) {
+	var sources worker.Sources
+	demoApps := &worker.MemApplications{}
+	if withDemo {
+		sources = append(sources, demoApps)
+	}
+	if mk := env.Getenv("RATHAUS_MASTER_KEY"); mk != "" {
+		key, err := vault.ParseMasterKey(mk)
+		if err != nil {
+			return nil, err
+		}
+		svc := submission.New(db.SubmissionStore(nil), vault.New(db.VaultKeys(), key), submission.Options{})
+		sources = append(sources, worker.SubmissionApplications{Service: svc, Title: func(ctx context.Context, ars, key string) string {
+			if s, err := db.Catalog().Resolve(ctx, ars, key); err == nil {
+				return s.Service.Name
+			}
+			return ""
+		}})
+	}
+	opts := worker.Options{DB: db, Letterhead: func(ars string) string {
+		if t, err := db.Tenants().Tenant(context.Background(), ars); err == nil {
+			return t.Name
+		}
+		return ars
+	}}
+	if len(sources) > 0 {
+		opts.Applications = sources
+	}
+	w, err := worker.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.EnsureUniversal(ctx, tenant.Bund); err != nil {
+		return nil, err
+	}
+	if withDemo {
+		if err := seedDemoCases(ctx, w, demoApps); err != nil {
+			return nil, err
+		}
+	}
+	go w.Sweep(ctx, 2*time.Second, 10*time.Second, func(err error) { log.Warn("process sweep", "error", err.Error()) })
+	deps.Features = append(deps.Features, &web.Desk{Service: w, Fixture: w.IsolationFixture})
+	return w, nil
+}
+
+// seedDemoCases submits a dozen demo applications in Darmstadt (some past
+// their deadline) and starts their processes; it is idempotent.
+func seedDemoCases(ctx context.Context, w *worker.Worker, apps *worker.MemApplications) error {
+	now := time.Now().UTC()
+	services := []struct{ key, title string }{
+		{"99050012104000", "Personalausweis beantragen"},
+		{"99108001000000", "Hund anmelden"},
+		{"99115003000000", "Wohngeld beantragen"},
+		{"99050041000000", "Anwohnerparkausweis"},
+	}
+	names := []string{"Erika Mustermann", "Max Mustermann", "Aylin Yılmaz", "Jonas Becker", "Mia Schneider", "Lukas Wagner",
+		"Sofia Rossi", "Ben Fischer", "Emma Weber", "Noah Hoffmann", "Lena Schäfer", "Paul Koch"}
+	for i, name := range names {
+		s := services[i%len(services)]
+		app := &worker.Application{Tenant: demo.Darmstadt, ID: fmt.Sprintf("demo-%02d", i+1), Reference: fmt.Sprintf("DA-2026-DEMO-%02d", i+1),
+			ServiceKey: s.key, Title: s.title, ApplicantUserID: "demo-buerger", SubmittedAt: now.Add(-time.Duration(45-i*3) * 24 * time.Hour),
+			Answers: map[string]any{"name": name, "anschrift": "Luisenplatz 5, 64283 Darmstadt", "begruendung": "Demo-Antrag"}}
+		apps.Add(app)
+		if _, err := w.StartCase(ctx, app.Tenant, app.ID); err != nil {
+			return err
+		}
+	}
+	return w.Drain(ctx)
+}
