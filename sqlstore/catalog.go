@@ -329,9 +329,15 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 		outerArgs = append(outerArgs, q.Themenfeld)
 	}
 	if q.Lebenslage != "" {
+		// Exact, case-sensitive match of one JSON list element on both
+		// dialects (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
 		b, _ := json.Marshal(q.Lebenslage)
-		outer = append(outer, `lebenslagen LIKE ? ESCAPE '\'`)
-		outerArgs = append(outerArgs, "%"+likeEscape(string(b))+"%")
+		if s.db.dialect == Postgres {
+			outer = append(outer, `strpos(lebenslagen, ?) > 0`)
+		} else {
+			outer = append(outer, `instr(lebenslagen, ?) > 0`)
+		}
+		outerArgs = append(outerArgs, string(b))
 	}
 	base := `FROM (` + inner + `) v WHERE ` + strings.Join(outer, " AND ")
 	allArgs := append(append([]any{}, innerArgs...), outerArgs...)

@@ -345,6 +345,8 @@ func TestCatalog(t *testing.T) {
 			{"Paging", catalog.Query{Municipality: arsGemA, Limit: 1, Offset: 1}, []string{arsGemA + "/dldb-777"}, 3},
 			{"Lebenslage", catalog.Query{Municipality: arsGemA, Lebenslage: "Umzug & Wohnen"}, []string{arsGemA + "/" + pass}, 1},
 			{"Themenfeld", catalog.Query{Themenfeld: "Familie & Kind"}, []string{tenant.Bund + "/" + pass}, 1},
+			{"LebenslageIsExact", catalog.Query{Municipality: arsGemA, Lebenslage: "umzug & wohnen"}, nil, 0},
+			{"LebenslageIsWhole", catalog.Query{Municipality: arsGemA, Lebenslage: "Umzug"}, nil, 0},
 		} {
 			t.Run("Search/"+tc.name, func(t *testing.T) {
 				got, total, err := cs.Search(ctx, tc.q)
