@@ -132,10 +132,24 @@ func (z *zustelldienst) receiveAll(t *testing.T) []*fitconnect.Received {
 	return out
 }
 
+// TestFITConnectRoundTrip sends to an external delivery service (its own
+// in-memory store) and to the one rathaus hosts (sqlstore.FITConnectStore
+// in rathaus's database).
 func TestFITConnectRoundTrip(t *testing.T) {
-	z := newZustelldienst(t, fitconnect.NewMemStore())
-	e := fcEnv(t, delivery.Options{})
-	e.receipt = true
+	for _, hosted := range []bool{false, true} {
+		t.Run(map[bool]string{false: "External", true: "Hosted"}[hosted], func(t *testing.T) {
+			e := fcEnv(t, delivery.Options{})
+			e.receipt = true
+			var store fitconnect.DeliveryStore = fitconnect.NewMemStore()
+			if hosted {
+				store = e.db.FITConnectStore()
+			}
+			fcRoundTrip(t, e, newZustelldienst(t, store))
+		})
+	}
+}
+
+func fcRoundTrip(t *testing.T, e *env, z *zustelldienst) {
 	r := e.route(t, darmstadt, service, delivery.ChannelFITConnect, z.config())
 	e.start(t)
 	ctx := context.Background()
