@@ -311,7 +311,9 @@ func (a *Assistant) Turn(ctx context.Context, st *State, input string) (*Reply, 
 	}
 	a.log.InfoContext(ctx, "assistant turn", "conversation", shortID(st.ID), "turn", st.Turns, "intent", rep.Intent,
 		"question", masked, "services", keys, "municipality", st.Municipality, "phrasing", rep.Phrasing, "handoff", rep.Handoff)
-	st.Transcript = append(st.Transcript, Exchange{User: shown, Reply: rep})
+	kept := *rep
+	kept.Sources = nil // the page needs no record texts
+	st.Transcript = append(st.Transcript, Exchange{User: shown, Reply: &kept})
 	if len(st.Transcript) > maxTranscript {
 		st.Transcript = st.Transcript[len(st.Transcript)-maxTranscript:]
 	}

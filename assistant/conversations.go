@@ -12,8 +12,9 @@ import (
 // TTL is how long an idle conversation is kept in memory.
 const TTL = 30 * time.Minute
 
-// maxConversations bounds the memory held by Conversations.
-const maxConversations = 100000
+// maxConversations bounds the memory held by Conversations (each keeps at
+// most maxTranscript exchanges).
+const maxConversations = 20000
 
 // Conversations keeps conversation states in memory, keyed by a random id,
 // for TTL after their last use. Nothing is written to disk: a conversation
@@ -66,6 +67,12 @@ func (c *Conversations) Get(id string) (*State, func()) {
 	if !ok || !validID(id) {
 		if len(c.m) >= maxConversations {
 			c.sweepLocked(now)
+			for k := range c.m { // still full: drop one (map order is random)
+				if len(c.m) < maxConversations {
+					break
+				}
+				delete(c.m, k)
+			}
 		}
 		id = NewID()
 		e = &entry{st: &State{ID: id}}

@@ -89,7 +89,7 @@ func TestLLMPhrasingChecked(t *testing.T) {
 	seed(t, db)
 	f := newFakeLLM(t)
 	var logs bytes.Buffer
-	client, err := assistant.NewOpenAI(assistant.OpenAIConfig{BaseURL: f.srv.URL, Model: "test-model", Timeout: 300 * time.Millisecond, MaxTokens: 123})
+	client, err := assistant.NewOpenAI(assistant.OpenAIConfig{BaseURL: f.srv.URL, Model: "test-model", Timeout: time.Second, MaxTokens: 123})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestLLMPhrasingChecked(t *testing.T) {
 		{"unknown URL rejected", "Infos unter https://evil.example/ausweis [S1] – 37,00 Euro.", 0, "template", "37,00 Euro"},
 		{"unknown citation rejected", "Kostet 37,00 Euro [S7].", 0, "template", "37,00 Euro"},
 		{"no citation rejected", "Kostet 37,00 Euro.", 0, "template", "37,00 Euro"},
-		{"timeout falls back", "Kostet 37,00 Euro [S1].", 2 * time.Second, "template", "37,00 Euro"},
+		{"timeout falls back", "Kostet 37,00 Euro [S1].", 4 * time.Second, "template", "37,00 Euro"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestLLMPhrasingChecked(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if time.Since(start) > 2*time.Second {
+			if time.Since(start) > 3*time.Second {
 				t.Errorf("turn took %v: the LLM timeout did not hold", time.Since(start))
 			}
 			if rep.Phrasing != tc.phrasing || !strings.Contains(rep.Text, tc.want) {
