@@ -361,7 +361,7 @@ const isolationOwner = "isolation-other-citizen"
 func (h *mailboxHandlers) isolateMessage(suffix string) func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
 	return func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
 		subject, body := "Bescheid Geheimsache "+fx.B, "Vertraulicher Inhalt für eine andere Person in "+fx.B
-		m, err := h.mb.Send(ctx, mailbox.Message{Tenant: fx.B, UserID: isolationOwner, ApplicationID: "isolation-" + fx.B, Kind: mailbox.KindNotice,
+		m, err := h.mb.Send(ctx, mailbox.Message{Tenant: fx.B, UserID: isolationOwner, ApplicationID: "isolation-thread", Kind: mailbox.KindNotice,
 			Subject: subject, Body: body, Attachments: []mailbox.Attachment{{Filename: "geheim-" + fx.B + ".pdf", MediaType: "application/pdf", Data: []byte("%PDF-1.4 geheim")}}})
 		if err != nil {
 			return IsolationProbe{}, err
@@ -377,7 +377,7 @@ func (h *mailboxHandlers) isolateMessage(suffix string) func(ctx context.Context
 // isolateApplication probes the status page of another citizen's
 // application in tenant B.
 func (h *mailboxHandlers) isolateApplication(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
-	id, secret := "isolation-app-"+fx.B, ""
+	id, secret := "isolation-app-of-another-citizen", "" // no ARS in the path: there is no "own tenant" twin
 	if h.seed != nil {
 		var err error
 		if id, secret, err = h.seed(ctx, fx.B, isolationOwner); err != nil {

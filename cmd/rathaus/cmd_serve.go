@@ -150,6 +150,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := addAssistant(ctx, env, db, &deps, log, *llmURL, *llmModel); err != nil {
 		return err
 	}
+	if _, err := addMailbox(ctx, env, db, &deps, log, sf.data, *demo, base); err != nil {
+		return err
+	}
 	if _, err := addDesk(ctx, env, db, &deps, log, *demo); err != nil {
 		return err
 	}
