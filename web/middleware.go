@@ -175,12 +175,18 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 // bodyLimit caps request bodies at Config.MaxBodyBytes.
 func (s *Server) bodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		limit := s.cfg.MaxBodyBytes
+		if len(s.bodyMax) > 0 && r.Method == http.MethodPost {
+			if _, pat := s.mux.Handler(r); s.bodyMax[pat] > 0 {
+				limit = s.bodyMax[pat]
+			}
+		}
+		if r.ContentLength > limit {
 			s.renderError(w, r, http.StatusRequestEntityTooLarge, s.tr(r, "error.toolarge"), nil)
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -128,6 +128,9 @@ type Meta struct {
 	// Raw routes (health checks, metrics, mounted handlers) do not render
 	// HTML; the header crawl still checks their security headers.
 	Raw bool
+	// MaxBodyBytes raises the request body limit of this route above
+	// Config.MaxBodyBytes (uploads); 0 keeps the server's limit.
+	MaxBodyBytes int64
 
 	// Example is a concrete path used by crawlers for patterns with
 	// wildcards, e.g. "/leistungen/99050012104000".
@@ -199,6 +202,7 @@ type Server struct {
 
 	once    sync.Once
 	handler http.Handler
+	bodyMax map[string]int64 // route pattern → body limit (Meta.MaxBodyBytes)
 }
 
 // New builds the portal and registers its routes.
@@ -255,6 +259,12 @@ func (s *Server) Route(pattern string, h http.Handler, m Meta) {
 	}
 	ri := RouteInfo{Pattern: pattern, Method: method, Path: path, Meta: m}
 	s.routes = append(s.routes, ri)
+	if m.MaxBodyBytes > 0 {
+		if s.bodyMax == nil {
+			s.bodyMax = map[string]int64{}
+		}
+		s.bodyMax[pattern] = m.MaxBodyBytes
+	}
 	if hf, ok := h.(HandlerFunc); ok {
 		h = s.errors(hf)
 	}
