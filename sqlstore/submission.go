@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"rathaus"
@@ -40,6 +41,7 @@ func (db *DB) SubmissionStore(enqueue EnqueueFunc) *SubmissionStore {
 type SubmissionStore struct {
 	db      *DB
 	enqueue EnqueueFunc
+	outbox  bool // jobs go to submission_outbox (UseOutbox)
 }
 
 var (
@@ -72,42 +74,51 @@ func scanApp(sc interface{ Scan(...any) error }) (*submission.Application, error
 
 // CreateApplications implements submission.Store: one transaction for the
 // whole batch. Duplicates of (tenant, idempotency key) are detected by the
-// unique index (INSERT … ON CONFLICT DO NOTHING, race-safe on both
-// dialects) and answered with the stored application.
+// unique index (INSERT … ON CONFLICT DO NOTHING RETURNING id, race-safe on
+// both dialects) and answered with the stored application.
+//
+// The batch is written with multi-row INSERTs (applications, blobs, audit
+// entries, outbox rows: one statement per table and chunk). Every
+// application keeps its own audit entry; the hash chain of the batch is
+// computed in memory and the chain head read and updated once. The jobs go
+// through the EnqueueFunc in the same transaction, or — with UseOutbox —
+// into the slim table submission_outbox, which PumpOutbox moves into the
+// job queue in the background (exactly once).
 func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submission.Intake) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	for _, in := range batch {
+		in.Existing = nil
+		if len(in.Blobs) != len(in.App.Attachments) {
+			return rathaus.Errorf(rathaus.EINTERNAL, "intake %s: %d blobs for %d attachments", in.App.ID, len(in.Blobs), len(in.App.Attachments))
+		}
+	}
+	// Everything that needs no database is prepared before the writer is taken.
+	appArgs := make([]any, 0, len(batch)*appNCols)
+	for _, in := range batch {
+		a := in.App
+		atts, err := json.Marshal(a.Attachments)
+		if err != nil {
+			return err
+		}
+		appArgs = append(appArgs, a.Tenant, a.ID, a.Reference, a.ServiceKey, a.FormID, a.FormVersion, a.ApplicantUserID,
+			int(a.LoA), a.IdP, a.SealedAnswers, string(atts), a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
+	}
+	var outboxArgs []any
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO applications (`+appCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`))
+		inserted, err := s.insertApplications(ctx, tx, batch, appArgs)
 		if err != nil {
-			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
+			return err
 		}
-		defer ins.Close()
-		blob, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO application_blobs (tenant, application_id, attachment_id, content) VALUES (?, ?, ?, ?)`))
-		if err != nil {
-			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
-		}
-		defer blob.Close()
-		byKey := s.db.Rebind(`SELECT ` + appCols + ` FROM applications WHERE tenant = ? AND idempotency_key = ?`)
+		var blobArgs []any
 		var jobs []submission.Job
 		var entries []audit.Entry
-		for _, in := range batch {
+		outboxArgs = outboxArgs[:0]
+		byKey := s.db.Rebind(`SELECT ` + appCols + ` FROM applications WHERE tenant = ? AND idempotency_key = ?`)
+		for i, in := range batch {
 			a := in.App
-			in.Existing = nil
-			if len(in.Blobs) != len(a.Attachments) {
-				return rathaus.Errorf(rathaus.EINTERNAL, "intake %s: %d blobs for %d attachments", a.ID, len(in.Blobs), len(a.Attachments))
-			}
-			atts, err := json.Marshal(a.Attachments)
-			if err != nil {
-				return err
-			}
-			res, err := ins.ExecContext(ctx, a.Tenant, a.ID, a.Reference, a.ServiceKey, a.FormID, a.FormVersion, a.ApplicantUserID,
-				int(a.LoA), a.IdP, a.SealedAnswers, string(atts), a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
-			if err != nil {
-				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !inserted[i] {
 				ex, err := scanApp(tx.QueryRowContext(ctx, byKey, a.Tenant, a.IdempotencyKey))
 				if errors.Is(err, sql.ErrNoRows) {
 					return rathaus.Errorf(rathaus.ECONFLICT, "application id or reference already taken")
@@ -118,18 +129,35 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 				in.Existing = ex
 				continue
 			}
-			for i, att := range a.Attachments {
-				if _, err := blob.ExecContext(ctx, a.Tenant, a.ID, att.ID, in.Blobs[i]); err != nil {
-					return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anhang konnte nicht gespeichert werden / attachment could not be stored")
-				}
+			for j, att := range a.Attachments {
+				blobArgs = append(blobArgs, a.Tenant, a.ID, att.ID, in.Blobs[j])
 			}
 			if in.Audit.Action != "" {
 				entries = append(entries, in.Audit)
 			}
-			jobs = append(jobs, in.Jobs...)
+			if s.outbox {
+				for _, j := range in.Jobs {
+					raw, err := jobJSON(j)
+					if err != nil {
+						return err
+					}
+					outboxArgs = append(outboxArgs, j.Kind, raw)
+				}
+			} else {
+				jobs = append(jobs, in.Jobs...)
+			}
+		}
+		if err := s.insertRows(ctx, tx, `INSERT INTO application_blobs (tenant, application_id, attachment_id, content) VALUES `, 4, blobArgs, ""); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anhang konnte nicht gespeichert werden / attachment could not be stored")
 		}
 		if err := s.appendAudits(ctx, tx, entries); err != nil {
 			return err
+		}
+		if s.outbox {
+			if err := s.insertRows(ctx, tx, `INSERT INTO submission_outbox (kind, args) VALUES `, 2, outboxArgs, ""); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Folgeaufträge konnten nicht gespeichert werden / jobs could not be stored")
+			}
+			return nil
 		}
 		if len(jobs) == 0 {
 			return nil
@@ -141,16 +169,89 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 	})
 }
 
+// appNCols is the number of columns in appCols.
+const appNCols = 14
+
+// maxRowsPerInsert bounds the rows of one multi-row INSERT (SQLite allows
+// 32,766 parameters, PostgreSQL 65,535).
+const maxRowsPerInsert = 500
+
+// insertApplications inserts the applications of batch (args: appNCols per
+// intake) with ON CONFLICT DO NOTHING and reports which were inserted.
+func (s *SubmissionStore) insertApplications(ctx context.Context, tx *sql.Tx, batch []*submission.Intake, args []any) ([]bool, error) {
+	inserted := make([]bool, len(batch))
+	pos := make(map[string]int, len(batch))
+	for i, in := range batch {
+		pos[in.App.ID] = i
+	}
+	for lo := 0; lo < len(batch); lo += maxRowsPerInsert {
+		hi := min(lo+maxRowsPerInsert, len(batch))
+		q := s.db.Rebind(valuesSQL(`INSERT INTO applications (`+appCols+`) VALUES `, appNCols, hi-lo) + ` ON CONFLICT DO NOTHING RETURNING id`)
+		rows, err := tx.QueryContext(ctx, q, args[lo*appNCols:hi*appNCols]...)
+		if err != nil {
+			return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if i, ok := pos[id]; ok && i >= lo && i < hi {
+				inserted[i] = true
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
+		}
+	}
+	return inserted, nil
+}
+
+// insertRows runs prefix with one "(?, …)" group of ncols per row of args
+// (len(args) a multiple of ncols), in chunks of maxRowsPerInsert rows.
+func (s *SubmissionStore) insertRows(ctx context.Context, tx *sql.Tx, prefix string, ncols int, args []any, suffix string) error {
+	n := len(args) / ncols
+	for lo := 0; lo < n; lo += maxRowsPerInsert {
+		hi := min(lo+maxRowsPerInsert, n)
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(valuesSQL(prefix, ncols, hi-lo)+suffix), args[lo*ncols:hi*ncols]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valuesSQL returns prefix followed by n groups of ncols placeholders.
+func valuesSQL(prefix string, ncols, n int) string {
+	var b strings.Builder
+	b.Grow(len(prefix) + n*(ncols*3+3))
+	b.WriteString(prefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range ncols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
 // appendAudits appends entries to the audit chain in tx like DB.AppendAudit
-// does one by one (same columns, same hash), but reads and updates the head
-// record once for the whole batch.
+// does one by one (same columns, same hash: one entry per application), but
+// reads and updates the head record once for the whole batch, chains the
+// hashes in memory and inserts the entries with multi-row INSERTs.
 func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
 	if len(entries) == 0 {
 		return nil
-	}
-	if len(entries) == 1 {
-		_, err := s.db.AppendAudit(ctx, tx, entries[0])
-		return err
 	}
 	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
 	if s.db.dialect == Postgres {
@@ -161,13 +262,8 @@ func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries 
 	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &prev); err != nil {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read audit head")
 	}
-	st, err := tx.PrepareContext(ctx, s.db.Rebind(`INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
-	}
-	defer st.Close()
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	args := make([]any, 0, 9*len(entries))
 	for _, e := range entries {
 		e.Seq, e.Time, e.Prev = seq+1, now, prev
 		e.Hash = audit.ComputeHash(e)
@@ -175,10 +271,11 @@ func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries 
 		if err != nil {
 			return err
 		}
-		if _, err := st.ExecContext(ctx, e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, string(details), e.Prev, e.Hash); err != nil {
-			return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
-		}
+		args = append(args, e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, string(details), e.Prev, e.Hash)
 		seq, prev = e.Seq, e.Hash
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash) VALUES `, 9, args, ""); err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
 	}
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot update audit head")

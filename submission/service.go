@@ -47,6 +47,16 @@ type Options struct {
 	ReferencePrefix string
 	// Now returns the current time (tests); default time.Now.
 	Now func() time.Time
+	// OutboxDelay is how long the outbox pump waits after a commit before
+	// it moves jobs into the job queue, so that one pump transaction
+	// carries the jobs of many group commits (default 100 ms). Only for
+	// stores whose OutboxPump.UsesOutbox is true.
+	OutboxDelay time.Duration
+	// OutboxInterval is how often the pump looks at the outbox without a
+	// commit (default 1 s).
+	OutboxInterval time.Duration
+	// OutboxBatch bounds the jobs moved in one pump transaction (default 2,000).
+	OutboxBatch int
 }
 
 // Service is the intake. It is safe for concurrent use; Close it to stop the
@@ -56,6 +66,7 @@ type Service struct {
 	sealer Sealer
 	opts   Options
 	gc     *committer // nil without group commit
+	pump   *pump      // nil unless the store uses an outbox
 }
 
 // New returns an intake service over store, sealing with sealer (a
@@ -89,6 +100,19 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 	if group {
 		s.gc = newCommitter(store, opts.MaxBatch)
 	}
+	if op, ok := store.(OutboxPump); ok && op.UsesOutbox() {
+		if opts.OutboxDelay <= 0 {
+			opts.OutboxDelay = 100 * time.Millisecond
+		}
+		if opts.OutboxInterval <= 0 {
+			opts.OutboxInterval = time.Second
+		}
+		if opts.OutboxBatch <= 0 {
+			opts.OutboxBatch = 2000
+		}
+		s.opts = opts
+		s.pump = newPump(op, opts.OutboxDelay, opts.OutboxInterval, opts.OutboxBatch)
+	}
 	return s
 }
 
@@ -96,10 +120,14 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 func (s *Service) GroupCommit() bool { return s.gc != nil }
 
 // Close stops the group-commit writer after the submissions already queued
-// have been committed. Submit must not be called after Close.
+// have been committed and, with an outbox, moves the outbox's jobs into the
+// job queue. Submit must not be called after Close.
 func (s *Service) Close() error {
 	if s.gc != nil {
 		s.gc.close()
+	}
+	if s.pump != nil {
+		s.pump.close()
 	}
 	return nil
 }
@@ -451,10 +479,16 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (*Receipt, erro
 // commit stores one intake, through the group-commit writer if enabled.
 func (s *Service) commit(ctx context.Context, in *Intake) error {
 	in.Existing = nil
+	var err error
 	if s.gc != nil {
-		return s.gc.submit(ctx, in)
+		err = s.gc.submit(ctx, in)
+	} else {
+		err = s.store.CreateApplications(ctx, []*Intake{in})
 	}
-	return s.store.CreateApplications(ctx, []*Intake{in})
+	if err == nil && s.pump != nil && in.Existing == nil {
+		s.pump.poke()
+	}
+	return err
 }
 
 func (s *Service) checkUpload(i int, up Upload) (Attachment, error) {

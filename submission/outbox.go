@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package submission
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// OutboxPump is implemented by stores that can commit the jobs of an intake
+// into a slim outbox table instead of the job queue (cheaper on the single
+// writer) and move them into the job queue later. When the store's
+// UsesOutbox reports true, the Service runs the pump in the background:
+// after commits (delayed a little, so one pump transaction carries the jobs
+// of many group commits), every OutboxInterval, at start (jobs left by a
+// crash) and on Close until the outbox is empty.
+type OutboxPump interface {
+	UsesOutbox() bool
+	// PumpOutbox moves up to max jobs from the outbox into the job queue
+	// in one transaction (enqueue + delete: exactly once) and returns how
+	// many it moved.
+	PumpOutbox(ctx context.Context, max int) (int, error)
+}
+
+// pump moves outbox rows into the job queue in the background.
+type pump struct {
+	store    OutboxPump
+	delay    time.Duration
+	interval time.Duration
+	max      int
+	kick     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
+}
+
+func newPump(store OutboxPump, delay, interval time.Duration, max int) *pump {
+	p := &pump{store: store, delay: delay, interval: interval, max: max,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// poke tells the pump that jobs were committed (never blocks).
+func (p *pump) poke() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *pump) run() {
+	defer close(p.done)
+	ctx := context.Background()
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	p.drain(ctx) // leftovers of an earlier run
+	for {
+		select {
+		case <-p.stop:
+			p.drain(ctx)
+			return
+		case <-t.C:
+		case <-p.kick:
+			// Let more group commits land so one pump transaction moves
+			// many jobs; the intake keeps the writer meanwhile.
+			select {
+			case <-time.After(p.delay):
+			case <-p.stop:
+			}
+		}
+		p.drain(ctx)
+	}
+}
+
+// drain pumps until the outbox is empty or the store fails.
+func (p *pump) drain(ctx context.Context) {
+	for {
+		n, err := p.store.PumpOutbox(ctx, p.max)
+		if err != nil {
+			slog.Error("submission: outbox pump failed", "err", err)
+			return
+		}
+		if n < p.max {
+			return
+		}
+	}
+}
+
+func (p *pump) close() {
+	p.once.Do(func() { close(p.stop) })
+	<-p.done
+}
