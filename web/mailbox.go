@@ -193,14 +193,21 @@ type messagePage struct {
 	Body       string
 	Accept     string
 	MaxFiles   int
-	MaxFileMB  int
+	MaxFileMB  int64
 	MaxBodyLen int
 }
 
 func (h *mailboxHandlers) messagePage(r *http.Request, m *mailbox.Message) messagePage {
 	return messagePage{Msg: h.view(r.Context(), *m, time.Now()), CanReply: !m.FromCitizen,
 		Accept:   ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png",
-		MaxFiles: mailbox.MaxAttachments, MaxFileMB: mailbox.MaxAttachmentBytes >> 20, MaxBodyLen: mailbox.MaxBodyRunes}
+		MaxFiles: mailbox.MaxAttachments, MaxFileMB: h.maxFileMB(), MaxBodyLen: mailbox.MaxBodyRunes}
+}
+
+// maxFileMB is the largest file a reply can carry: the mailbox's limit,
+// or less when the server's request body limit is lower.
+func (h *mailboxHandlers) maxFileMB() int64 {
+	n := min(int64(mailbox.MaxAttachmentBytes), h.s.cfg.MaxBodyBytes) >> 20
+	return max(n, 1)
 }
 
 func (h *mailboxHandlers) show(w http.ResponseWriter, r *http.Request) error {
@@ -297,6 +304,17 @@ func (h *mailboxHandlers) reply(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/postfach/"+url.PathEscape(reply.ID)+"?gesendet=1", http.StatusSeeOther)
 	return nil
+}
+
+// HasMailbox reports whether the mailbox routes are mounted (the layout
+// then links them for citizens).
+func (v *view) HasMailbox() bool {
+	for _, ri := range v.s.routes {
+		if ri.Pattern == "GET /postfach" {
+			return true
+		}
+	}
+	return false
 }
 
 // statusView is an application as the status templates show it.

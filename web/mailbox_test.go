@@ -129,7 +129,7 @@ func TestMailboxPages(t *testing.T) {
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("/postfach: %d", res.StatusCode)
 			}
-			for _, want := range []string{"Ungelesene Nachrichten: 2", "Personalausweis beantragen – Antrag " + app.Reference, req.Subject, notice.Subject, "Frist: 16.04.2031", "Ungelesen:"} {
+			for _, want := range []string{`<li><a href="/postfach">Postfach</a></li>`, "Ungelesene Nachrichten: 2", "Personalausweis beantragen – Antrag " + app.Reference, req.Subject, notice.Subject, "Frist: 16.04.2031", "Ungelesen:"} {
 				if !strings.Contains(res.body, want) {
 					t.Errorf("/postfach lacks %q", want)
 				}
