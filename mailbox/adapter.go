@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 
+	"rathaus"
 	"rathaus/casework/worker"
 )
 
@@ -34,4 +35,22 @@ func (a WorkerAdapter) Post(ctx context.Context, tx *sql.Tx, m worker.MailboxMes
 	}
 	_, err := a.Service.Post(ctx, tx, msg)
 	return err
+}
+
+// AnsweredHook returns an OnReply that tells the process that the citizen
+// answered (fn is e.g. worker.Worker.CitizenAnswered; it runs in the
+// reply's transaction, which ctx carries). A reply to an application whose
+// process waits for no answer (fn returns ECONFLICT, e.g. a question after
+// the notice) is stored all the same; other errors roll the reply back.
+func AnsweredHook(fn func(ctx context.Context, tenant, applicationID, userID string) error) func(ctx context.Context, tx *sql.Tx, r *Message) error {
+	return func(ctx context.Context, tx *sql.Tx, r *Message) error {
+		if r.ApplicationID == "" {
+			return nil
+		}
+		err := fn(ctx, r.Tenant, r.ApplicationID, r.UserID)
+		if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
+			return nil
+		}
+		return err
+	}
 }

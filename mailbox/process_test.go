@@ -5,7 +5,6 @@ package mailbox_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -50,9 +49,7 @@ func TestUniversalProcessThroughMailbox(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.svc.OnReply = func(ctx context.Context, tx *sql.Tx, r *mailbox.Message) error {
-				return w.CitizenAnswered(ctx, r.Tenant, r.ApplicationID, r.UserID)
-			}
+			e.svc.OnReply = mailbox.AnsweredHook(w.CitizenAnswered)
 			if err := w.EnsureUniversal(ctx, "000000000000"); err != nil {
 				t.Fatal(err)
 			}
@@ -109,12 +106,19 @@ func TestUniversalProcessThroughMailbox(t *testing.T) {
 			if !bytes.HasPrefix(att.Data, []byte("%PDF-")) {
 				t.Errorf("notice attachment is not a PDF")
 			}
+			// A question after the notice: the process waits for nothing, the
+			// reply is stored all the same.
+			if _, err := e.svc.Reply(ctx, "u-erika", notice.ID, "Danke! Ab wann gilt der Bescheid?", nil); err != nil {
+				t.Errorf("reply to the notice after closing: %v", err)
+			}
+			st, err = e.svc.ApplicationStatus(ctx, "u-erika", sub.ID)
+			must(err)
 			kinds := ""
 			for _, m := range st.Messages {
 				kinds += m.Kind + " "
 			}
-			if kinds != "request reply notice " {
-				t.Errorf("thread = %q, want request, reply, notice", kinds)
+			if kinds != "request reply notice reply " {
+				t.Errorf("thread = %q, want request, reply, notice, reply", kinds)
 			}
 		})
 	}
