@@ -109,10 +109,16 @@ func TestMailboxBrowser(t *testing.T) {
 		t.Errorf("message body = %q", got)
 	}
 	axe()
-	do("reply", chromedp.SendKeys(chromedp.CSS("#reply-text"), "Das Lichtbild reiche ich im Bürgerbüro ein.", chromedp.NodeVisible),
+	photo := filepath.Join(t.TempDir(), "lichtbild.jpg")
+	must(t, os.WriteFile(photo, []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0}, 0o600))
+	do("reply", chromedp.SendKeys(chromedp.CSS("#reply-text"), "Anbei das Lichtbild.", chromedp.NodeVisible),
+		chromedp.SetUploadFiles(chromedp.CSS("#reply-files"), []string{photo}),
 		chromedp.Click(chromedp.CSS(`form[action$="/antwort"] button[type=submit]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS("#reply-sent")))
 	axe()
+	if got := text("main"); !strings.Contains(got, "lichtbild.jpg") || !strings.Contains(got, "Anbei das Lichtbild.") {
+		t.Errorf("sent reply page lacks the text or the file:\n%s", got)
+	}
 	if len(f.replies) != 1 || f.replies[0] != app.ID {
 		t.Errorf("OnReply saw %v", f.replies)
 	}
