@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"rathaus"
+	"rathaus/delivery"
+	"rathaus/identity"
+	"rathaus/tenant"
+)
+
+// DeliveryService is the backend of the operator's delivery view
+// (*delivery.Service implements it).
+type DeliveryService interface {
+	Failed(ctx context.Context, root string, limit int) ([]*delivery.Delivery, error)
+	Deliveries(ctx context.Context, ars, applicationID string) ([]*delivery.Delivery, error)
+	Log(ctx context.Context, ars, applicationID string) ([]delivery.LogEntry, error)
+	Redrive(ctx context.Context, ars, applicationID, routeID, actor string) error
+}
+
+// DeliveryAdmin is the operator's dead-letter view at
+// /verwaltung/zustellung: failed (dead or rejected) deliveries of the
+// operator's tenant subtrees with their reason, the delivery log of an
+// application, and re-drive. Add it to Deps.Features.
+type DeliveryAdmin struct {
+	Service DeliveryService
+	// Fixture creates, for the tenant-isolation test, a dead delivery of
+	// application id in tenant ars whose error contains secret and
+	// returns its route id.
+	Fixture func(ctx context.Context, ars, id, secret string) (string, error)
+}
+
+const deliveryBase = "/verwaltung/zustellung"
+
+type deliveryAdmin struct {
+	s *Server
+	d *DeliveryAdmin
+}
+
+// Register implements Feature.
+func (d *DeliveryAdmin) Register(s *Server) {
+	h := &deliveryAdmin{s: s, d: d}
+	op := Meta{Scope: ScopeStaff, Role: identity.RoleOperator, Personal: true}
+	s.Route("GET "+deliveryBase, HandlerFunc(h.list), op)
+	withProbe := func(m Meta, method, suffix string) Meta {
+		m.Isolation = h.probe(method, suffix)
+		m.Example = deliveryBase + "/" + tenant.Bund + "/beispiel"
+		return m
+	}
+	s.Route("GET "+deliveryBase+"/{ars}/{app}", HandlerFunc(h.history), withProbe(op, "", ""))
+	s.Route("POST "+deliveryBase+"/{ars}/{app}/{route}/erneut", HandlerFunc(h.redrive), withProbe(op, http.MethodPost, "/erneut"))
+}
+
+func (h *deliveryAdmin) probe(method, suffix string) func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+	return func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+		if h.d.Fixture == nil {
+			return IsolationProbe{}, fmt.Errorf("delivery view: no Fixture")
+		}
+		id := "isolation-application"
+		if _, err := h.d.Fixture(ctx, fx.A, id, "Eigenfehler-"+fx.A); err != nil {
+			return IsolationProbe{}, err
+		}
+		secret := "Geheimfehler-" + fx.B
+		route, err := h.d.Fixture(ctx, fx.B, id, secret)
+		if err != nil {
+			return IsolationProbe{}, err
+		}
+		path := deliveryBase + "/" + fx.B + "/" + id
+		if suffix != "" {
+			path += "/" + route + suffix
+		}
+		return IsolationProbe{Method: method, Path: path, Secrets: []string{secret}}, nil
+	}
+}
+
+// operatorRoots returns the tenants where the user is an operator.
+func operatorRoots(gs []identity.Grant) []string {
+	var out []string
+	for _, g := range gs {
+		if g.Role == identity.RoleOperator && !contains(out, g.Tenant) {
+			out = append(out, g.Tenant)
+		}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *deliveryAdmin) allowed(r *http.Request, ars string) error {
+	p := h.s.principal(r)
+	if !tenant.ValidARS(ars) || p == nil || !identity.Allowed(p.Grants, identity.RoleOperator, ars) {
+		return rathaus.Errorf(rathaus.ENOTFOUND, "Zustellung nicht gefunden / delivery not found")
+	}
+	return nil
+}
+
+type deliveryRow struct {
+	*delivery.Delivery
+	Link   string
+	Redo   string
+	Tenant string
+}
+
+type deliveryListData struct {
+	Roots []rootOption
+	Rows  []deliveryRow
+	Done  bool
+}
+
+func (h *deliveryAdmin) list(w http.ResponseWriter, r *http.Request) error {
+	p := h.s.principal(r)
+	roots := operatorRoots(p.Grants)
+	if len(roots) == 0 {
+		return errForbidden
+	}
+	root := r.URL.Query().Get("ars")
+	if root == "" {
+		root = roots[0]
+	}
+	if !tenant.ValidARS(root) || !identity.Allowed(p.Grants, identity.RoleOperator, root) {
+		return errForbidden
+	}
+	failed, err := h.d.Service.Failed(r.Context(), root, 200)
+	if err != nil {
+		return err
+	}
+	data := deliveryListData{Done: r.URL.Query().Get("erneut") == "1"}
+	for _, ars := range roots {
+		data.Roots = append(data.Roots, rootOption{ARS: ars, Name: h.s.tenantName(r.Context(), ars), Selected: ars == root})
+	}
+	for _, d := range failed {
+		base := deliveryBase + "/" + d.Tenant + "/" + url.PathEscape(d.ApplicationID)
+		data.Rows = append(data.Rows, deliveryRow{Delivery: d, Link: base, Redo: base + "/" + url.PathEscape(d.RouteID) + "/erneut",
+			Tenant: h.s.tenantName(r.Context(), d.Tenant)})
+	}
+	h.s.render(w, r, http.StatusOK, "delivery", data)
+	return nil
+}
+
+type deliveryHistoryData struct {
+	ARS, ApplicationID string
+	Rows               []deliveryRow
+	Log                []delivery.LogEntry
+}
+
+func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
+	ars, app := r.PathValue("ars"), r.PathValue("app")
+	if err := h.allowed(r, ars); err != nil {
+		return err
+	}
+	ds, err := h.d.Service.Deliveries(r.Context(), ars, app)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		return rathaus.Errorf(rathaus.ENOTFOUND, "Zustellung nicht gefunden / delivery not found")
+	}
+	log, err := h.d.Service.Log(r.Context(), ars, app)
+	if err != nil {
+		return err
+	}
+	data := deliveryHistoryData{ARS: ars, ApplicationID: app, Log: log}
+	base := deliveryBase + "/" + ars + "/" + url.PathEscape(app)
+	for _, d := range ds {
+		row := deliveryRow{Delivery: d, Link: base}
+		if d.Status == delivery.StatusDead || d.Status == delivery.StatusRejected {
+			row.Redo = base + "/" + url.PathEscape(d.RouteID) + "/erneut"
+		}
+		data.Rows = append(data.Rows, row)
+	}
+	h.s.render(w, r, http.StatusOK, "delivery_history", data)
+	return nil
+}
+
+func (h *deliveryAdmin) redrive(w http.ResponseWriter, r *http.Request) error {
+	ars, app, route := r.PathValue("ars"), r.PathValue("app"), r.PathValue("route")
+	if err := h.allowed(r, ars); err != nil {
+		return err
+	}
+	if err := h.d.Service.Redrive(r.Context(), ars, app, route, h.s.principal(r).User.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, deliveryBase+"/"+ars+"/"+url.PathEscape(app)+"?erneut=1", http.StatusSeeOther)
+	return nil
+}
