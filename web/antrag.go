@@ -719,6 +719,9 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 		defer r.MultipartForm.RemoveAll()
 	}
 	d, token, err := h.openDraft(r, r.PathValue("ars"), r.PathValue("id"))
+	if rathaus.ErrorCode(err) == rathaus.ENOTFOUND && r.PathValue("step") == "absenden" {
+		return h.replay(w, r, r.PathValue("ars"), r.PathValue("id"))
+	}
 	if err != nil {
 		return err
 	}
@@ -1005,6 +1008,15 @@ func (h *antrag) upload(r *http.Request, d *submission.Draft, it *form.Item, pat
 	if err != nil || int64(len(content)) > max {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "Die Datei „%s“ ist zu groß (höchstens %d KB).", name, max/1024)
 	}
+	// Every file is scanned first, whatever its type.
+	res, err := h.f.Scanner.Scan(r.Context(), bytes.NewReader(content))
+	if err != nil {
+		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Die Virenprüfung ist gerade nicht erreichbar; die Datei „%s“ wurde nicht angenommen. Bitte versuchen Sie es später erneut.", name)
+	}
+	if !res.Clean {
+		h.s.logger(r).WarnContext(r.Context(), "upload rejected: malware", "signature", res.Signature, "tenant", d.Tenant, "draft", d.ID)
+		return nil, scan.Infected(name, res)
+	}
 	declared, _, _ := strings.Cut(fh.Header.Get("Content-Type"), ";")
 	declared = strings.ToLower(strings.TrimSpace(declared))
 	sniffed := sniffType(content)
@@ -1017,14 +1029,6 @@ func (h *antrag) upload(r *http.Request, d *submission.Draft, it *form.Item, pat
 	allowed := it.MediaTypes
 	if len(allowed) > 0 && !slices.Contains(allowed, declared) {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "Der Dateityp von „%s“ ist nicht zulässig; erlaubt: %s.", name, strings.Join(allowed, ", "))
-	}
-	res, err := h.f.Scanner.Scan(r.Context(), bytes.NewReader(content))
-	if err != nil {
-		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Die Virenprüfung ist gerade nicht erreichbar; die Datei „%s“ wurde nicht angenommen. Bitte versuchen Sie es später erneut.", name)
-	}
-	if !res.Clean {
-		h.s.logger(r).WarnContext(r.Context(), "upload rejected: malware", "signature", res.Signature, "tenant", d.Tenant, "draft", d.ID)
-		return nil, scan.Infected(name, res)
 	}
 	id := submission.NewID()
 	sealed, err := h.f.Sealer.Seal(r.Context(), d.Tenant, content, submission.UploadAAD(d.ID, id))
@@ -1233,6 +1237,35 @@ func (h *antrag) submit(w http.ResponseWriter, r *http.Request, d *submission.Dr
 				h.s.logger(r).ErrorContext(r.Context(), "mailbox copy of receipt", "error", err.Error())
 			}
 		}
+	}
+	http.Redirect(w, r, "/antrag/eingang/"+app.Tenant+"/"+app.ID, http.StatusSeeOther)
+	return nil
+}
+
+// replay answers a repeated submit whose draft is gone: the idempotency
+// key (a random secret of the check page) leads to the application made
+// with it; anonymous applicants get their receipt cookie again.
+func (h *antrag) replay(w http.ResponseWriter, r *http.Request, ars, draftID string) error {
+	key := r.PostForm.Get("idempotency")
+	if !tenant.ValidARS(ars) || len(key) < 16 || len(key) > 64 {
+		return errNotFound
+	}
+	id, err := h.f.Forms.ReceiptByKey(r.Context(), ars, "web:"+key)
+	if err != nil {
+		return errNotFound
+	}
+	app, err := h.f.Intake.Application(r.Context(), ars, id)
+	if err != nil {
+		return errNotFound
+	}
+	if app.ApplicantUserID == "" {
+		tok, err := h.receiptToken(r.Context(), app)
+		if err != nil || tok == "" {
+			return errNotFound
+		}
+		c := h.s.cookie(receiptCookie, app.ID+"."+tok, 0)
+		c.Path = "/antrag"
+		http.SetCookie(w, c)
 	}
 	http.Redirect(w, r, "/antrag/eingang/"+app.Tenant+"/"+app.ID, http.StatusSeeOther)
 	return nil
