@@ -128,9 +128,20 @@ func listMigrations(prefix string, fsys fs.FS) ([]migration, error) {
 // migrate applies every migration that is not yet recorded in
 // schema_migrations, each in its own transaction, in order.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// Under the advisory lock on PostgreSQL: two nodes running CREATE TABLE
+	// IF NOT EXISTS at once on an empty database collide in the catalog.
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		if db.dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY,
-		applied_at BIGINT NOT NULL)`); err != nil {
+		applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot create schema_migrations")
 	}
 	ms, err := db.migrations()

@@ -5,12 +5,15 @@ package sqlstore_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"testing/fstest"
 
 	"rathaus/sqlstore"
 	"rathaus/sqlstore/sqltest"
 )
+
+var registerOnce sync.Once
 
 func TestRegisterMigrations(t *testing.T) {
 	files := func(typ string) fstest.MapFS {
@@ -20,7 +23,9 @@ func TestRegisterMigrations(t *testing.T) {
 			"README.md":      {Data: []byte("not a migration")},
 		}
 	}
-	sqlstore.RegisterMigrations(sqlstore.Migrations{Name: "zztest", SQLite: files("INTEGER"), Postgres: files("BIGINT")})
+	registerOnce.Do(func() { // registration is global: -count=N runs this test N times
+		sqlstore.RegisterMigrations(sqlstore.Migrations{Name: "zztest", SQLite: files("INTEGER"), Postgres: files("BIGINT")})
+	})
 	t.Run("DuplicatePanics", func(t *testing.T) {
 		defer func() {
 			if recover() == nil {
@@ -59,6 +64,43 @@ func TestRegisterMigrations(t *testing.T) {
 					t.Errorf("MigrationsApplied = %v, %v", ok, err)
 				}
 				db.Close()
+			}
+		})
+	}
+}
+
+// TestConcurrentOpenFresh starts several nodes on one empty database at once
+// (TestConcurrentOpen migrates first):
+// every Open succeeds and each migration is recorded once.
+func TestConcurrentOpenFresh(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			cfg := sqltest.NewConfig(t, d)
+			ctx := context.Background()
+			const nodes = 4
+			dbs := make([]*sqlstore.DB, nodes)
+			errs := make([]error, nodes)
+			var wg sync.WaitGroup
+			for i := range nodes {
+				wg.Go(func() { dbs[i], errs[i] = sqlstore.Open(ctx, cfg) })
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("node %d: %v", i, err)
+				} else {
+					defer dbs[i].Close()
+				}
+			}
+			if t.Failed() {
+				return
+			}
+			var n, distinct int
+			if err := dbs[0].SQL().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&n, &distinct); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 || n != distinct {
+				t.Errorf("schema_migrations has %d rows for %d versions", n, distinct)
 			}
 		})
 	}
