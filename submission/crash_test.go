@@ -26,7 +26,8 @@ import (
 // (this test binary, re-executed) submits from many goroutines with group
 // commit and prints the id of every acknowledged submission; the parent
 // kills it with SIGKILL in the middle of the load, reopens the database and
-// finds every acknowledged application, readable, with its audit entry.
+// finds every acknowledged application, readable, with its audit entry, and
+// its two jobs (in River or still in the outbox, then pumped exactly once).
 func TestKill9UnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns a child process")
@@ -109,10 +110,37 @@ func TestKill9UnderLoad(t *testing.T) {
 	if seq, reason, err := audit.Verify(ctx, db.Audit()); seq != 0 || err != nil {
 		t.Errorf("audit chain after crash broken at %d: %s %v", seq, reason, err)
 	}
-	var jobsN int
+	// The child commits jobs into the outbox: after the crash every
+	// application has its two jobs in River or still in the outbox, and a
+	// new Service pumps the leftovers into River exactly once.
+	var jobsN, outboxN int
 	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM river_job`).Scan(&jobsN)
-	if jobsN != 2*stored {
-		t.Errorf("%d jobs for %d applications, want two each", jobsN, stored)
+	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM submission_outbox`).Scan(&outboxN)
+	if jobsN+outboxN != 2*stored {
+		t.Errorf("%d jobs in River + %d in the outbox for %d applications, want two each", jobsN, outboxN, stored)
+	}
+	t.Logf("after the crash: %d jobs in River, %d in the outbox", jobsN, outboxN)
+	q, err := jobs.New(ctx, db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pumped := submission.New(db.SubmissionStore(enqueueTo(q)).UseOutbox(), vault.New(db.VaultKeys(), master), submission.Options{})
+	pumped.Close() // pumps at start and on Close
+	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM river_job`).Scan(&jobsN)
+	db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM submission_outbox`).Scan(&outboxN)
+	if jobsN != 2*stored || outboxN != 0 {
+		t.Errorf("after pumping: %d jobs in River, %d in the outbox; want %d and 0", jobsN, outboxN, 2*stored)
+	}
+}
+
+// enqueueTo is the EnqueueFunc of a store over q.
+func enqueueTo(q *jobs.Queue) sqlstore.EnqueueFunc {
+	return func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
+		jj := make([]jobs.Job, len(js))
+		for i, j := range js {
+			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
+		}
+		return q.EnqueueMany(ctx, tx, jj)
 	}
 }
 
@@ -136,13 +164,7 @@ func TestKill9Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
-		jj := make([]jobs.Job, len(js))
-		for i, j := range js {
-			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
-		}
-		return q.EnqueueMany(ctx, tx, jj)
-	})
+	store := db.SubmissionStore(enqueueTo(q)).UseOutbox()
 	svc := submission.New(store, vault.New(db.VaultKeys(), master), submission.Options{})
 	var mu sync.Mutex
 	var wg sync.WaitGroup

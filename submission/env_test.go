@@ -37,6 +37,13 @@ func newEnv(t testing.TB, dialect string, opts submission.Options) *env {
 
 func newEnvDB(t testing.TB, db *sqlstore.DB, opts submission.Options) *env {
 	t.Helper()
+	return newEnvOutbox(t, db, opts, false)
+}
+
+// newEnvOutbox is newEnvDB whose store commits jobs into the outbox (and
+// whose Service pumps them into River) when outbox is set.
+func newEnvOutbox(t testing.TB, db *sqlstore.DB, opts submission.Options, outbox bool) *env {
+	t.Helper()
 	ctx := context.Background()
 	q, err := jobs.New(ctx, db, jobs.Options{})
 	if err != nil {
@@ -59,6 +66,9 @@ func newEnvDB(t testing.TB, db *sqlstore.DB, opts submission.Options) *env {
 		}
 		return q.EnqueueMany(ctx, tx, jj)
 	})
+	if outbox {
+		e.store.UseOutbox()
+	}
 	e.svc = submission.New(e.store, vault.New(db.VaultKeys(), master), opts)
 	t.Cleanup(func() { e.svc.Close() })
 	return e

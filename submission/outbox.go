@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,20 +25,30 @@ type OutboxPump interface {
 	PumpOutbox(ctx context.Context, max int) (int, error)
 }
 
-// pump moves outbox rows into the job queue in the background.
+// pump moves outbox rows into the job queue in the background. It yields
+// the writer to the intake: while submissions wait for their commit (busy)
+// it postpones, but never longer than maxLag after the first unpumped
+// commit, so under a sustained peak the outbox grows only by maxLag worth
+// of jobs and drains when the peak is over.
 type pump struct {
 	store    OutboxPump
 	delay    time.Duration
 	interval time.Duration
+	maxLag   time.Duration
 	max      int
+	busy     func() bool // reports whether submissions wait for the writer
+	since    atomic.Int64 // unix nanos of the first commit not yet pumped, 0 if none
 	kick     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
 	once     sync.Once
 }
 
-func newPump(store OutboxPump, delay, interval time.Duration, max int) *pump {
-	p := &pump{store: store, delay: delay, interval: interval, max: max,
+func newPump(store OutboxPump, delay, interval, maxLag time.Duration, max int, busy func() bool) *pump {
+	if busy == nil {
+		busy = func() bool { return false }
+	}
+	p := &pump{store: store, delay: delay, interval: interval, maxLag: maxLag, max: max, busy: busy,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
 	return p
@@ -45,6 +56,7 @@ func newPump(store OutboxPump, delay, interval time.Duration, max int) *pump {
 
 // poke tells the pump that jobs were committed (never blocks).
 func (p *pump) poke() {
+	p.since.CompareAndSwap(0, time.Now().UnixNano())
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -56,11 +68,11 @@ func (p *pump) run() {
 	ctx := context.Background()
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
-	p.drain(ctx) // leftovers of an earlier run
+	p.drain(ctx, false) // leftovers of an earlier run
 	for {
 		select {
 		case <-p.stop:
-			p.drain(ctx)
+			p.drain(ctx, false)
 			return
 		case <-t.C:
 		case <-p.kick:
@@ -71,13 +83,24 @@ func (p *pump) run() {
 			case <-p.stop:
 			}
 		}
-		p.drain(ctx)
+		p.drain(ctx, true)
 	}
 }
 
-// drain pumps until the outbox is empty or the store fails.
-func (p *pump) drain(ctx context.Context) {
+// lagging reports whether the oldest unpumped commit is older than maxLag.
+func (p *pump) lagging() bool {
+	s := p.since.Load()
+	return s != 0 && time.Since(time.Unix(0, s)) >= p.maxLag
+}
+
+// drain pumps until the outbox is empty or the store fails; with yield it
+// stops early while the intake is busy and the outbox is not lagging.
+func (p *pump) drain(ctx context.Context, yield bool) {
 	for {
+		if yield && p.busy() && !p.lagging() {
+			return
+		}
+		p.since.Store(0) // commits from now on poke again
 		n, err := p.store.PumpOutbox(ctx, p.max)
 		if err != nil {
 			slog.Error("submission: outbox pump failed", "err", err)

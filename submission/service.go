@@ -55,8 +55,12 @@ type Options struct {
 	// OutboxInterval is how often the pump looks at the outbox without a
 	// commit (default 1 s).
 	OutboxInterval time.Duration
-	// OutboxBatch bounds the jobs moved in one pump transaction (default 2,000).
+	// OutboxBatch bounds the jobs moved in one pump transaction (default 500).
 	OutboxBatch int
+	// OutboxMaxLag is how long the pump may postpone its work while
+	// submissions wait for the writer (default 2 s): intake first, jobs
+	// at most this late.
+	OutboxMaxLag time.Duration
 }
 
 // Service is the intake. It is safe for concurrent use; Close it to stop the
@@ -108,10 +112,17 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 			opts.OutboxInterval = time.Second
 		}
 		if opts.OutboxBatch <= 0 {
-			opts.OutboxBatch = 2000
+			opts.OutboxBatch = 500
+		}
+		if opts.OutboxMaxLag <= 0 {
+			opts.OutboxMaxLag = 2 * time.Second
 		}
 		s.opts = opts
-		s.pump = newPump(op, opts.OutboxDelay, opts.OutboxInterval, opts.OutboxBatch)
+		var busy func() bool
+		if s.gc != nil {
+			busy = func() bool { return len(s.gc.queue) > 0 }
+		}
+		s.pump = newPump(op, opts.OutboxDelay, opts.OutboxInterval, opts.OutboxMaxLag, opts.OutboxBatch, busy)
 	}
 	return s
 }

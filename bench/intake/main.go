@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -54,8 +55,13 @@ type result struct {
 	GroupCommit   bool    `json:"group_commit"`
 }
 
-// groupMode is the -group flag.
-var groupMode = submission.GroupAuto
+// Flags used by run.
+var (
+	groupMode  = submission.GroupAuto
+	useOutbox  bool
+	maxBatch   int
+	cpuProfile string
+)
 
 func main() {
 	shared := os.Getenv("RATHAUS_SHARED_DATA")
@@ -69,6 +75,9 @@ func main() {
 	attach := flag.Int("attach", 0, "bytes of one PDF attachment per submission (0: none)")
 	asJSON := flag.Bool("json", false, "print JSON")
 	group := flag.String("group", "auto", "group commit: auto (on for SQLite), on, off")
+	flag.BoolVar(&useOutbox, "outbox", true, "commit jobs into the slim outbox (pumped into River in the background) instead of River's insert in the intake transaction")
+	flag.IntVar(&maxBatch, "batch", 0, "most submissions per group commit (0: the Service's default)")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phase to this file")
 	flag.Parse()
 	mode, ok := map[string]int{"auto": submission.GroupAuto, "on": submission.GroupOn, "off": submission.GroupOff}[*group]
 	if !ok {
@@ -130,8 +139,11 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		}
 		return q.EnqueueMany(ctx, tx, jj)
 	})
+	if useOutbox {
+		store.UseOutbox()
+	}
 	v := vault.New(db.VaultKeys(), master)
-	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA", GroupCommit: groupMode})
+	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA", GroupCommit: groupMode, MaxBatch: maxBatch})
 	defer svc.Close()
 
 	var uploads []submission.Upload
@@ -145,6 +157,16 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		Workers: workers, GroupCommit: svc.GroupCommit()}
 
 	// 1. Intake at max rate.
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	var n atomic.Int64
 	lat := make([][]time.Duration, workers)
 	var wg sync.WaitGroup
@@ -168,6 +190,9 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if e := firstErr.Load(); e != nil {
 		return e.(error)
 	}
