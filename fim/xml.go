@@ -621,15 +621,6 @@ func checkChars(r *reader, b []byte, off int) error {
 	return nil
 }
 
-func isSpace(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return false
-		}
-	}
-	return true
-}
-
 // unescape resolves references in an attribute value.
 func (r *reader) unescape(b []byte, off int, attr bool) (string, error) {
 	if err := checkChars(r, b, off); err != nil {
