@@ -36,7 +36,7 @@ type pump struct {
 	interval time.Duration
 	maxLag   time.Duration
 	max      int
-	busy     func() bool // reports whether submissions wait for the writer
+	busy     func() bool  // reports whether submissions wait for the writer
 	since    atomic.Int64 // unix nanos of the first commit not yet pumped, 0 if none
 	kick     chan struct{}
 	stop     chan struct{}
