@@ -27,12 +27,14 @@ import (
 	"rathaus"
 	"rathaus/fitconnect"
 	"rathaus/fitconnect/fitconnecttest"
+	"rathaus/sqlstore"
 )
 
-// The FIT-Connect commands keep their state in DATA/fitconnect/: store.json
-// (INTERIM JSON file store until sqlstore implements
-// fitconnect.DeliveryStore), service-key.json (the delivery service's SET
-// signing key, made on first use) and demo/ (keys made by --demo).
+// The FIT-Connect commands keep destinations, clients, submissions and
+// event logs in rathaus's database (sqlstore.FITConnectStore: SQLite in
+// --data or PostgreSQL with --db), and in DATA/fitconnect/ the delivery
+// service's SET signing key (service-key.json, made on first use) and
+// demo/ (keys made by --demo).
 func init() {
 	register(&Command{
 		Name:    "fitconnect destination",
@@ -62,28 +64,41 @@ func (m *fcMultiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // fcFlags are the flags every fitconnect command shares.
 type fcFlags struct {
 	data    string
+	db      string
 	baseURL string
 	roots   fcMultiFlag
+	store   *sqlstore.DB // opened by service; closed by close
 }
 
 func (f *fcFlags) register(fs *flag.FlagSet, env *Env) {
 	fs.StringVar(&f.data, "data", envDefault(env, "RATHAUS_DATA", "./data"), "data directory; FIT-Connect state lives in DATA/fitconnect [RATHAUS_DATA]")
 	fs.StringVar(&f.baseURL, "base-url", envDefault(env, "RATHAUS_FITCONNECT_URL", "http://127.0.0.1:8081"), "public URL of the delivery service [RATHAUS_FITCONNECT_URL]")
+	fs.StringVar(&f.db, "db", envDefault(env, "RATHAUS_DB", ""), "database URL, e.g. postgres://user@host/db; empty: SQLite in --data [RATHAUS_DB]")
 	fs.Var(&f.roots, "trust-root", "PEM file with trust-root certificates for destination keys (repeatable)")
+}
+
+// close closes the database opened by service.
+func (f *fcFlags) close() {
+	if f.store != nil {
+		f.store.Close()
+	}
 }
 
 func (f *fcFlags) dir() string { return filepath.Join(f.data, "fitconnect") }
 
-// service opens the interim store and the delivery service over it.
+// service opens the database and the delivery service over it; call
+// close when done.
 func (f *fcFlags) service(roots *x509.CertPool) (*fitconnect.DeliveryService, error) {
 	key, err := fcServiceKey(filepath.Join(f.dir(), "service-key.json"))
 	if err != nil {
 		return nil, err
 	}
-	st, err := fitconnect.OpenFileStore(filepath.Join(f.dir(), "store.json"))
-	if err != nil {
-		return nil, err
+	if f.store == nil {
+		if f.store, err = sqlstore.Open(context.Background(), sqlstore.Config{DataDir: f.data, URL: f.db}); err != nil {
+			return nil, err
+		}
 	}
+	st := f.store.FITConnectStore()
 	if roots == nil {
 		roots = x509.NewCertPool()
 	}
@@ -300,6 +315,7 @@ func runFitconnectDestination(ctx context.Context, env *Env, args []string) erro
 		}
 		cb = &fitconnect.CallbackConfig{URL: *callback, Secret: secret}
 	}
+	defer f.close()
 	svc, err := f.service(roots)
 	if err != nil {
 		return err
@@ -353,6 +369,7 @@ func runFitconnectSender(ctx context.Context, env *Env, args []string) error {
 	if *tenantARS == "" {
 		return usagef("--tenant is required")
 	}
+	defer f.close()
 	svc, err := f.service(nil)
 	if err != nil {
 		return err
@@ -385,6 +402,7 @@ func runFitconnectServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer f.close()
 	svc, err := f.service(roots)
 	if err != nil {
 		return err
