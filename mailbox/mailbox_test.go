@@ -361,8 +361,8 @@ func TestApplicationStatus(t *testing.T) {
 					t.Error("internal note shown to the citizen")
 				}
 			}
-			if len(st.Steps) != 3 {
-				t.Errorf("steps = %+v, want submitted, received, request", st.Steps)
+			if len(st.Steps) != 2 {
+				t.Errorf("steps = %+v, want received, request", st.Steps)
 			}
 			if _, err := e.svc.Reply(ctx, "u-erika", req.ID, "Lichtbild anbei", nil); err != nil {
 				t.Fatal(err)

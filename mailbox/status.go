@@ -84,7 +84,6 @@ func (s *Service) ApplicationStatus(ctx context.Context, userID, id string) (*St
 		return nil, err
 	}
 	st := baseStatus(*a)
-	st.Steps = []Step{{At: a.SubmittedAt, Kind: "submitted", Text: "Antrag eingereicht (" + a.Reference + ")"}}
 	if a.Status != "" {
 		var hs HistorySource = s.opts.DB.Cases()
 		hist, err := hs.History(ctx, a.Tenant, a.ID)
@@ -99,6 +98,9 @@ func (s *Service) ApplicationStatus(ctx context.Context, userID, id string) (*St
 				st.Steps = append(st.Steps, Step{At: e.At, Kind: e.Kind, Text: "Entscheidung getroffen"})
 			}
 		}
+	}
+	if len(st.Steps) == 0 { // no case yet: the process starts in the background
+		st.Steps = []Step{{At: a.SubmittedAt, Kind: "submitted", Text: "Antrag eingereicht (" + a.Reference + ")"}}
 	}
 	thread, err := s.Thread(ctx, a.Tenant, a.ID)
 	if err != nil {

@@ -104,6 +104,17 @@ func TestMailboxBrowser(t *testing.T) {
 		}
 	}
 
+	do("status while waiting", chromedp.Navigate(f.ts.URL+"/antraege/"+app.ID), chromedp.WaitVisible(chromedp.CSS("#status-expected")))
+	if got := text("#status-expected"); !strings.Contains(got, "Lichtbild") || !strings.Contains(got, "Frist: ") {
+		t.Errorf("expected while waiting = %q", got)
+	}
+	axe()
+	if os.Getenv("RATHAUS_SCREENSHOTS") == "1" {
+		if err := browsertest.Screenshot(ctx, filepath.Join(testenv.RepoRoot(t), "docs", "screenshots", "mailbox-status.png")); err != nil {
+			t.Error(err)
+		}
+	}
+	do("back to the mailbox", chromedp.Navigate(f.ts.URL+"/postfach"), chromedp.WaitVisible(chromedp.CSS("#mailbox-unread")))
 	do("open request", chromedp.Click(chromedp.CSS(`a[href="/postfach/`+req.ID+`"]`), chromedp.NodeVisible), chromedp.WaitVisible(chromedp.CSS("#reply-text")))
 	if got := text("#message-body"); !strings.Contains(got, "Lichtbild") {
 		t.Errorf("message body = %q", got)
