@@ -36,15 +36,35 @@ func (l LoA) String() string {
 	return "none"
 }
 
+// eIDAS URIs of the levels, as sent in the acr claim and in acr_values.
+const (
+	EIDASLow         = "http://eidas.europa.eu/LoA/low"
+	EIDASSubstantial = "http://eidas.europa.eu/LoA/substantial"
+	EIDASHigh        = "http://eidas.europa.eu/LoA/high"
+)
+
+// EIDASURI returns the eIDAS URI of l; LoANone (and anything unknown) gives "".
+func (l LoA) EIDASURI() string {
+	switch l {
+	case LoALow:
+		return EIDASLow
+	case LoASubstantial:
+		return EIDASSubstantial
+	case LoAHigh:
+		return EIDASHigh
+	}
+	return ""
+}
+
 // ParseLoA maps the values IdPs send (eIDAS URIs, BSI names, STORK levels,
 // plain words) to a LoA. Unknown values map to LoANone (fail closed).
 func ParseLoA(s string) LoA {
 	switch s {
-	case "http://eidas.europa.eu/LoA/low", "low", "normal", "http://bsi.bund.de/eID/LoA/normal", "STORK-QAA-Level-1", "STORK-QAA-Level-2":
+	case EIDASLow, "low", "normal", "http://bsi.bund.de/eID/LoA/normal", "STORK-QAA-Level-1", "STORK-QAA-Level-2":
 		return LoALow
-	case "http://eidas.europa.eu/LoA/substantial", "substantial", "substanziell", "http://bsi.bund.de/eID/LoA/substanziell", "STORK-QAA-Level-3":
+	case EIDASSubstantial, "substantial", "substanziell", "http://bsi.bund.de/eID/LoA/substanziell", "STORK-QAA-Level-3":
 		return LoASubstantial
-	case "http://eidas.europa.eu/LoA/high", "high", "hoch", "http://bsi.bund.de/eID/LoA/hoch", "STORK-QAA-Level-4":
+	case EIDASHigh, "high", "hoch", "http://bsi.bund.de/eID/LoA/hoch", "STORK-QAA-Level-4":
 		return LoAHigh
 	}
 	return LoANone

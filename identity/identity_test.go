@@ -69,8 +69,11 @@ func TestParseLoA(t *testing.T) {
 		if l.String() != want {
 			t.Errorf("LoA(%d).String() = %q, want %q", int(l), l.String(), want)
 		}
-		if l >= LoALow && l <= LoAHigh && ParseLoA(l.String()) != l {
-			t.Errorf("ParseLoA(%q) does not round-trip", l.String())
+		if l >= LoALow && l <= LoAHigh && (ParseLoA(l.String()) != l || ParseLoA(l.EIDASURI()) != l) {
+			t.Errorf("ParseLoA(%q) or ParseLoA(%q) does not round-trip", l.String(), l.EIDASURI())
+		}
+		if (l < LoALow || l > LoAHigh) && l.EIDASURI() != "" {
+			t.Errorf("LoA(%d).EIDASURI() = %q, want \"\"", int(l), l.EIDASURI())
 		}
 	}
 }

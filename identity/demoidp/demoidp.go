@@ -223,18 +223,9 @@ func (l *login) submit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, l.callback+url.QueryEscape(id), http.StatusSeeOther)
 }
 
-// LoAURI returns the eIDAS URI of l, sent in the acr claim; LoANone gives "".
-func LoAURI(l identity.LoA) string {
-	switch l {
-	case identity.LoALow:
-		return "http://eidas.europa.eu/LoA/low"
-	case identity.LoASubstantial:
-		return "http://eidas.europa.eu/LoA/substantial"
-	case identity.LoAHigh:
-		return "http://eidas.europa.eu/LoA/high"
-	}
-	return ""
-}
+// LoAURI returns the eIDAS URI of l, sent in the acr claim; LoANone gives
+// "". It is l.EIDASURI().
+func LoAURI(l identity.LoA) string { return l.EIDASURI() }
 
 func loaLabel(l identity.LoA) string {
 	switch l {

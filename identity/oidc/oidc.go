@@ -450,18 +450,8 @@ func (h *Handler) refused(r *http.Request, kind identity.Kind, issuer, reason st
 }
 
 // EIDASURI returns the eIDAS URI of a level of assurance, as used in acr
-// and acr_values; LoANone gives "".
-func EIDASURI(l identity.LoA) string {
-	switch l {
-	case identity.LoALow:
-		return "http://eidas.europa.eu/LoA/low"
-	case identity.LoASubstantial:
-		return "http://eidas.europa.eu/LoA/substantial"
-	case identity.LoAHigh:
-		return "http://eidas.europa.eu/LoA/high"
-	}
-	return ""
-}
+// and acr_values; LoANone gives "". It is l.EIDASURI().
+func EIDASURI(l identity.LoA) string { return l.EIDASURI() }
 
 func kindLabel(k identity.Kind) string {
 	if k == identity.KindStaff {
