@@ -158,6 +158,9 @@ func SubtreePrefix(root string) string {
 type Page struct {
 	Cases []Case
 	Total int
+	// More is set when there are more than Total matches (stores may stop
+	// counting at a limit).
+	More bool
 }
 
 // Store keeps cases and their history. Every method is tenant-scoped

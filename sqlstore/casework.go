@@ -86,21 +86,48 @@ func (s *CaseStore) Case(ctx context.Context, tenant, id string) (*casework.Case
 	return c, nil
 }
 
-// Inbox implements casework.Store. The subtree is a key range on tenant
-// (ARS prefix), so the indexes that lead with tenant serve it.
+// maxCount caps the total of an inbox query: counting stops there (the
+// page says "more than"), so a filter over 100,000 cases stays cheap.
+const maxCount = 10_000
+
+// maxUnion is the largest subtree (in tenants) that is queried as one
+// index-ordered query per tenant; larger subtrees use one range query.
+const maxUnion = 64
+
+// Inbox implements casework.Store. A subtree is resolved to its tenants
+// (tenants table): each gets an index-ordered query that stops after the
+// page (tenant, office, sort column, id indexes), merged by UNION ALL; a
+// subtree of more than maxUnion tenants, or one not in the tenants table,
+// is a key range on tenant instead. Totals are counted up to maxCount.
 func (s *CaseStore) Inbox(ctx context.Context, f casework.Filter) (casework.Page, error) {
 	if err := f.Normalize(); err != nil {
 		return casework.Page{}, err
 	}
-	var where []string
-	var args []any
-	if p := casework.SubtreePrefix(f.Root); p != "" {
-		if len(p) == 12 {
-			where, args = append(where, "tenant = ?"), append(args, p)
-		} else {
-			where, args = append(where, "tenant >= ? AND tenant < ?"), append(args, p, p+":") // ':' follows '9'
+	r := s.db.rd(ctx)
+	var tenants []string
+	prefix := casework.SubtreePrefix(f.Root)
+	if len(prefix) == 12 {
+		tenants = []string{prefix}
+	} else if prefix != "" {
+		rows, err := r.QueryContext(ctx, s.db.Rebind(`SELECT ars FROM tenants WHERE ars >= ? AND ars < ? ORDER BY ars LIMIT ?`), prefix, prefix+":", maxUnion+1)
+		if err != nil {
+			return casework.Page{}, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read tenants")
+		}
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return casework.Page{}, err
+			}
+			tenants = append(tenants, a)
+		}
+		rows.Close()
+		if len(tenants) == 0 || len(tenants) > maxUnion {
+			tenants = nil
 		}
 	}
+	var where []string
+	var args []any
 	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
 	if f.Office != "" {
 		add("office = ?", f.Office)
@@ -131,22 +158,70 @@ func (s *CaseStore) Inbox(ctx context.Context, f casework.Filter) (casework.Page
 			add("status <> ?", casework.StatusClosed)
 		}
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	// One condition per part: a tenant (or the range), then the filters.
+	type part struct {
+		cond string
+		args []any
+	}
+	var parts []part
+	filters := strings.Join(where, " AND ")
+	mk := func(tcond string, targs ...any) part {
+		c := tcond
+		if filters != "" {
+			if c != "" {
+				c += " AND "
+			}
+			c += filters
+		}
+		if c != "" {
+			c = " WHERE " + c
+		}
+		return part{c, append(targs, args...)}
+	}
+	switch {
+	case tenants != nil:
+		for _, t := range tenants {
+			parts = append(parts, mk("tenant = ?", t))
+		}
+	case prefix != "":
+		parts = append(parts, mk("tenant >= ? AND tenant < ?", prefix, prefix+":"))
+	default:
+		parts = append(parts, mk(""))
 	}
 	var page casework.Page
-	r := s.db.rd(ctx)
-	if err := r.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM casework_cases`+cond), args...).Scan(&page.Total); err != nil {
-		return page, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot count cases")
+	for _, p := range parts {
+		var n int
+		if err := r.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM (SELECT 1 FROM casework_cases`+p.cond+` LIMIT ?) c`), append(p.args, maxCount+1)...).Scan(&n); err != nil {
+			return page, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot count cases")
+		}
+		page.Total += n
+		if page.Total > maxCount {
+			page.Total, page.More = maxCount, true
+			break
+		}
 	}
 	col := map[string]string{casework.SortCreated: "created_at", casework.SortDue: "due_at", casework.SortUpdated: "updated_at", casework.SortReference: "reference"}[f.Sort]
 	dir := " ASC"
 	if f.Desc {
 		dir = " DESC"
 	}
-	q := `SELECT ` + caseCols + ` FROM casework_cases` + cond + ` ORDER BY ` + col + dir + `, id` + dir + ` LIMIT ? OFFSET ?`
-	rows, err := r.QueryContext(ctx, s.db.Rebind(q), append(args, f.PageSize, (f.Page-1)*f.PageSize)...)
+	order := ` ORDER BY ` + col + dir + `, id` + dir
+	offset := (f.Page - 1) * f.PageSize
+	var q string
+	var qargs []any
+	if len(parts) == 1 {
+		q = `SELECT ` + caseCols + ` FROM casework_cases` + parts[0].cond + order + ` LIMIT ? OFFSET ?`
+		qargs = append(parts[0].args, f.PageSize, offset)
+	} else {
+		var subs []string
+		for _, p := range parts {
+			subs = append(subs, `SELECT * FROM (SELECT `+caseCols+` FROM casework_cases`+p.cond+order+` LIMIT ?) t`)
+			qargs = append(append(qargs, p.args...), offset+f.PageSize)
+		}
+		q = `SELECT ` + caseCols + ` FROM (` + strings.Join(subs, " UNION ALL ") + `) u` + order + ` LIMIT ? OFFSET ?`
+		qargs = append(qargs, f.PageSize, offset)
+	}
+	rows, err := r.QueryContext(ctx, s.db.Rebind(q), qargs...)
 	if err != nil {
 		return page, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read inbox")
 	}

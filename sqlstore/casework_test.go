@@ -13,6 +13,7 @@ import (
 	"rathaus"
 	"rathaus/casework"
 	"rathaus/sqlstore/sqltest"
+	"rathaus/tenant"
 )
 
 // TestCaseStore checks the inbox (subtree, filters, sorting, paging) and
@@ -20,10 +21,25 @@ import (
 func TestCaseStore(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	const darmstadt, regensburg = "064110000000", "093620000000"
+	const darmstadt, regensburg, weiterstadt = "064110000000", "093620000000", "064320023023"
 	for _, d := range sqltest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
-			s := sqltest.Open(t, d).Cases()
+			db := sqltest.Open(t, d)
+			s := db.Cases()
+			// A subtree of several tenants is queried per tenant (union).
+			if err := db.Tenants().UpsertTenants(ctx, []tenant.Tenant{
+				{ARS: tenant.Bund, Level: tenant.LevelBund, Name: "Bund"},
+				{ARS: "060000000000", Parent: tenant.Bund, Level: tenant.LevelLand, Name: "Hessen"},
+				{ARS: "064000000000", Parent: "060000000000", Level: tenant.LevelRegierungsbezirk, Name: "RB Darmstadt"},
+				{ARS: darmstadt, Parent: "064000000000", Level: tenant.LevelGemeinde, Name: "Darmstadt"},
+				{ARS: "064320000000", Parent: "064000000000", Level: tenant.LevelKreis, Name: "Darmstadt-Dieburg"},
+				{ARS: weiterstadt, Parent: "064320000000", Level: tenant.LevelGemeinde, Name: "Weiterstadt"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutCase(ctx, &casework.Case{Tenant: weiterstadt, ID: "w1", Status: casework.StatusNew, Office: "buergeramt", CreatedAt: t0.Add(-time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
 			for i := range 30 {
 				c := &casework.Case{Tenant: darmstadt, ID: fmt.Sprintf("c%02d", i), Reference: fmt.Sprintf("DA-%02d", 29-i), ServiceKey: "99001",
 					Status: casework.StatusNew, Office: "buergeramt", Role: "Sachbearbeitung", CreatedAt: t0.Add(time.Duration(i) * time.Hour)}
@@ -61,10 +77,13 @@ func TestCaseStore(t *testing.T) {
 				total int
 				want  []string
 			}{
-				{"subtree page 1", casework.Filter{Root: "064000000000", PageSize: 3}, 30, []string{"c00", "c01", "c02"}},
+				{"subtree page 1", casework.Filter{Root: "064000000000", PageSize: 3}, 31, []string{"w1", "c00", "c01"}},
+				{"subtree page 2", casework.Filter{Root: "064000000000", PageSize: 3, Page: 2}, 31, []string{"c02", "c03", "c04"}},
+				{"subtree desc", casework.Filter{Root: "064000000000", PageSize: 2, Desc: true}, 31, []string{"c29", "c28"}},
+				{"subtree by reference", casework.Filter{Root: "064000000000", PageSize: 2, Sort: casework.SortReference}, 31, []string{"w1", "c29"}},
 				{"page 2 desc", casework.Filter{Root: darmstadt, PageSize: 2, Page: 2, Desc: true}, 30, []string{"c27", "c26"}},
 				{"other tenant", casework.Filter{Root: regensburg}, 1, []string{"r1"}},
-				{"bund sees all", casework.Filter{Root: "000000000000", PageSize: 1}, 31, []string{"c00"}},
+				{"bund sees all", casework.Filter{Root: "000000000000", PageSize: 1}, 32, []string{"w1"}},
 				{"service", casework.Filter{Root: darmstadt, ServiceKey: "99002", PageSize: 2}, 10, []string{"c00", "c03"}},
 				{"assignee", casework.Filter{Root: darmstadt, Assignee: "u1"}, 6, []string{"c00", "c05", "c10", "c15", "c20", "c25"}},
 				{"unassigned open", casework.Filter{Root: darmstadt, Assignee: "-", Status: "open", PageSize: 1}, 24, []string{"c01"}},
