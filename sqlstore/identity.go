@@ -4,7 +4,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -137,6 +139,14 @@ func (s identityStore) Grants(ctx context.Context, userID string) ([]identity.Gr
 	return out, rows.Err()
 }
 
+// sessionKey is what the sessions table stores instead of the session id:
+// its SHA-256 in hex. A leaked database or backup then holds no cookie
+// value that could be replayed (like the resume tokens of drafts).
+func sessionKey(id string) string {
+	sum := sha256.Sum256([]byte("rathaus-session\x00" + id))
+	return hex.EncodeToString(sum[:])
+}
+
 // CreateSession stores a new session. Returns ECONFLICT for a duplicate ID.
 func (s identityStore) CreateSession(ctx context.Context, ss identity.Session) error {
 	if len(ss.ID) < 16 || ss.UserID == "" {
@@ -147,7 +157,7 @@ func (s identityStore) CreateSession(ctx context.Context, ss identity.Session) e
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM sessions WHERE id = ?`), ss.ID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM sessions WHERE id = ?`), sessionKey(ss.ID)).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -155,7 +165,7 @@ func (s identityStore) CreateSession(ctx context.Context, ss identity.Session) e
 		}
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO sessions (id, user_id, loa, idp, auth_time, expires_at, tenant, lang)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			ss.ID, ss.UserID, int(ss.LoA), ss.IdP, micros(ss.AuthTime), micros(ss.ExpiresAt), ss.Tenant, ss.Lang)
+			sessionKey(ss.ID), ss.UserID, int(ss.LoA), ss.IdP, micros(ss.AuthTime), micros(ss.ExpiresAt), ss.Tenant, ss.Lang)
 		return err
 	})
 }
@@ -165,15 +175,16 @@ func (s identityStore) Session(ctx context.Context, id string) (*identity.Sessio
 	var ss identity.Session
 	var loa int
 	var auth, exp int64
-	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT id, user_id, loa, idp, auth_time, expires_at, tenant, lang
-		FROM sessions WHERE id = ? AND expires_at > ?`), id, time.Now().UnixMicro()).
-		Scan(&ss.ID, &ss.UserID, &loa, &ss.IdP, &auth, &exp, &ss.Tenant, &ss.Lang)
+	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT user_id, loa, idp, auth_time, expires_at, tenant, lang
+		FROM sessions WHERE id = ? AND expires_at > ?`), sessionKey(id), time.Now().UnixMicro()).
+		Scan(&ss.UserID, &loa, &ss.IdP, &auth, &exp, &ss.Tenant, &ss.Lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Sitzung abgelaufen / session expired")
 	}
 	if err != nil {
 		return nil, err
 	}
+	ss.ID = id
 	ss.LoA, ss.AuthTime, ss.ExpiresAt = identity.LoA(loa), fromMicros(auth), fromMicros(exp)
 	return &ss, nil
 }
@@ -182,7 +193,7 @@ func (s identityStore) Session(ctx context.Context, id string) (*identity.Sessio
 func (s identityStore) UpdateSession(ctx context.Context, ss identity.Session) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET tenant = ?, lang = ? WHERE id = ? AND expires_at > ?`),
-			ss.Tenant, ss.Lang, ss.ID, time.Now().UnixMicro())
+			ss.Tenant, ss.Lang, sessionKey(ss.ID), time.Now().UnixMicro())
 		if err != nil {
 			return err
 		}
@@ -202,7 +213,7 @@ func (s identityStore) TouchSession(ctx context.Context, id string, expiresAt ti
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET expires_at = ? WHERE id = ? AND expires_at > ? AND expires_at < ?`),
-			micros(expiresAt), id, time.Now().UnixMicro(), micros(expiresAt))
+			micros(expiresAt), sessionKey(id), time.Now().UnixMicro(), micros(expiresAt))
 		if err != nil {
 			return err
 		}
@@ -213,7 +224,7 @@ func (s identityStore) TouchSession(ctx context.Context, id string, expiresAt ti
 		// or it already lasts at least until expiresAt (fine).
 		var n int
 		if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM sessions WHERE id = ? AND expires_at > ?`),
-			id, time.Now().UnixMicro()).Scan(&n); err != nil {
+			sessionKey(id), time.Now().UnixMicro()).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -226,7 +237,7 @@ func (s identityStore) TouchSession(ctx context.Context, id string, expiresAt ti
 // DeleteSession removes a session; a missing one is not an error.
 func (s identityStore) DeleteSession(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE id = ?`), id)
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE id = ?`), sessionKey(id))
 		return err
 	})
 }

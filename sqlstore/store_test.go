@@ -459,6 +459,18 @@ func TestIdentity(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			t.Run("IDNotStoredInClear", func(t *testing.T) {
+				var n int
+				if err := db.SQL().QueryRowContext(ctx, db.Rebind(`SELECT count(*) FROM sessions WHERE id = ? OR id = ?`), live.ID, dead.ID).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 0 {
+					t.Errorf("%d session rows hold the cookie value in clear", n)
+				}
+				if err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n); err != nil || n != 2 {
+					t.Errorf("sessions rows = %d, %v; want 2", n, err)
+				}
+			})
 			if err := is.CreateSession(ctx, live); rathaus.ErrorCode(err) != rathaus.ECONFLICT {
 				t.Errorf("duplicate session: %v", err)
 			}
