@@ -67,6 +67,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	baseURL := fs.String("base-url", envDefault(env, "RATHAUS_BASE_URL", ""), "public URL of the portal, e.g. https://rathaus.example; default http://ADDR [RATHAUS_BASE_URL]")
 	maxBody := fs.Int64("max-body", 1<<20, "largest accepted request body in bytes")
 	llmURL := fs.String("llm-url", envDefault(env, "RATHAUS_LLM_URL", ""), "OpenAI-compatible endpoint for the assistant's optional LLM (off when empty) [RATHAUS_LLM_URL]")
+	clamd := fs.String("clamd", envDefault(env, "RATHAUS_CLAMD", ""), "ClamAV clamd for scanning uploads: host:port or unix:/path (uploads are not scanned when empty) [RATHAUS_CLAMD]")
 	llmModel := fs.String("llm-model", envDefault(env, "RATHAUS_LLM_MODEL", ""), "model name for --llm-url [RATHAUS_LLM_MODEL]")
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -150,9 +151,15 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := addAssistant(ctx, env, db, &deps, log, *llmURL, *llmModel); err != nil {
 		return err
 	}
-	if _, err := addMailbox(ctx, env, db, &deps, log, sf.data, *demo, base); err != nil {
+	mb, err := addMailbox(ctx, env, db, &deps, log, sf.data, *demo, base)
+	if err != nil {
 		return err
 	}
+	stopForms, err := addForms(ctx, env, db, &deps, log, sf.data, *demo, *clamd, mb)
+	if err != nil {
+		return err
+	}
+	defer stopForms()
 	if _, err := addDesk(ctx, env, db, &deps, log, *demo); err != nil {
 		return err
 	}
