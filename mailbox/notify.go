@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
@@ -178,29 +179,84 @@ func (s *Service) handleNotify(ctx context.Context, raw json.RawMessage) error {
 	return s.Notify(ctx, a.Tenant, a.ID)
 }
 
-// Notify sends the notification of message id (the work of JobNotify):
-// nothing when no notifier is configured, the message was read meanwhile,
-// or the citizen has no e-mail address.
+// Notify sends the notification of message id (the work of JobNotify and
+// of NotifyPending) at most once: the message is claimed first, and
+// released again only when the e-mail could not be sent. Nothing is sent
+// when no notifier is configured, for the citizen's own replies, when the
+// message was read meanwhile, or when the citizen has no e-mail address.
 func (s *Service) Notify(ctx context.Context, tenant, id string) error {
+	_, err := s.notify(ctx, tenant, id)
+	return err
+}
+
+func (s *Service) notify(ctx context.Context, tenant, id string) (bool, error) {
 	if s.opts.Notifier == nil || s.opts.Recipient == nil {
-		return nil
+		return false, nil
 	}
 	r, err := s.store.Message(ctx, tenant, id)
 	if isNotFound(err) {
-		return nil
+		return false, nil
 	}
-	if err != nil {
-		return err
+	if err != nil || r.FromCitizen {
+		return false, err
 	}
-	if r.FromCitizen || !r.ReadAt.IsZero() {
-		return nil
+	claimed, err := s.store.ClaimNotification(ctx, tenant, id, s.now())
+	if err != nil || !claimed || !r.ReadAt.IsZero() {
+		return false, err
 	}
 	email, name, err := s.opts.Recipient(ctx, r.UserID)
 	if isNotFound(err) || err == nil && strings.TrimSpace(email) == "" {
-		return nil
+		return false, nil
+	}
+	if err == nil {
+		err = s.opts.Notifier.Notify(ctx, Notification{To: email, Name: name, Link: s.opts.BaseURL + "/postfach/" + r.ID})
 	}
 	if err != nil {
-		return err
+		if rerr := s.store.ReleaseNotification(context.WithoutCancel(ctx), tenant, id); rerr != nil {
+			return false, errors.Join(err, rerr)
+		}
+		return false, err
 	}
-	return s.opts.Notifier.Notify(ctx, Notification{To: email, Name: name, Link: s.opts.BaseURL + "/postfach/" + r.ID})
+	return true, nil
+}
+
+// NotifyPending sends the notifications of messages older than grace that
+// have none yet (for installations without a job queue, and as a safety
+// net behind it); it returns how many e-mails it sent and the first error.
+func (s *Service) NotifyPending(ctx context.Context, grace time.Duration, limit int) (int, error) {
+	if s.opts.Notifier == nil || s.opts.Recipient == nil {
+		return 0, nil
+	}
+	rows, err := s.store.Unnotified(ctx, s.now().Add(-grace), limit)
+	if err != nil {
+		return 0, err
+	}
+	sent, first := 0, error(nil)
+	for _, r := range rows {
+		ok, err := s.notify(ctx, r.Tenant, r.ID)
+		if ok {
+			sent++
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return sent, first
+}
+
+// RunNotifier calls NotifyPending every interval until ctx ends; errors go
+// to onErr (if set).
+func (s *Service) RunNotifier(ctx context.Context, every, grace time.Duration, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.NotifyPending(ctx, grace, 100); err != nil && onErr != nil && ctx.Err() == nil {
+			onErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -208,3 +208,62 @@ func TestSMTPNotifierRejects(t *testing.T) {
 		t.Errorf("Notify to closed port = %v, want unavailable", err)
 	}
 }
+
+// TestNotifyPending sends notifications without a job queue: once per
+// message, none for read messages or citizens without an address, and a
+// failed send is tried again on the next sweep.
+func TestNotifyPending(t *testing.T) {
+	for _, dialect := range sqltest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			var sent []mailbox.Notification
+			fail := true
+			opts := mailbox.Options{
+				Notifier: mailbox.NotifierFunc(func(ctx context.Context, n mailbox.Notification) error {
+					if fail {
+						fail = false
+						return rathaus.Errorf(rathaus.EUNAVAILABLE, "relay down")
+					}
+					sent = append(sent, n)
+					return nil
+				}),
+				Recipient: func(ctx context.Context, userID string) (string, string, error) {
+					if userID == "u-nomail" {
+						return "", "", nil
+					}
+					return userID + "@example.org", "", nil
+				},
+				BaseURL: "https://rathaus.example",
+			}
+			e := newEnv(t, dialect, opts)
+			a := e.post(t, mailbox.Message{Tenant: arsA, UserID: "u-erika", Kind: mailbox.KindMessage, Subject: "Eins", Body: "x"})
+			e.post(t, mailbox.Message{Tenant: arsA, UserID: "u-nomail", Kind: mailbox.KindMessage, Subject: "Zwei", Body: "x"})
+			read := e.post(t, mailbox.Message{Tenant: arsB, UserID: "u-max", Kind: mailbox.KindMessage, Subject: "Drei", Body: "x"})
+			if _, err := e.svc.Read(ctx, "u-max", read.ID); err != nil {
+				t.Fatal(err)
+			}
+			n, err := e.svc.NotifyPending(ctx, 0, 10)
+			if n != 0 || rathaus.ErrorCode(err) != rathaus.EUNAVAILABLE {
+				t.Fatalf("first sweep with the relay down: %d, %v", n, err)
+			}
+			n, err = e.svc.NotifyPending(ctx, 0, 10)
+			if n != 1 || err != nil {
+				t.Fatalf("second sweep: %d, %v; want 1 sent", n, err)
+			}
+			if n, err := e.svc.NotifyPending(ctx, 0, 10); n != 0 || err != nil {
+				t.Errorf("third sweep: %d, %v; want nothing", n, err)
+			}
+			if err := e.svc.Notify(ctx, arsA, a.ID); err != nil || len(sent) != 1 {
+				t.Errorf("Notify after the sweep: %v, %d mails; want no second mail", err, len(sent))
+			}
+			if len(sent) != 1 || sent[0].To != "u-erika@example.org" || sent[0].Link != "https://rathaus.example/postfach/"+a.ID {
+				t.Errorf("sent = %+v", sent)
+			}
+			// A grace period leaves fresh messages to the job queue.
+			e.post(t, mailbox.Message{Tenant: arsA, UserID: "u-erika", Kind: mailbox.KindMessage, Subject: "Vier", Body: "x"})
+			if n, _ := e.svc.NotifyPending(ctx, time.Hour, 10); n != 0 {
+				t.Errorf("sweep with grace sent %d", n)
+			}
+		})
+	}
+}

@@ -237,3 +237,37 @@ func (s *MailboxStore) CitizenApplicationOf(ctx context.Context, userID, id stri
 	}
 	return a, err
 }
+
+// ClaimNotification marks message id as notified at `at` unless it was
+// already; it reports whether this call claimed it (so that one node sends
+// the e-mail once).
+func (s *MailboxStore) ClaimNotification(ctx context.Context, tenant, id string, at time.Time) (bool, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE mailbox_messages SET notified_at = ? WHERE tenant = ? AND id = ? AND notified_at = 0`), micros(at), tenant, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n > 0, err
+}
+
+// ReleaseNotification undoes a claim whose e-mail could not be sent, so a
+// later attempt sends it.
+func (s *MailboxStore) ReleaseNotification(ctx context.Context, tenant, id string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE mailbox_messages SET notified_at = 0 WHERE tenant = ? AND id = ?`), tenant, id)
+		return err
+	})
+}
+
+// Unnotified returns up to limit messages to citizens created before
+// `before` whose notification is not sent yet, oldest first.
+func (s *MailboxStore) Unnotified(ctx context.Context, before time.Time, limit int) ([]MailboxRow, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return s.many(ctx, `SELECT `+mailboxCols+` FROM mailbox_messages WHERE notified_at = 0 AND from_citizen = 0 AND created_at < ? ORDER BY created_at, id LIMIT ?`, micros(before), limit)
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"rathaus"
 	"rathaus/mailbox"
@@ -60,8 +61,9 @@ func serveMasterKey(env *Env, dataDir string, demo bool, log *slog.Logger) (*vau
 // (web.MailboxFeature) when a vault master key is available (see
 // serveMasterKey); without one they are left out with a warning. E-mail
 // notifications go through RATHAUS_SMTP_ADDR (host:port) from
-// RATHAUS_SMTP_FROM once a job queue is wired (mailbox.Options.Queue and
-// Service.RegisterJobs); the process wiring sets Service.OnReply.
+// RATHAUS_SMTP_FROM, sent by a sweep every 15 s (with a job queue wired,
+// mailbox.Options.Queue and Service.RegisterJobs send them at once); the
+// process wiring sets Service.OnReply (mailbox.AnsweredHook).
 func addMailbox(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, dataDir string, demo bool, base string) (*mailbox.Service, error) {
 	mk, err := serveMasterKey(env, dataDir, demo, log)
 	if err != nil {
@@ -85,6 +87,11 @@ func addMailbox(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, 
 	svc, err := mailbox.New(opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Notifier != nil {
+		// No job queue in serve yet: a sweep sends the notifications (once
+		// per message, also with several nodes).
+		go svc.RunNotifier(ctx, 15*time.Second, 5*time.Second, func(err error) { log.Warn("mailbox notification", "error", err.Error()) })
 	}
 	deps.Features = append(deps.Features, web.MailboxFeature{Mailbox: svc})
 	log.Info("mailbox ready", "notifications", opts.Notifier != nil)
