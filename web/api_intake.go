@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"rathaus"
+	"rathaus/form"
+	"rathaus/identity"
+	"rathaus/submission"
+)
+
+// IntakeAPIFeature mounts the JSON intake for machine clients and load
+// tests: POST /api/v1/antraege/{key} with the answers as a JSON object in
+// the body and an Idempotency-Key header. The municipality is the caller's
+// own choice (municipality cookie, or a citizen session's tenant), never a
+// tenant named in the URL. A logged-in citizen applies as themself; without
+// login the application is anonymous. The answer is 201 with the
+// application's id and reference once it is durable (200 and "replayed":
+// true for a repeated key), 400 with the field errors for invalid answers.
+// Add it to Deps.Features.
+type IntakeAPIFeature struct {
+	Intake *submission.Service
+	// Form returns the form of service key as seen from municipality ars
+	// (ENOTFOUND for an unknown service).
+	Form func(ctx context.Context, ars, key string) (*form.Model, error)
+	// AllowAnonymous reports whether a service may be applied for without
+	// login; nil allows every service.
+	AllowAnonymous func(serviceKey string) bool
+	// MaxBodyBytes bounds the request body (default 1 MiB).
+	MaxBodyBytes int64
+}
+
+// FormsOf returns an IntakeAPIFeature.Form over a form store: the form
+// bound to the service for the municipality, else the universal form.
+func FormsOf(fs submission.FormStore) func(ctx context.Context, ars, key string) (*form.Model, error) {
+	return func(ctx context.Context, ars, key string) (*form.Model, error) {
+		ref, err := fs.Binding(ctx, ars, key)
+		if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
+			return submission.UniversalForm("de"), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return fs.FormFor(ctx, ars, ref.ID, ref.Version)
+	}
+}
+
+// Register adds the intake route.
+func (f IntakeAPIFeature) Register(s *Server) {
+	if f.MaxBodyBytes <= 0 {
+		f.MaxBodyBytes = 1 << 20
+	}
+	h := &intakeAPI{s: s, f: f}
+	s.Route("POST /api/v1/antraege/{key}", http.HandlerFunc(h.post), Meta{Scope: ScopePublic, Personal: true, Raw: true,
+		MaxBodyBytes: f.MaxBodyBytes, Example: "/api/v1/antraege/unbekannt",
+		NotTenantScoped: "creates an application in the caller's own chosen municipality; a replayed idempotency key answers only its own applicant"})
+}
+
+type intakeAPI struct {
+	s *Server
+	f IntakeAPIFeature
+}
+
+// intakeReceipt is the answer of a successful submission.
+type intakeReceipt struct {
+	ID          string    `json:"id"`
+	Reference   string    `json:"reference"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Replayed    bool      `json:"replayed"`
+}
+
+// intakeFieldError is one rejected answer.
+type intakeFieldError struct {
+	Path      string `json:"path"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	MessageEN string `json:"message_en"`
+}
+
+func (h *intakeAPI) post(w http.ResponseWriter, r *http.Request) {
+	rc, status, err := h.submit(r)
+	if err != nil {
+		code := rathaus.ErrorCode(err)
+		st := StatusFor(code)
+		if st >= 500 {
+			h.s.logger(r).ErrorContext(r.Context(), "intake api", "error", err.Error())
+		}
+		body := map[string]any{"code": code, "message": rathaus.ErrorMessage(err)}
+		if fe := submission.FieldErrors(err); fe != nil {
+			fields := make([]intakeFieldError, len(fe))
+			for i, e := range fe {
+				fields[i] = intakeFieldError{e.Path, e.Code, e.Message, e.MessageEN}
+			}
+			body["fields"] = fields
+		}
+		intakeJSON(w, st, map[string]any{"error": body})
+		return
+	}
+	intakeJSON(w, status, rc)
+}
+
+func (h *intakeAPI) submit(r *http.Request) (*intakeReceipt, int, error) {
+	key := r.PathValue("key")
+	if key == "" || len(key) > 64 {
+		return nil, 0, rathaus.Errorf(rathaus.ENOTFOUND, "Leistung nicht gefunden / service not found")
+	}
+	idem := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if idem == "" || len(idem) > 200 {
+		return nil, 0, rathaus.Errorf(rathaus.EINVALID, "Header Idempotency-Key fehlt oder ist länger als 200 Zeichen / header Idempotency-Key missing or longer than 200 characters")
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return nil, 0, rathaus.Errorf(rathaus.EINVALID, "Content-Type: application/json erwartet / want application/json")
+	}
+	ars := h.s.municipality(r)
+	if ars == "" {
+		return nil, 0, rathaus.Errorf(rathaus.EINVALID, "Keine Gemeinde gewählt (Cookie municipality) / no municipality chosen (cookie municipality)")
+	}
+	var app submission.Applicant
+	if p := h.s.principal(r); p != nil && p.User != nil && p.Session != nil && p.User.Kind == identity.KindCitizen {
+		app = submission.Applicant{UserID: p.User.ID, LoA: p.Session.LoA, IdP: p.Session.IdP}
+	} else if h.f.AllowAnonymous != nil && !h.f.AllowAnonymous(key) {
+		return nil, 0, rathaus.Errorf(rathaus.EUNAUTHORIZED, "Für diese Leistung ist eine Anmeldung nötig / this service needs a login")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, 0, rathaus.Errorf(rathaus.EINVALID, "Anfrage zu groß / request too large")
+		}
+		return nil, 0, rathaus.Errorf(rathaus.EINVALID, "Anfrage unlesbar / request unreadable")
+	}
+	answers, err := decodeAPIAnswers(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := h.f.Form(r.Context(), ars, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	rc, err := h.f.Intake.Submit(r.Context(), submission.SubmitRequest{Tenant: ars, ServiceKey: key, Model: m, Answers: answers,
+		Applicant: app, IdempotencyKey: "api:" + idem})
+	if err != nil {
+		return nil, 0, err
+	}
+	a := rc.Application
+	if rc.Replayed && a.ApplicantUserID != app.UserID {
+		// Someone else's key: reveal nothing of their application.
+		return nil, 0, rathaus.Errorf(rathaus.ECONFLICT, "Idempotency-Key schon verwendet / Idempotency-Key already used")
+	}
+	status := http.StatusCreated
+	if rc.Replayed {
+		status = http.StatusOK
+	}
+	return &intakeReceipt{ID: a.ID, Reference: a.Reference, SubmittedAt: a.SubmittedAt, Replayed: rc.Replayed}, status, nil
+}
+
+// decodeAPIAnswers parses the body: one JSON object, numbers kept exact.
+func decodeAPIAnswers(body []byte) (form.Answers, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var a form.Answers
+	if err := dec.Decode(&a); err != nil || a == nil {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Body: kein JSON-Objekt mit den Antworten / body: not a JSON object of answers")
+	}
+	if dec.More() {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Body: nach dem JSON-Objekt folgt noch etwas / body: trailing data after the JSON object")
+	}
+	return a, nil
+}
+
+func intakeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
