@@ -115,8 +115,13 @@ func TestSealOpen(t *testing.T) {
 		for _, i := range []int{0, 1, 5, len(sealed) - 1} {
 			bad := bytes.Clone(sealed)
 			bad[i] ^= 0x40
-			if _, err := v.Open(ctx, darmstadt, bad, []byte("app-1")); err == nil {
-				t.Fatalf("Open of blob altered at byte %d succeeded", i)
+			if _, err := v.Open(ctx, darmstadt, bad, []byte("app-1")); rathaus.ErrorCode(err) != rathaus.EINVALID {
+				t.Fatalf("Open of blob altered at byte %d: err = %v, want invalid", i, err)
+			}
+		}
+		for _, n := range []int{0, 1, 2, len(sealed) - 1} {
+			if _, err := v.Open(ctx, darmstadt, sealed[:n], []byte("app-1")); rathaus.ErrorCode(err) != rathaus.EINVALID {
+				t.Fatalf("Open of blob truncated to %d bytes: err = %v, want invalid", n, err)
 			}
 		}
 	})
