@@ -26,7 +26,8 @@ type DeliveryService interface {
 // DeliveryAdmin is the operator's dead-letter view at
 // /verwaltung/zustellung: failed (dead or rejected) deliveries of the
 // operator's tenant subtrees with their reason, the delivery log of an
-// application, and re-drive. Add it to Deps.Features.
+// application (readable by caseworkers too: it is part of the case
+// history), and re-drive. Add it to Deps.Features.
 type DeliveryAdmin struct {
 	Service DeliveryService
 	// Fixture creates, for the tenant-isolation test, a dead delivery of
@@ -52,7 +53,9 @@ func (d *DeliveryAdmin) Register(s *Server) {
 		m.Example = deliveryBase + "/" + tenant.Bund + "/beispiel"
 		return m
 	}
-	s.Route("GET "+deliveryBase+"/{ars}/{app}", HandlerFunc(h.history), withProbe(op, "", ""))
+	// The delivery log is part of the case history: caseworkers read it.
+	cw := Meta{Scope: ScopeStaff, Role: identity.RoleCaseworker, Personal: true}
+	s.Route("GET "+deliveryBase+"/{ars}/{app}", HandlerFunc(h.history), withProbe(cw, "", ""))
 	s.Route("POST "+deliveryBase+"/{ars}/{app}/{route}/erneut", HandlerFunc(h.redrive), withProbe(op, http.MethodPost, "/erneut"))
 }
 
@@ -98,9 +101,9 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-func (h *deliveryAdmin) allowed(r *http.Request, ars string) error {
+func (h *deliveryAdmin) allowed(r *http.Request, ars string, role identity.Role) error {
 	p := h.s.principal(r)
-	if !tenant.ValidARS(ars) || p == nil || !identity.Allowed(p.Grants, identity.RoleOperator, ars) {
+	if !tenant.ValidARS(ars) || p == nil || !identity.Allowed(p.Grants, role, ars) {
 		return rathaus.Errorf(rathaus.ENOTFOUND, "Zustellung nicht gefunden / delivery not found")
 	}
 	return nil
@@ -157,7 +160,7 @@ type deliveryHistoryData struct {
 
 func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 	ars, app := r.PathValue("ars"), r.PathValue("app")
-	if err := h.allowed(r, ars); err != nil {
+	if err := h.allowed(r, ars, identity.RoleCaseworker); err != nil {
 		return err
 	}
 	ds, err := h.d.Service.Deliveries(r.Context(), ars, app)
@@ -173,9 +176,10 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := deliveryHistoryData{ARS: ars, ApplicationID: app, Log: log}
 	base := deliveryBase + "/" + ars + "/" + url.PathEscape(app)
+	operator := identity.Allowed(h.s.principal(r).Grants, identity.RoleOperator, ars)
 	for _, d := range ds {
 		row := deliveryRow{Delivery: d, Link: base}
-		if d.Status == delivery.StatusDead || d.Status == delivery.StatusRejected {
+		if operator && (d.Status == delivery.StatusDead || d.Status == delivery.StatusRejected) {
 			row.Redo = base + "/" + url.PathEscape(d.RouteID) + "/erneut"
 		}
 		data.Rows = append(data.Rows, row)
@@ -186,7 +190,7 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 
 func (h *deliveryAdmin) redrive(w http.ResponseWriter, r *http.Request) error {
 	ars, app, route := r.PathValue("ars"), r.PathValue("app"), r.PathValue("route")
-	if err := h.allowed(r, ars); err != nil {
+	if err := h.allowed(r, ars, identity.RoleOperator); err != nil {
 		return err
 	}
 	if err := h.d.Service.Redrive(r.Context(), ars, app, route, h.s.principal(r).User.ID); err != nil {

@@ -76,6 +76,12 @@ func TestDeliveryView(t *testing.T) {
 	if hist.StatusCode != http.StatusOK || !strings.Contains(hist.body, "Zustellprotokoll") || !strings.Contains(hist.body, "503") {
 		t.Fatalf("history: %d", hist.StatusCode)
 	}
+	if h := df.get("/verwaltung/zustellung/"+arsDarmstadt+"/app-da", df.worker); h.StatusCode != http.StatusOK || strings.Contains(h.body, "Erneut zustellen") {
+		t.Errorf("caseworker reads the log without re-drive: %d", h.StatusCode)
+	}
+	if r := df.do(http.MethodPost, "/verwaltung/zustellung/"+arsDarmstadt+"/app-da/"+route+"/erneut", "", []*http.Cookie{df.worker}, nil); r.StatusCode != http.StatusForbidden && r.StatusCode != http.StatusNotFound {
+		t.Errorf("caseworker re-drive: %d, want 403/404", r.StatusCode)
+	}
 	r := df.do(http.MethodPost, "/verwaltung/zustellung/"+arsDarmstadt+"/app-da/"+route+"/erneut", "", []*http.Cookie{df.operator}, nil)
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("redrive: %d %s", r.StatusCode, r.body)
