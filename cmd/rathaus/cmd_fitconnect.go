@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,9 +26,15 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"rathaus"
+	"rathaus/delivery"
 	"rathaus/fitconnect"
 	"rathaus/fitconnect/fitconnecttest"
+	"rathaus/form"
+	"rathaus/jobs"
 	"rathaus/sqlstore"
+	"rathaus/submission"
+	"rathaus/vault"
+	"rathaus/web"
 )
 
 // The FIT-Connect commands keep destinations, clients, submissions and
@@ -438,4 +445,123 @@ func runFitconnectServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// JobFitconnectDeadlines applies the deadlines of the hosted delivery
+// service (incomplete → deleted after a day, submitted → rejected after 14
+// days); serve runs it every minute as a periodic job.
+const JobFitconnectDeadlines = "fitconnect.deadlines"
+
+// fcMount serves the hosted FIT-Connect delivery service under /fitconnect/
+// (Submission and Subscriber API, token endpoint) and its SET keys at
+// /.well-known/jwks.json.
+type fcMount struct{ svc *fitconnect.DeliveryService }
+
+// Register implements web.Feature.
+func (m fcMount) Register(s *web.Server) {
+	api := web.Meta{Scope: web.ScopePublic, Raw: true, MaxBodyBytes: 64 << 20}
+	s.Route("/fitconnect/", http.StripPrefix("/fitconnect", m.svc), api)
+	s.Route("GET /.well-known/jwks.json", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/.well-known/jwks.json"
+		m.svc.ServeHTTP(w, r2)
+	}), web.Meta{Scope: web.ScopePublic, Raw: true})
+}
+
+// addDelivery wires delivery to the specialist software into serve: the
+// hosted FIT-Connect delivery service at BASE/fitconnect (state in the
+// database, SET key in DATA/fitconnect/service-key.json, trust roots for
+// destination keys from RATHAUS_FITCONNECT_TRUST_ROOTS, a list of PEM files
+// separated by commas), the delivery worker (jobs delivery.send and
+// delivery.sweep, the deadlines job) on its own River client, and the
+// operator view /verwaltung/zustellung. Deliveries need the vault master
+// key (applications are opened for the receiver); without it only the
+// delivery service is mounted. The returned function stops the worker.
+func addDelivery(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, dataDir, base string, demo bool) (func(), error) {
+	var rootFiles []string
+	for _, f := range strings.Split(env.Getenv("RATHAUS_FITCONNECT_TRUST_ROOTS"), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			rootFiles = append(rootFiles, f)
+		}
+	}
+	roots, err := fcLoadRoots(rootFiles)
+	if err != nil {
+		return nil, err
+	}
+	if roots == nil {
+		roots = x509.NewCertPool()
+	}
+	key, err := fcServiceKey(filepath.Join(dataDir, "fitconnect", "service-key.json"))
+	if err != nil {
+		return nil, err
+	}
+	fc, err := fitconnect.NewDeliveryService(db.FITConnectStore(), fitconnect.ServiceConfig{BaseURL: base + "/fitconnect", SigningKey: key, TrustRoots: roots,
+		Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
+	if err != nil {
+		return nil, err
+	}
+	deps.Features = append(deps.Features, fcMount{fc})
+
+	mk, err := serveMasterKey(env, dataDir, demo, log)
+	if err != nil {
+		return nil, err
+	}
+	q, err := jobs.New(ctx, db, jobs.Options{Periodic: []jobs.Periodic{delivery.Periodic(30 * time.Second),
+		{Kind: JobFitconnectDeadlines, Every: time.Minute}}})
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Register(JobFitconnectDeadlines, func(ctx context.Context, _ json.RawMessage) error {
+		_, err := fc.ExpireDeadlines(ctx, time.Now())
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	closeIntake := func() {}
+	if mk != nil {
+		v := vault.New(db.VaultKeys(), mk)
+		intake := submission.New(db.SubmissionStore(nil), v, submission.Options{})
+		closeIntake = func() { intake.Close() }
+		src := &delivery.SubmissionSource{Intake: intake,
+			Model: func(ctx context.Context, app *submission.Application) (*form.Model, error) {
+				if app.FormID == submission.UniversalFormID {
+					return submission.UniversalForm("de"), nil
+				}
+				m, err := db.Forms().FormFor(ctx, app.Tenant, app.FormID, app.FormVersion)
+				if err != nil {
+					return nil, nil // the export then follows the answers' own structure
+				}
+				return m, nil
+			},
+			Names: func(ctx context.Context, app *submission.Application) (string, string) {
+				tn, sn := app.Tenant, app.ServiceKey
+				if t, err := db.Tenants().Tenant(ctx, app.Tenant); err == nil {
+					tn = t.Name
+				}
+				if s, err := db.Catalog().Resolve(ctx, app.Tenant, app.ServiceKey); err == nil {
+					sn = s.Service.Name
+				}
+				return tn, sn
+			}}
+		dsvc, err := delivery.New(db, delivery.Options{Source: src, Sealer: v, Queue: q, FITConnectRoots: roots})
+		if err != nil {
+			return nil, err
+		}
+		if err := dsvc.Register(q); err != nil {
+			return nil, err
+		}
+		deps.Features = append(deps.Features, &web.DeliveryAdmin{Service: dsvc, Fixture: dsvc.IsolationFixture})
+	} else {
+		log.Warn("no vault master key (RATHAUS_MASTER_KEY): applications are not delivered to specialist software")
+	}
+	if err := q.Start(ctx); err != nil {
+		return nil, err
+	}
+	log.Info("delivery ready", "fitconnect", base+"/fitconnect", "deliveries", mk != nil)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		q.Stop(sctx)
+		closeIntake()
+	}, nil
 }
