@@ -163,6 +163,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if _, err := addDesk(ctx, env, db, &deps, log, *demo); err != nil {
 		return err
 	}
+	stopDelivery, err := addDelivery(ctx, env, db, &deps, log, sf.data, base, *demo)
+	if err != nil {
+		return err
+	}
+	defer stopDelivery()
 	srv, err = web.New(web.Config{
 		Demo:         *demo,
 		TLS:          tls,
