@@ -15,6 +15,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -421,9 +422,42 @@ func CheckUploads(ups []Upload) ([]Attachment, error) {
 		if mt == "" {
 			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: nur PDF, JPEG oder PNG erlaubt / only PDF, JPEG or PNG allowed", field)
 		}
+		if why := polyglot(mt, up.Data); why != "" {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei enthält aktive Inhalte (%s) und wird nicht angenommen / file contains active content (%s) and is refused", field, why, why)
+		}
 		out = append(out, Attachment{Filename: name, MediaType: mt, Size: int64(len(up.Data)), Data: up.Data})
 	}
 	return out, nil
+}
+
+// marker is a sign of active content hidden in an otherwise valid file (a
+// polyglot), matched case-insensitively.
+type marker struct{ bytes, name string }
+
+// The markers: HTML or script anywhere, scripts and launch actions in
+// PDFs, an archive appended to an image. They are long enough that random
+// bytes of a large image match them practically never.
+var (
+	htmlMarkers = []marker{{"<script", "Skript"}, {"<html", "HTML"}, {"<!doctype", "HTML"}, {"<iframe", "HTML"}, {"<object", "HTML"},
+		{"<embed", "HTML"}, {`xmlns="http://www.w3.org/2000/svg`, "SVG"}}
+	pdfMarkers   = []marker{{"/javascript", "PDF-JavaScript"}, {"/launch", "PDF-Startaktion"}}
+	imageMarkers = []marker{{"pk\x03\x04", "ZIP-Archiv"}}
+)
+
+// polyglot names the active content data of media type mt carries, or
+// returns "".
+func polyglot(mt string, data []byte) string {
+	lower := bytes.ToLower(data)
+	ms := append(append([]marker(nil), htmlMarkers...), imageMarkers...)
+	if mt == "application/pdf" {
+		ms = append(htmlMarkers[:len(htmlMarkers):len(htmlMarkers)], pdfMarkers...)
+	}
+	for _, m := range ms {
+		if bytes.Contains(lower, []byte(m.bytes)) {
+			return m.name
+		}
+	}
+	return ""
 }
 
 // Reply stores the citizen's answer to message parentID of their mailbox,

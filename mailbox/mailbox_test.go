@@ -250,6 +250,11 @@ func TestCheckUploads(t *testing.T) {
 		{"no name", []mailbox.Upload{{Filename: " ", Data: pdf}}, "Dateiname", ""},
 		{"header injection", []mailbox.Upload{{Filename: "a\r\n.pdf", Data: pdf}}, "Dateiname", ""},
 		{"too many", make([]mailbox.Upload, mailbox.MaxAttachments+1), "höchstens", ""},
+		{"polyglot pdf with html", []mailbox.Upload{{Filename: "a.pdf", Data: []byte("%PDF-1.4\n<HTML><body><SCRIPT>alert(1)</script>")}}, "aktive Inhalte (Skript)", ""},
+		{"pdf with javascript action", []mailbox.Upload{{Filename: "a.pdf", Data: []byte("%PDF-1.4\n1 0 obj<</S/JavaScript/JS(app.alert(1))>>")}}, "PDF-JavaScript", ""},
+		{"pdf launch action", []mailbox.Upload{{Filename: "a.pdf", Data: []byte("%PDF-1.4\n<</Type/Action/S/Launch/F(cmd.exe)>>")}}, "PDF-Startaktion", ""},
+		{"jpeg with zip appended", []mailbox.Upload{{Filename: "a.jpg", Data: []byte("\xFF\xD8\xFF\xE0JFIF\xFF\xD9PK\x03\x04evil")}}, "ZIP-Archiv", ""},
+		{"png with svg", []mailbox.Upload{{Filename: "a.png", Data: []byte("\x89PNG\r\n\x1a\n<svg xmlns=\"http://www.w3.org/2000/svg\">")}}, "SVG", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := mailbox.CheckUploads(tc.ups)
