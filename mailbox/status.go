@@ -53,13 +53,20 @@ var citizenKinds = map[string]bool{casework.KindStep: true, casework.KindRequest
 // Applications returns the citizen's applications (all municipalities),
 // newest first, with state and open request but without steps.
 func (s *Service) Applications(ctx context.Context, userID string) ([]Status, error) {
+	_, apps, err := s.Overview(ctx, userID)
+	return apps, err
+}
+
+// Overview returns the citizen's messages (newest first) and applications
+// (as Applications) with each message opened once.
+func (s *Service) Overview(ctx context.Context, userID string) ([]Message, []Status, error) {
 	apps, err := s.store.CitizenApplications(ctx, userID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	msgs, err := s.Messages(ctx, userID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byApp := map[string][]Message{}
 	for i := len(msgs) - 1; i >= 0; i-- { // oldest first
@@ -73,7 +80,7 @@ func (s *Service) Applications(ctx context.Context, userID string) ([]Status, er
 		expect(&st)
 		out = append(out, st)
 	}
-	return out, nil
+	return msgs, out, nil
 }
 
 // ApplicationStatus returns the status of application id if userID

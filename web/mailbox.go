@@ -132,11 +132,7 @@ type mailboxPage struct {
 
 func (h *mailboxHandlers) list(w http.ResponseWriter, r *http.Request) error {
 	ctx, uid := r.Context(), h.userID(r)
-	msgs, err := h.mb.Messages(ctx, uid)
-	if err != nil {
-		return err
-	}
-	apps, err := h.mb.Applications(ctx, uid)
+	msgs, apps, err := h.mb.Overview(ctx, uid)
 	if err != nil {
 		return err
 	}
