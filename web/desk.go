@@ -140,7 +140,7 @@ type inboxData struct {
 	Roots    []rootOption
 	Filter   casework.Filter
 	Rows     []inboxRow
-	Total    int
+	Total    string // "10000+" when the store stopped counting
 	Pages    int
 	Prev     string
 	Next     string
@@ -186,7 +186,11 @@ func (h *desk) inbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_ = f.Normalize()
-	data := inboxData{Filter: f, Total: page.Total, Statuses: casework.Statuses,
+	total := strconv.Itoa(page.Total)
+	if page.More {
+		total += "+"
+	}
+	data := inboxData{Filter: f, Total: total, Statuses: casework.Statuses,
 		Sorts: []string{casework.SortCreated, casework.SortDue, casework.SortUpdated, casework.SortReference}, Query: q,
 		Mine: q.Get("assignee") == "me", Overdue: f.Overdue}
 	for _, ars := range roots {
