@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,19 +41,21 @@ import (
 
 // result is what one run reports.
 type result struct {
-	Dialect       string  `json:"dialect"`
-	Form          string  `json:"form"`
-	AnswerBytes   int     `json:"answer_bytes"`
-	AttachBytes   int     `json:"attach_bytes"`
-	Workers       int     `json:"workers"`
-	Seconds       float64 `json:"seconds"`
-	Submissions   int64   `json:"submissions"`
-	PerSecond     float64 `json:"submissions_per_s"`
-	P50ms         float64 `json:"p50_ms"`
-	P99ms         float64 `json:"p99_ms"`
-	RawRowsPerSec float64 `json:"raw_rows_per_s"`
-	Ratio         float64 `json:"ratio_intake_to_raw"`
-	GroupCommit   bool    `json:"group_commit"`
+	Dialect       string       `json:"dialect"`
+	Form          string       `json:"form"`
+	AnswerBytes   int          `json:"answer_bytes"`
+	AttachBytes   int          `json:"attach_bytes"`
+	Workers       int          `json:"workers"`
+	Seconds       float64      `json:"seconds"`
+	Submissions   int64        `json:"submissions"`
+	PerSecond     float64      `json:"submissions_per_s"`
+	P50ms         float64      `json:"p50_ms"`
+	P99ms         float64      `json:"p99_ms"`
+	RawRowsPerSec float64      `json:"raw_rows_per_s"`
+	Ratio         float64      `json:"ratio_intake_to_raw"`
+	GroupCommit   bool         `json:"group_commit"`
+	Outbox        bool         `json:"outbox"`
+	HTTP          []httpResult `json:"http,omitempty"`
 }
 
 // Flags used by run.
@@ -61,6 +64,8 @@ var (
 	useOutbox  bool
 	maxBatch   int
 	cpuProfile string
+	httpRates  string
+	skipDirect bool
 )
 
 func main() {
@@ -77,7 +82,9 @@ func main() {
 	group := flag.String("group", "auto", "group commit: auto (on for SQLite), on, off")
 	flag.BoolVar(&useOutbox, "outbox", true, "commit jobs into the slim outbox (pumped into River in the background) instead of River's insert in the intake transaction")
 	flag.IntVar(&maxBatch, "batch", 0, "most submissions per group commit (0: the Service's default)")
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phase to this file")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phases (direct and HTTP) to this file")
+	flag.StringVar(&httpRates, "http", "", "also attack POST /api/v1/antraege/{key} over loopback with vegeta at these rates per second, e.g. 1000,2000,4000")
+	flag.BoolVar(&skipDirect, "http-only", false, "with -http: skip the direct (HTTP-less) measurement")
 	flag.Parse()
 	mode, ok := map[string]int{"auto": submission.GroupAuto, "on": submission.GroupOn, "off": submission.GroupOff}[*group]
 	if !ok {
@@ -101,6 +108,7 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	if len(errs) > 0 {
 		return fmt.Errorf("cannot make valid answers for %s: %v", model.ID, errs[0])
 	}
+	rawDur := dur
 	cfg := sqlstore.Config{URL: dbURL}
 	if strings.HasPrefix(dbURL, "postgres") {
 		// A fresh schema, dropped at the end, so the run starts empty.
@@ -154,7 +162,10 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	plain, _ := json.Marshal(answers)
 	const tenant = "064110000000"
 	res := result{Dialect: db.Dialect(), Form: model.ID + " " + model.Version, AnswerBytes: len(plain), AttachBytes: attach,
-		Workers: workers, GroupCommit: svc.GroupCommit()}
+		Workers: workers, GroupCommit: svc.GroupCommit(), Outbox: useOutbox}
+	if skipDirect {
+		dur = 0 // no direct measurement; rawDur keeps the duration
+	}
 
 	// 1. Intake at max rate.
 	if cpuProfile != "" {
@@ -190,9 +201,6 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	if cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
 	if e := firstErr.Load(); e != nil {
 		return e.(error)
 	}
@@ -208,8 +216,30 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Microseconds()) / 1000
 	}
 	res.Seconds, res.Submissions = elapsed.Seconds(), n.Load()
-	res.PerSecond = float64(res.Submissions) / elapsed.Seconds()
+	if res.Submissions > 0 {
+		res.PerSecond = float64(res.Submissions) / elapsed.Seconds()
+	}
 	res.P50ms, res.P99ms = pct(0.50), pct(0.99)
+	if skipDirect {
+		dur = rawDur
+	}
+
+	if httpRates != "" {
+		var rates []int
+		for _, f := range strings.Split(httpRates, ",") {
+			r, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || r <= 0 {
+				return fmt.Errorf("-http: %q is not a positive rate", f)
+			}
+			rates = append(rates, r)
+		}
+		if res.HTTP, err = runHTTP(ctx, db, svc, model, answers, tenant, rates, rawDur); err != nil {
+			return err
+		}
+	}
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 
 	// 2. Raw ceiling: grouped plain inserts of the same bytes (the sealed
 	// answers and attachment of one submission), 256 rows per transaction.
@@ -255,6 +285,12 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		res.Form, res.AnswerBytes, res.AttachBytes, res.Dialect, res.Workers, res.GroupCommit)
 	fmt.Printf("intake: %d submissions in %.1f s = %.0f/s, p50 %.1f ms, p99 %.1f ms\n", res.Submissions, res.Seconds, res.PerSecond, res.P50ms, res.P99ms)
 	fmt.Printf("raw grouped inserts of the same bytes: %.0f rows/s; intake/raw = %.2f\n", res.RawRowsPerSec, res.Ratio)
+	if len(res.HTTP) > 0 {
+		printHTTP(res.HTTP)
+		for _, h := range res.HTTP {
+			fmt.Printf("  rate %d/s: throughput/raw = %.3f\n", h.Rate, h.Throughput/res.RawRowsPerSec)
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"rathaus/form"
+	"rathaus/sqlstore"
+	"rathaus/submission"
+	"rathaus/web"
+)
+
+// httpResult is one vegeta attack at a constant rate against
+// POST /api/v1/antraege/{key} on loopback.
+type httpResult struct {
+	Rate        int      `json:"rate_per_s"`
+	Seconds     float64  `json:"seconds"`
+	Requests    uint64   `json:"requests"`
+	Success     float64  `json:"success_ratio"`
+	Throughput  float64  `json:"throughput_per_s"` // successful requests per second
+	P50ms       float64  `json:"p50_ms"`
+	P99ms       float64  `json:"p99_ms"`
+	MaxMs       float64  `json:"max_ms"`
+	Sustainable bool     `json:"sustainable"` // all 201, p99 < 50 ms, throughput ≥ 95 % of the rate
+	Errors      []string `json:"errors,omitempty"`
+}
+
+// runHTTP serves the portal with the JSON intake on a loopback port and
+// attacks it with vegeta at each rate for dur.
+func runHTTP(ctx context.Context, db *sqlstore.DB, svc *submission.Service, model *form.Model, answers form.Answers, tenant string,
+	rates []int, dur time.Duration) ([]httpResult, error) {
+	srv, err := web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, web.Deps{
+		Tenants: db.Tenants(), Catalog: db.Catalog(), Ready: db.Ping,
+		Features: []web.Feature{web.IntakeAPIFeature{Intake: svc,
+			Form: func(context.Context, string, string) (*form.Model, error) { return model, nil }}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Shutdown(context.Background())
+
+	body, err := json.Marshal(answers)
+	if err != nil {
+		return nil, err
+	}
+	url := "http://" + ln.Addr().String() + "/api/v1/antraege/99010003000000"
+	var seq atomic.Int64
+	targeter := func(t *vegeta.Target) error {
+		t.Method, t.URL, t.Body = http.MethodPost, url, body
+		t.Header = http.Header{
+			"Content-Type":    {"application/json"},
+			"Cookie":          {"municipality=" + tenant},
+			"Idempotency-Key": {"http-" + strconv.FormatInt(seq.Add(1), 10)},
+		}
+		return nil
+	}
+	var out []httpResult
+	for _, rate := range rates {
+		atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(4096))
+		var m vegeta.Metrics
+		start := time.Now()
+		for res := range atk.Attack(vegeta.Targeter(targeter), vegeta.Rate{Freq: rate, Per: time.Second}, dur, "intake") {
+			m.Add(res)
+		}
+		m.Close()
+		r := httpResult{Rate: rate, Seconds: time.Since(start).Seconds(), Requests: m.Requests, Success: m.Success, Throughput: m.Throughput,
+			P50ms: ms(m.Latencies.P50), P99ms: ms(m.Latencies.P99), MaxMs: ms(m.Latencies.Max), Errors: m.Errors}
+		if len(r.Errors) > 3 {
+			r.Errors = r.Errors[:3]
+		}
+		codeOK := m.StatusCodes["201"] == int(m.Requests)
+		r.Sustainable = codeOK && r.P99ms < 50 && r.Throughput >= 0.95*float64(rate)
+		out = append(out, r)
+		time.Sleep(500 * time.Millisecond) // let the outbox pump catch up between rates
+	}
+	return out, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// printHTTP prints the attack results as a table.
+func printHTTP(rs []httpResult) {
+	fmt.Println("HTTP (vegeta, POST /api/v1/antraege/{key} on loopback):")
+	for _, r := range rs {
+		fmt.Printf("  rate %5d/s: %6d requests, success %.3f, throughput %7.0f/s, p50 %6.1f ms, p99 %7.1f ms, max %7.1f ms, sustainable %v %v\n",
+			r.Rate, r.Requests, r.Success, r.Throughput, r.P50ms, r.P99ms, r.MaxMs, r.Sustainable, r.Errors)
+	}
+}
