@@ -146,6 +146,10 @@ type Weights struct {
 	// such better hit, so that the top of the list shows different
 	// services; 0 or 1 switches it off.
 	Twin float32
+	// NameCover rewards, for queries of two or more words, the share of
+	// query words that match the name itself: score · (1 + NameCover ·
+	// share) for the best hits (0 switches it off).
+	NameCover float32
 }
 
 // DefaultWeights returns the tuned default weights.
@@ -153,7 +157,7 @@ func DefaultWeights() Weights {
 	return Weights{
 		Field:     [5]float32{1.5, 2, 0.4, 1, 0},
 		B:         [5]float32{0.5, 0.3, 0.75, 0.5, 0.5},
-		K1:        1.2,
+		K1:        1.8,
 		Exact:     0.5,
 		Decomp:    1.0,
 		Part:      1.0,
@@ -801,6 +805,9 @@ func (idx *Index) Search(q string, opts SearchOptions) []Hit {
 		pl = idx.feedback(pl, res)
 		res = idx.rank(pl, opts, allowed)
 	}
+	if idx.p.NameCover > 0 && pl.groups > 1 {
+		idx.nameCover(pl, res, limit)
+	}
 	if idx.p.Twin > 0 && idx.p.Twin < 1 {
 		idx.diversify(res, limit)
 	}
@@ -926,6 +933,26 @@ func (idx *Index) diversify(res []scored, limit int) {
 		top[i] = res[o]
 	}
 	copy(res, top)
+}
+
+// nameCover applies Weights.NameCover to the best hits and re-sorts them.
+func (idx *Index) nameCover(pl queryPlan, res []scored, limit int) {
+	n := min(len(res), 5*limit)
+	for i := range n {
+		terms := idx.data[res[i].doc].fields[fName].terms
+		var m uint64
+		for _, t := range pl.terms {
+			if t.mask == 0 || idx.terms[t.id][0] == 'g' {
+				continue
+			}
+			j := sort.Search(len(terms), func(j int) bool { return terms[j].id >= t.id })
+			if j < len(terms) && terms[j].id == t.id {
+				m |= t.mask
+			}
+		}
+		res[i].score *= 1 + idx.p.NameCover*float32(bits.OnesCount64(m))/float32(pl.groups)
+	}
+	sort.SliceStable(res[:n], func(i, j int) bool { return res[i].score > res[j].score })
 }
 
 // baseName is a service name without its trailing qualifier: the part
