@@ -304,6 +304,25 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 		args = append(args, anys(lin)...)
 		rankExpr, rankArgs = lineageRank("tenant", lin)
 	}
+	var words []string // folded query words without leading/trailing ',' and '-'
+	for _, w := range strings.Fields(Fold(q.Text)) {
+		if w = strings.Trim(w, ",-"); w != "" {
+			words = append(words, w)
+		}
+	}
+	if len(words) > 0 {
+		// Pre-filter: only keys of which some visible description matches
+		// every word get ranked (the window over every service is what
+		// costs); the outer query then checks the nearest description.
+		pre := append([]string(nil), where...)
+		preArgs := append([]any(nil), args...)
+		for _, w := range words {
+			pre = append(pre, `search_fold LIKE ? ESCAPE '\'`)
+			preArgs = append(preArgs, "%"+likeEscape(w)+"%")
+		}
+		where = append(where, "key IN (SELECT key FROM services WHERE "+strings.Join(pre, " AND ")+")")
+		args = append(args, preArgs...)
+	}
 	inner := `SELECT ` + serviceCols + `, name_fold, search_fold,
 		ROW_NUMBER() OVER (PARTITION BY key ORDER BY ` + rankExpr + `) AS rn FROM services`
 	if len(where) > 0 {
@@ -314,12 +333,6 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 	var outer []string
 	var outerArgs []any
 	outer = append(outer, "rn = 1")
-	var words []string // folded query words without leading/trailing ',' and '-'
-	for _, w := range strings.Fields(Fold(q.Text)) {
-		if w = strings.Trim(w, ",-"); w != "" {
-			words = append(words, w)
-		}
-	}
 	for _, w := range words {
 		outer = append(outer, `search_fold LIKE ? ESCAPE '\'`)
 		outerArgs = append(outerArgs, "%"+likeEscape(w)+"%")

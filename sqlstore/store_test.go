@@ -330,6 +330,8 @@ func TestCatalog(t *testing.T) {
 				[]string{tenant.Bund + "/99001001000000", arsGemA + "/dldb-777", arsGemA + "/" + pass}, 3},
 			{"NearestOnlyFromB", catalog.Query{Municipality: arsGemB},
 				[]string{tenant.Bund + "/99001001000000", arsHessen + "/" + pass}, 2},
+			{"OnlyNearestDescriptionMatches", catalog.Query{Municipality: arsGemA, Text: "hessen"}, nil, 0},
+			{"InheritedDescriptionMatches", catalog.Query{Municipality: arsGemB, Text: "hessen"}, []string{arsHessen + "/" + pass}, 1},
 			{"OnlyADefinesHund", catalog.Query{Municipality: arsGemB, Text: "Hund"}, nil, 0},
 			{"HundInA", catalog.Query{Municipality: arsGemA, Text: "hunde"}, []string{arsGemA + "/dldb-777"}, 1},
 			{"NameMatchFirst", catalog.Query{Municipality: "091620000000", Text: "ausweis"},
