@@ -49,7 +49,7 @@ func (f MailboxFeature) Register(s *Server) {
 		Example: "/postfach/unbekannt", Isolation: h.isolateMessage("")})
 	s.Route("GET /postfach/{id}/anhang/{n}", HandlerFunc(h.attachment), Meta{Scope: ScopeCitizen, Personal: true,
 		Example: "/postfach/unbekannt/anhang/1", Isolation: h.isolateMessage("/anhang/1")})
-	s.Route("POST /postfach/{id}/antwort", HandlerFunc(h.reply), Meta{Scope: ScopeCitizen, Personal: true, Example: "/postfach/unbekannt/antwort",
+	s.Route("POST /postfach/{id}/antwort", HandlerFunc(h.reply), Meta{Scope: ScopeCitizen, Personal: true, Example: "/postfach/unbekannt/antwort", RateLimit: true,
 		Isolation: h.isolateMessage("/antwort")})
 	s.Route("GET /antraege", HandlerFunc(h.applications), m)
 	s.Route("GET /antraege/{id}", HandlerFunc(h.status), Meta{Scope: ScopeCitizen, Personal: true,

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"rathaus/identity"
 	"rathaus/identity/session"
 	"rathaus/mailbox"
+	"rathaus/sqlstore"
 	"rathaus/sqlstore/sqltest"
 	"rathaus/submission"
 	"rathaus/vault"
@@ -223,6 +225,22 @@ func TestMailboxPages(t *testing.T) {
 				t.Error("English status page")
 			}
 		})
+	}
+}
+
+// TestMailboxReplyRateLimit: replies share the per-IP token bucket of the
+// login routes (APP.3.1 A7): a burst of replies ends in 429.
+func TestMailboxReplyRateLimit(t *testing.T) {
+	f := newMailboxFixture(t, sqlstore.SQLite)
+	erika := f.login(identity.KindCitizen, "erika", identity.LoASubstantial)
+	m := f.post(mailbox.Message{Tenant: arsDarmstadt, UserID: f.userID(erika), Kind: mailbox.KindMessage, Subject: "Hallo", Body: "x"})
+	codes := map[int]int{}
+	for i := range 12 {
+		body, ct := multipartReply(t, fmt.Sprintf("Antwort %d", i), nil)
+		codes[f.doRaw(http.MethodPost, "/postfach/"+m.ID+"/antwort", body, ct, erika).StatusCode]++
+	}
+	if codes[http.StatusSeeOther] != 10 || codes[http.StatusTooManyRequests] != 2 {
+		t.Errorf("status counts = %v, want 10 × 303 and 2 × 429", codes)
 	}
 }
 
