@@ -304,22 +304,38 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 		args = append(args, anys(lin)...)
 		rankExpr, rankArgs = lineageRank("tenant", lin)
 	}
+	// The filters apply to the nearest description of each key.
+	var conds []string
+	var condArgs []any
 	var words []string // folded query words without leading/trailing ',' and '-'
 	for _, w := range strings.Fields(Fold(q.Text)) {
 		if w = strings.Trim(w, ",-"); w != "" {
 			words = append(words, w)
+			conds = append(conds, `search_fold LIKE ? ESCAPE '\'`)
+			condArgs = append(condArgs, "%"+likeEscape(w)+"%")
 		}
 	}
-	if len(words) > 0 {
-		// Pre-filter: only keys of which some visible description matches
-		// every word get ranked (the window over every service is what
-		// costs); the outer query then checks the nearest description.
-		pre := append([]string(nil), where...)
-		preArgs := append([]any(nil), args...)
-		for _, w := range words {
-			pre = append(pre, `search_fold LIKE ? ESCAPE '\'`)
-			preArgs = append(preArgs, "%"+likeEscape(w)+"%")
+	if q.Themenfeld != "" {
+		conds = append(conds, "themenfeld = ?")
+		condArgs = append(condArgs, q.Themenfeld)
+	}
+	if q.Lebenslage != "" {
+		// Exact, case-sensitive match of one JSON list element on both
+		// dialects (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
+		b, _ := json.Marshal(q.Lebenslage)
+		if s.db.dialect == Postgres {
+			conds = append(conds, `strpos(lebenslagen, ?) > 0`)
+		} else {
+			conds = append(conds, `instr(lebenslagen, ?) > 0`)
 		}
+		condArgs = append(condArgs, string(b))
+	}
+	if len(conds) > 0 {
+		// Pre-filter: only keys of which some visible description passes
+		// the filters get ranked (the window over every service is what
+		// costs); the outer query then checks the nearest description.
+		pre := append(append([]string(nil), where...), conds...)
+		preArgs := append(append([]any(nil), args...), condArgs...)
 		where = append(where, "key IN (SELECT key FROM services WHERE "+strings.Join(pre, " AND ")+")")
 		args = append(args, preArgs...)
 	}
@@ -329,29 +345,8 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 		inner += " WHERE " + strings.Join(where, " AND ")
 	}
 	innerArgs := append(rankArgs, args...)
-
-	var outer []string
-	var outerArgs []any
-	outer = append(outer, "rn = 1")
-	for _, w := range words {
-		outer = append(outer, `search_fold LIKE ? ESCAPE '\'`)
-		outerArgs = append(outerArgs, "%"+likeEscape(w)+"%")
-	}
-	if q.Themenfeld != "" {
-		outer = append(outer, "themenfeld = ?")
-		outerArgs = append(outerArgs, q.Themenfeld)
-	}
-	if q.Lebenslage != "" {
-		// Exact, case-sensitive match of one JSON list element on both
-		// dialects (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
-		b, _ := json.Marshal(q.Lebenslage)
-		if s.db.dialect == Postgres {
-			outer = append(outer, `strpos(lebenslagen, ?) > 0`)
-		} else {
-			outer = append(outer, `instr(lebenslagen, ?) > 0`)
-		}
-		outerArgs = append(outerArgs, string(b))
-	}
+	outer := append([]string{"rn = 1"}, conds...)
+	outerArgs := condArgs
 	base := `FROM (` + inner + `) v WHERE ` + strings.Join(outer, " AND ")
 	allArgs := append(append([]any{}, innerArgs...), outerArgs...)
 
