@@ -108,6 +108,10 @@ func ReadMunicipalities(r io.Reader, name string) ([]tenant.Tenant, []Warning, e
 			if err != nil {
 				return nil, nil, err
 			}
+			if p.field == "land" && v == "00" {
+				// 00… is the Bund; a row there would silently merge into it.
+				return nil, nil, inputError(name, row.line, "land", "%q is no Land (01 to 16)", v)
+			}
 			vals[p.field] = v
 			ars += v
 		}

@@ -109,6 +109,8 @@ func TestReadMunicipalitiesErrors(t *testing.T) {
 		{"BadSatzart", gvHeader + "70,,06,,,,,Hessen,,,,,,,,,,,,\n", "x.csv:2: satzart: unknown Satzart \"70\""},
 		{"BadPopulation", gvHeader + "60,64,06,4,32,0001,001,A, 1,1O0, 1, 1, 1,64665,\"8,6\",\"49,7\",X,Y,02,m\n", "x.csv:2: bevoelkerung: not a number"},
 		{"BadLatitude", gvHeader + "60,64,06,4,32,0001,001,A, 1,100, 1, 1, 1,64665,\"8,6\",\"99,7\",X,Y,02,m\n", "x.csv:2: breitengrad: not a latitude"},
+		{"LandZero", gvHeader + "10,,00,,,,,Nirgendwo,,,,,,,,,,,,\n", "x.csv:2: land: \"00\" is no Land"},
+		{"LandZeroGemeinde", gvHeader + "60,64,00,0,00,0000,000,A, 1,100, 1, 1, 1,64665,\"8,6\",\"49,7\",X,Y,02,m\n", "x.csv:2: land: \"00\" is no Land"},
 		{"Empty", "", "x.csv:1: header: empty file"},
 	}
 	for _, tt := range tests {
