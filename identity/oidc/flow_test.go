@@ -4,6 +4,7 @@ package oidc
 
 import (
 	"encoding/base64"
+	"fmt"
 	"testing"
 	"time"
 
@@ -65,4 +66,31 @@ func FuzzFlowOpen(f *testing.F) {
 			t.Fatalf("forged cookie %q opened: %+v", v, got)
 		}
 	})
+}
+
+// TestLimiterForgetsOldKeys: failures with ever new names or addresses do
+// not grow the limiter without bound once their window has passed, and
+// recent ones still count.
+func TestLimiterForgetsOldKeys(t *testing.T) {
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	l := &limiter{now: func() time.Time { return now }, fail: map[string][]time.Time{}}
+	for i := range maxTracked {
+		l.failed(fmt.Sprint("name:", i))
+	}
+	for range maxFailures {
+		l.failed("ip:recent")
+	}
+	now = now.Add(failureWindow / 2)
+	l.failed("ip:later")
+	if len(l.fail) != maxTracked+2 {
+		t.Fatalf("within the window %d keys are tracked, want %d", len(l.fail), maxTracked+2)
+	}
+	now = now.Add(failureWindow/2 + time.Second) // the first batch is now stale
+	l.failed("name:new")
+	if len(l.fail) != 2 || len(l.fail["ip:later"]) != 1 || len(l.fail["name:new"]) != 1 {
+		t.Errorf("after the window %d keys are tracked, want 2 (ip:later, name:new)", len(l.fail))
+	}
+	if l.blocked("ip:recent") {
+		t.Error("ip:recent still blocked after its window")
+	}
 }

@@ -79,9 +79,19 @@ func (l *limiter) blocked(keys ...string) bool {
 	return false
 }
 
+// maxTracked is how many keys the limiter holds before it sweeps out the
+// ones without recent failures (otherwise guessed names and rotating
+// addresses would grow the map forever).
+const maxTracked = 10000
+
 func (l *limiter) failed(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.fail) >= maxTracked {
+		for k := range l.fail {
+			l.recent(k) // drops keys whose failures are all older than the window
+		}
+	}
 	for _, k := range keys {
 		l.fail[k] = append(l.recent(k), l.now())
 	}
