@@ -10,6 +10,7 @@ import (
 
 	"rathaus/casework/worker"
 	"rathaus/demo"
+	"rathaus/mailbox"
 	"rathaus/sqlstore"
 	"rathaus/submission"
 	"rathaus/tenant"
@@ -24,17 +25,24 @@ import (
 // may run it), and the desk at /verwaltung/faelle. Applications are read
 // through the intake when RATHAUS_MASTER_KEY is set; --demo adds demo
 // cases in Darmstadt.
-func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, withDemo bool) (*worker.Worker, error) {
+//
+// With mb the process posts requests, messages and notices into the
+// citizens' mailbox (mailbox.WorkerAdapter) and a citizen's reply is
+// delivered as "citizen answered" in the reply's transaction
+// (mailbox.AnsweredHook). The vault key is serveMasterKey's (with --demo
+// the one kept in the data directory), so applications made through
+// /antrag reach the desk in the demo too.
+func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, withDemo bool, dataDir string, mb *mailbox.Service) (*worker.Worker, error) {
 	var sources worker.Sources
 	demoApps := &worker.MemApplications{}
 	if withDemo {
 		sources = append(sources, demoApps)
 	}
-	if mk := env.Getenv("RATHAUS_MASTER_KEY"); mk != "" {
-		key, err := vault.ParseMasterKey(mk)
-		if err != nil {
-			return nil, err
-		}
+	key, err := serveMasterKey(env, dataDir, withDemo, log)
+	if err != nil {
+		return nil, err
+	}
+	if key != nil {
 		svc := submission.New(db.SubmissionStore(nil), vault.New(db.VaultKeys(), key), submission.Options{})
 		sources = append(sources, worker.SubmissionApplications{Service: svc, Title: func(ctx context.Context, ars, key string) string {
 			if s, err := db.Catalog().Resolve(ctx, ars, key); err == nil {
@@ -52,9 +60,15 @@ func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log
 	if len(sources) > 0 {
 		opts.Applications = sources
 	}
+	if mb != nil {
+		opts.Mailbox = mailbox.WorkerAdapter{Service: mb}
+	}
 	w, err := worker.New(opts)
 	if err != nil {
 		return nil, err
+	}
+	if mb != nil {
+		mb.OnReply = mailbox.AnsweredHook(w.CitizenAnswered)
 	}
 	if err := w.EnsureUniversal(ctx, tenant.Bund); err != nil {
 		return nil, err
