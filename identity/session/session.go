@@ -159,7 +159,7 @@ func (m *Manager) setCookie(w http.ResponseWriter, id string, expires time.Time)
 		Value:    id,
 		Path:     "/",
 		Expires:  expires,
-		MaxAge:   int(time.Until(expires).Seconds()) + 1,
+		MaxAge:   int(expires.Sub(m.opts.Now()).Seconds()) + 1,
 		HttpOnly: true,
 		Secure:   m.opts.Secure,
 		SameSite: m.opts.SameSite,

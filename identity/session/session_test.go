@@ -78,6 +78,9 @@ func TestCookieAttributes(t *testing.T) {
 			if !validID(c.Value) {
 				t.Errorf("cookie value %q is not a 256-bit base64url id", c.Value)
 			}
+			if want := int((8 * time.Hour).Seconds()); c.MaxAge < want || c.MaxAge > want+1 {
+				t.Errorf("cookie Max-Age = %d, want the idle TTL %d (by the manager's clock)", c.MaxAge, want)
+			}
 		})
 	}
 }
