@@ -221,6 +221,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, err e
 	http.Error(w, msg, status)
 }
 
+// statusOf maps an error code to its HTTP status, as web.StatusFor does
+// (identity cannot import web).
 func statusOf(err error) int {
 	switch rathaus.ErrorCode(err) {
 	case rathaus.EINVALID:
@@ -233,6 +235,8 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case rathaus.ENOTFOUND:
 		return http.StatusNotFound
+	case rathaus.ECONFLICT:
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
 }
