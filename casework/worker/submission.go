@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"rathaus/casework"
+	"rathaus/form"
 	"rathaus/submission"
 )
 
@@ -16,6 +17,9 @@ type SubmissionApplications struct {
 	Service *submission.Service
 	// Title names a service for the desk (optional).
 	Title func(ctx context.Context, tenant, serviceKey string) string
+	// Form returns the form version the application was made with, so
+	// the desk shows the answers as the form showed them (optional).
+	Form func(ctx context.Context, app *submission.Application) (*form.Model, error)
 }
 
 // Application implements Applications.
@@ -32,6 +36,11 @@ func (s SubmissionApplications) Application(ctx context.Context, tenant, id stri
 		SubmittedAt: app.SubmittedAt, Answers: answers}
 	if s.Title != nil {
 		out.Title = s.Title(ctx, app.Tenant, app.ServiceKey)
+	}
+	if s.Form != nil {
+		if m, err := s.Form(ctx, app); err == nil {
+			out.Lines = casework.FormLines(m, answers)
+		}
 	}
 	for _, a := range app.Attachments {
 		out.Attachments = append(out.Attachments, casework.DocumentInfo{ID: a.ID, Filename: a.Filename, MediaType: a.MediaType, Size: a.Size})

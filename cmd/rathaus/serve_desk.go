@@ -10,6 +10,7 @@ import (
 
 	"rathaus/casework/worker"
 	"rathaus/demo"
+	"rathaus/form"
 	"rathaus/mailbox"
 	"rathaus/sqlstore"
 	"rathaus/submission"
@@ -49,6 +50,8 @@ func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log
 				return s.Service.Name
 			}
 			return ""
+		}, Form: func(ctx context.Context, app *submission.Application) (*form.Model, error) {
+			return formVersion(ctx, db, app, "de")
 		}})
 	}
 	opts := worker.Options{DB: db, Letterhead: func(ars string) string {
