@@ -369,6 +369,13 @@ func find(items []Item, obj map[string]any, id string) (any, bool) {
 	return nil, false
 }
 
+// Holds reports whether the trigger of c (Field with Op and Values) holds
+// for the answers obj of the subtree described by items — the same decision
+// Validate makes for ShowIf and RequiredIf. Renderers that show or hide
+// fields call it instead of re-implementing the lookup (nested groups,
+// repeated items, Answers values, scalar comparison).
+func Holds(items []Item, obj map[string]any, c Condition) bool { return cond(items, obj, c) }
+
 func cond(items []Item, obj map[string]any, c Condition) bool {
 	val, ok := find(items, obj, c.Field)
 	switch c.Op {
