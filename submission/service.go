@@ -344,6 +344,10 @@ type SubmitRequest struct {
 	ServiceKey string
 	Model      *form.Model // the form version the citizen filled in
 	Answers    form.Answers
+	// AnswersJSON, if set, is the JSON that Answers were decoded from (e.g.
+	// the body of an API request); it is sealed as is instead of marshalling
+	// Answers again. The caller guarantees both say the same.
+	AnswersJSON []byte
 	// Attachments are the uploaded files; their content is sealed with
 	// aad = application id + "/" + attachment id.
 	Attachments []Upload
@@ -425,13 +429,17 @@ func (s *Service) Submit(ctx context.Context, req SubmitRequest) (*Receipt, erro
 	if app.IdempotencyKey == "" {
 		app.IdempotencyKey = "auto:" + app.ID
 	}
-	pt, err := json.Marshal(req.Answers)
-	if err != nil {
-		return nil, rathaus.Wrap(rathaus.EINVALID, err, "Antworten sind kein JSON / answers are not JSON")
+	pt := req.AnswersJSON
+	if pt == nil {
+		var err error
+		if pt, err = json.Marshal(req.Answers); err != nil {
+			return nil, rathaus.Wrap(rathaus.EINVALID, err, "Antworten sind kein JSON / answers are not JSON")
+		}
 	}
 	if len(pt) > s.opts.MaxAnswerBytes {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "Angaben zu umfangreich (höchstens %d Bytes) / answers too large", s.opts.MaxAnswerBytes)
 	}
+	var err error
 	if app.SealedAnswers, err = s.sealer.Seal(ctx, app.Tenant, pt, []byte(app.ID)); err != nil {
 		return nil, err
 	}

@@ -145,7 +145,7 @@ func (h *intakeAPI) submit(r *http.Request) (*intakeReceipt, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	rc, err := h.f.Intake.Submit(r.Context(), submission.SubmitRequest{Tenant: ars, ServiceKey: key, Model: m, Answers: answers,
+	rc, err := h.f.Intake.Submit(r.Context(), submission.SubmitRequest{Tenant: ars, ServiceKey: key, Model: m, Answers: answers, AnswersJSON: body,
 		Applicant: app, IdempotencyKey: "api:" + idem})
 	if err != nil {
 		return nil, 0, err
