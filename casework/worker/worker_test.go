@@ -51,7 +51,11 @@ type tableMailbox struct{ db *sqlstore.DB }
 
 func newTableMailbox(t testing.TB, db *sqlstore.DB) *tableMailbox {
 	t.Helper()
-	if _, err := db.SQL().Exec(`CREATE TABLE IF NOT EXISTS test_mailbox (tenant TEXT, app TEXT, kind TEXT, subject TEXT, body TEXT, pdf BLOB, due BIGINT, eff TEXT)`); err != nil {
+	ddl := `CREATE TABLE IF NOT EXISTS test_mailbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT, app TEXT, kind TEXT, subject TEXT, body TEXT, pdf BLOB, due BIGINT, eff TEXT)`
+	if db.Dialect() == sqlstore.Postgres {
+		ddl = `CREATE TABLE IF NOT EXISTS test_mailbox (seq BIGSERIAL PRIMARY KEY, tenant TEXT, app TEXT, kind TEXT, subject TEXT, body TEXT, pdf BYTEA, due BIGINT, eff TEXT)`
+	}
+	if _, err := db.SQL().Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
 	return &tableMailbox{db}
@@ -74,7 +78,7 @@ type post struct {
 
 func (m *tableMailbox) posts(t testing.TB, app string) []post {
 	t.Helper()
-	rows, err := m.db.SQL().Query(m.db.Rebind(`SELECT kind, subject, body, pdf FROM test_mailbox WHERE app = ? ORDER BY rowid`), app)
+	rows, err := m.db.SQL().Query(m.db.Rebind(`SELECT kind, subject, body, pdf FROM test_mailbox WHERE app = ? ORDER BY seq`), app)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +103,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, rules map[string][]casework.Rule) *fixture {
 	t.Helper()
-	db := sqltest.Open(t, sqlstore.SQLite)
+	return newFixtureOn(t, sqlstore.SQLite, rules)
+}
+
+func newFixtureOn(t *testing.T, dialect string, rules map[string][]casework.Rule) *fixture {
+	t.Helper()
+	db := sqltest.Open(t, dialect)
 	f := &fixture{mb: newTableMailbox(t, db), apps: &apps{}, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	compiled := map[string]*casework.Rules{}
 	for svc, rs := range rules {
@@ -165,8 +174,14 @@ func historyHas(t *testing.T, f *fixture, id, kind, substr string) bool {
 // answers, the caseworker approves, the notice PDF arrives in the
 // mailbox, the case is closed.
 func TestUniversalProcessWithCaseworker(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { testUniversalProcess(t, d) })
+	}
+}
+
+func testUniversalProcess(t *testing.T, dialect string) {
 	ctx := context.Background()
-	f := newFixture(t, nil)
+	f := newFixtureOn(t, dialect, nil)
 	c := f.submit(t, "a1", "99001", map[string]any{"name": "Erika"})
 	if c.Status != casework.StatusNew || c.Role != worker.RoleCaseworker || c.DueAt.IsZero() {
 		t.Fatalf("new case: %+v", c)
@@ -244,8 +259,14 @@ func TestUniversalProcessWithCaseworker(t *testing.T) {
 // caseworker overrides the automated approval with a rejection and the
 // citizen gets a new notice.
 func TestRulesDecideAndCaseworkerOverrides(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { testRules(t, d) })
+	}
+}
+
+func testRules(t *testing.T, dialect string) {
 	ctx := context.Background()
-	f := newFixture(t, map[string][]casework.Rule{"99001": {
+	f := newFixtureOn(t, dialect, map[string][]casework.Rule{"99001": {
 		{Name: "Kleinbetrag", When: `betrag <= 500`, Decision: "approve", Explanation: "Beträge bis 500 € werden ohne Prüfung bewilligt."},
 		{Name: "Gewerbe", When: `gewerblich == true`, Route: "gewerbeamt", Explanation: "Gewerbliche Anträge bearbeitet das Gewerbeamt."},
 	}})
