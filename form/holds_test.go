@@ -18,8 +18,12 @@ func TestHolds(t *testing.T) {
 	eq := func(field string, vs ...string) form.Condition {
 		return form.Condition{Kind: form.ShowIf, Field: field, Op: form.OpEq, Values: vs}
 	}
-	filled := func(field string) form.Condition { return form.Condition{Kind: form.ShowIf, Field: field, Op: form.OpFilled} }
-	empty := func(field string) form.Condition { return form.Condition{Kind: form.ShowIf, Field: field, Op: form.OpEmpty} }
+	filled := func(field string) form.Condition {
+		return form.Condition{Kind: form.ShowIf, Field: field, Op: form.OpFilled}
+	}
+	empty := func(field string) form.Condition {
+		return form.Condition{Kind: form.ShowIf, Field: field, Op: form.OpEmpty}
+	}
 	for _, tc := range []struct {
 		name    string
 		answers map[string]any
