@@ -565,3 +565,209 @@ func addDelivery(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps,
 		closeIntake()
 	}, nil
 }
+
+func init() {
+	register(&Command{
+		Name:    "delivery route",
+		Summary: "add or list delivery routes: rathaus delivery route add --tenant ARS --service KEY|* --channel fitconnect|webhook|email|export --config FILE [--json] | list --tenant ARS [--json]",
+		Run:     runDeliveryRoute,
+	})
+	register(&Command{
+		Name:    "delivery failed",
+		Summary: "list dead or rejected deliveries of a tenant subtree: rathaus delivery failed --tenant ARS [--json]",
+		Run:     runDeliveryFailed,
+	})
+	register(&Command{
+		Name:    "delivery redrive",
+		Summary: "send a dead or rejected delivery again: rathaus delivery redrive --tenant ARS --application ID --route ID",
+		Run:     runDeliveryRedrive,
+	})
+}
+
+// deliveryService opens the store and a delivery service for the CLI
+// (RATHAUS_MASTER_KEY seals route configurations).
+func deliveryService(ctx context.Context, env *Env, sf *storeFlags) (*delivery.Service, *sqlstore.DB, error) {
+	s := env.Getenv("RATHAUS_MASTER_KEY")
+	if s == "" {
+		return nil, nil, usagef("RATHAUS_MASTER_KEY is required (route configurations are sealed)")
+	}
+	mk, err := vault.ParseMasterKey(s)
+	if err != nil {
+		return nil, nil, usagef("RATHAUS_MASTER_KEY: %s", rathaus.ErrorMessage(err))
+	}
+	db, err := sf.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := jobs.New(ctx, db, jobs.Options{})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	svc, err := delivery.New(db, delivery.Options{Sealer: vault.New(db.VaultKeys(), mk), Queue: q})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return svc, db, nil
+}
+
+func printJSON(env *Env, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(env.Stdout, string(b))
+	return err
+}
+
+type routeOut struct {
+	RouteID string `json:"routeId"`
+	Tenant  string `json:"tenant"`
+	Service string `json:"service"`
+	Channel string `json:"channel"`
+	Name    string `json:"name,omitempty"`
+	Enabled bool   `json:"enabled"`
+}
+
+func runDeliveryRoute(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list") {
+		return usagef("rathaus delivery route add|list …")
+	}
+	sub := args[0]
+	fs := newFlagSet(env, "delivery route "+sub)
+	var sf storeFlags
+	sf.register(fs, env)
+	ars := fs.String("tenant", "", "ARS of the tenant (the route applies to its subtree)")
+	svcKey := fs.String("service", "", "LeiKa key of the service, or * for all")
+	channel := fs.String("channel", "", "fitconnect, webhook, email or export")
+	cfgFile := fs.String("config", "", "JSON file with the channel configuration (see docs/fitconnect.md)")
+	name := fs.String("name", "", "name shown to operators")
+	disabled := fs.Bool("disabled", false, "store the route disabled")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *ars == "" {
+		return usagef("--tenant is required")
+	}
+	if sub == "add" && (*svcKey == "" || *channel == "" || *cfgFile == "") {
+		return usagef("--service, --channel and --config are required")
+	}
+	var cfg []byte
+	if sub == "add" {
+		if cfg, err = os.ReadFile(*cfgFile); err != nil {
+			return rathaus.Errorf(rathaus.EINVALID, "%s: cannot read: %v", *cfgFile, err)
+		}
+	}
+	svc, db, err := deliveryService(ctx, env, &sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if sub == "list" {
+		rs, err := svc.Routes(ctx, *ars)
+		if err != nil {
+			return err
+		}
+		out := []routeOut{}
+		for _, r := range rs {
+			out = append(out, routeOut{RouteID: r.ID, Tenant: r.Tenant, Service: r.ServiceKey, Channel: r.Channel, Name: r.Name, Enabled: r.Enabled})
+		}
+		if *asJSON {
+			return printJSON(env, out)
+		}
+		for _, r := range out {
+			fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\tenabled=%v\n", r.RouteID, r.Service, r.Channel, r.Name, r.Enabled)
+		}
+		return nil
+	}
+	r := &delivery.Route{Tenant: *ars, ServiceKey: *svcKey, Channel: *channel, Name: *name, Config: cfg, Enabled: !*disabled}
+	if err := svc.PutRoute(ctx, r, "cli"); err != nil {
+		if rathaus.ErrorCode(err) == rathaus.EINVALID {
+			return rathaus.Errorf(rathaus.EINVALID, "%s: %s", *cfgFile, rathaus.ErrorMessage(err))
+		}
+		return err
+	}
+	out := routeOut{RouteID: r.ID, Tenant: r.Tenant, Service: r.ServiceKey, Channel: r.Channel, Name: r.Name, Enabled: r.Enabled}
+	if *asJSON {
+		return printJSON(env, out)
+	}
+	fmt.Fprintf(env.Stdout, "route created / Zustellweg angelegt: %s\n", r.ID)
+	return nil
+}
+
+func runDeliveryFailed(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "delivery failed")
+	var sf storeFlags
+	sf.register(fs, env)
+	ars := fs.String("tenant", "", "ARS of the subtree root")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *ars == "" {
+		return usagef("rathaus delivery failed --tenant ARS [--json]")
+	}
+	svc, db, err := deliveryService(ctx, env, &sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ds, err := svc.Failed(ctx, *ars, 1000)
+	if err != nil {
+		return err
+	}
+	type out struct {
+		Tenant        string    `json:"tenant"`
+		ApplicationID string    `json:"applicationId"`
+		RouteID       string    `json:"routeId"`
+		Channel       string    `json:"channel"`
+		Status        string    `json:"status"`
+		Attempts      int       `json:"attempts"`
+		Reason        string    `json:"reason"`
+		Updated       time.Time `json:"updated"`
+	}
+	list := []out{}
+	for _, d := range ds {
+		list = append(list, out{d.Tenant, d.ApplicationID, d.RouteID, d.Channel, d.Status, d.Attempts, d.LastError, d.UpdatedAt})
+	}
+	if *asJSON {
+		return printJSON(env, list)
+	}
+	for _, d := range list {
+		fmt.Fprintf(env.Stdout, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.Tenant, d.ApplicationID, d.RouteID, d.Channel, d.Status, d.Attempts, d.Reason)
+	}
+	return nil
+}
+
+func runDeliveryRedrive(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "delivery redrive")
+	var sf storeFlags
+	sf.register(fs, env)
+	ars := fs.String("tenant", "", "ARS of the application's tenant")
+	app := fs.String("application", "", "application id")
+	route := fs.String("route", "", "route id")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *ars == "" || *app == "" || *route == "" {
+		return usagef("rathaus delivery redrive --tenant ARS --application ID --route ID")
+	}
+	svc, db, err := deliveryService(ctx, env, &sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := svc.Redrive(ctx, *ars, *app, *route, "cli"); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "delivery queued again / Zustellung erneut beauftragt\n")
+	return nil
+}
