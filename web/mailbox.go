@@ -70,7 +70,10 @@ var mailboxZone = func() *time.Location {
 	return time.UTC
 }()
 
-func fmtDate(t time.Time) string { return t.In(mailboxZone).Format("02.01.2006") }
+// fmtDeadline shows the day of a deadline. Deadlines are ends of days
+// (23:59 in UTC or in German time); the UTC day is never later than the
+// German one, so the citizen is never told a later day than the one set.
+func fmtDeadline(t time.Time) string { return t.UTC().Format("02.01.2006") }
 func fmtTime(t time.Time) string { return t.In(mailboxZone).Format("02.01.2006, 15:04") }
 
 // userID returns the logged-in user's id (the guard ensures one).
@@ -109,7 +112,7 @@ func humanBytes(n int64) string {
 func (h *mailboxHandlers) view(ctx context.Context, m mailbox.Message, now time.Time) msgView {
 	v := msgView{Message: m, When: fmtTime(m.CreatedAt), From: h.s.tenantName(ctx, m.Tenant)}
 	if m.DueAt != nil {
-		v.Due, v.Overdue = fmtDate(*m.DueAt), m.DueAt.Before(now)
+		v.Due, v.Overdue = fmtDeadline(*m.DueAt), m.DueAt.Before(now)
 	}
 	for i, a := range m.Attachments {
 		v.Attachments = append(v.Attachments, attView{N: i + 1, Filename: a.Filename, Size: humanBytes(a.Size), MediaType: a.MediaType,
@@ -333,7 +336,7 @@ func (h *mailboxHandlers) statusView(r *http.Request, st *mailbox.Status) status
 		v.Updated = fmtTime(st.UpdatedAt)
 	}
 	if st.DueAt != nil {
-		v.Due, v.Overdue = fmtDate(*st.DueAt), st.DueAt.Before(now)
+		v.Due, v.Overdue = fmtDeadline(*st.DueAt), st.DueAt.Before(now)
 	}
 	for _, s := range st.Steps {
 		v.Steps = append(v.Steps, stepView{When: fmtTime(s.At), Text: s.Text})

@@ -131,7 +131,7 @@ func TestMailboxPages(t *testing.T) {
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("/postfach: %d", res.StatusCode)
 			}
-			for _, want := range []string{`<li><a href="/postfach">Postfach</a></li>`, "Ungelesene Nachrichten: 2", "Personalausweis beantragen – Antrag " + app.Reference, req.Subject, notice.Subject, "Frist: 16.04.2031", "Ungelesen:"} {
+			for _, want := range []string{`<li><a href="/postfach">Postfach</a></li>`, "Ungelesene Nachrichten: 2", "Personalausweis beantragen – Antrag " + app.Reference, req.Subject, notice.Subject, "Frist: 15.04.2031", "Ungelesen:"} {
 				if !strings.Contains(res.body, want) {
 					t.Errorf("/postfach lacks %q", want)
 				}
@@ -172,7 +172,7 @@ func TestMailboxPages(t *testing.T) {
 
 			// Status page: waiting for the citizen, with the deadline; no internal notes.
 			res = f.get("/antraege/"+app.ID, erika)
-			for _, want := range []string{"wartet auf Ihre Angaben", "Bitte reichen Sie ein aktuelles Lichtbild nach.", "Frist: 16.04.2031", "Antrag eingegangen (" + app.Reference + ")", "/postfach/" + req.ID + "#antwort"} {
+			for _, want := range []string{"wartet auf Ihre Angaben", "Bitte reichen Sie ein aktuelles Lichtbild nach.", "Frist: 15.04.2031", "Antrag eingegangen (" + app.Reference + ")", "/postfach/" + req.ID + "#antwort"} {
 				if !strings.Contains(res.body, want) {
 					t.Errorf("status page lacks %q", want)
 				}
@@ -180,7 +180,7 @@ func TestMailboxPages(t *testing.T) {
 			if strings.Contains(res.body, "Interne Notiz") {
 				t.Error("status page shows an internal note")
 			}
-			if res := f.get("/antraege", erika); !strings.Contains(res.body, app.Reference) || !strings.Contains(res.body, "Bitte antworten Sie bis 16.04.2031") {
+			if res := f.get("/antraege", erika); !strings.Contains(res.body, app.Reference) || !strings.Contains(res.body, "Bitte antworten Sie bis 15.04.2031") {
 				t.Errorf("/antraege:\n%s", res.body)
 			}
 
