@@ -74,7 +74,7 @@ var mailboxZone = func() *time.Location {
 // (23:59 in UTC or in German time); the UTC day is never later than the
 // German one, so the citizen is never told a later day than the one set.
 func fmtDeadline(t time.Time) string { return t.UTC().Format("02.01.2006") }
-func fmtTime(t time.Time) string { return t.In(mailboxZone).Format("02.01.2006, 15:04") }
+func fmtTime(t time.Time) string     { return t.In(mailboxZone).Format("02.01.2006, 15:04") }
 
 // userID returns the logged-in user's id (the guard ensures one).
 func (h *mailboxHandlers) userID(r *http.Request) string {
