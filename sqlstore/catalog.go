@@ -287,6 +287,10 @@ func (s catalogStore) Resolve(ctx context.Context, ars, key string) (*catalog.Re
 	return res, nil
 }
 
+// maxSearchWords is how many words of a query Search uses; the rest are
+// ignored (each word costs three parameters, and SQLite allows 32766).
+const maxSearchWords = 16
+
 // Search lists the services visible from q.Municipality (nearest description
 // per key) whose folded name, keywords or summary contain every query word.
 // Services whose name matches come first, then by name.
@@ -309,6 +313,9 @@ func (s catalogStore) Search(ctx context.Context, q catalog.Query) ([]catalog.Se
 	var condArgs []any
 	var words []string // folded query words without leading/trailing ',' and '-'
 	for _, w := range strings.Fields(Fold(q.Text)) {
+		if len(words) == maxSearchWords {
+			break // a query is a few words; more would only cost parameters
+		}
 		if w = strings.Trim(w, ",-"); w != "" {
 			words = append(words, w)
 			conds = append(conds, `search_fold LIKE ? ESCAPE '\'`)

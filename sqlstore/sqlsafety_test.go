@@ -126,6 +126,32 @@ func TestHostileInputRoundTrips(t *testing.T) {
 	})
 }
 
+// TestHugeQueries: absurdly long queries neither fail nor hit the
+// dialects' parameter limits.
+func TestHugeQueries(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		if err := db.Tenants().UpsertTenants(ctx, fixtureTenants()); err != nil {
+			t.Fatal(err)
+		}
+		svc := catalog.Service{Tenant: tenant.Bund, Key: "k1", Source: "demo", Name: "Hundesteuer anmelden"}
+		if err := db.Catalog().UpsertServices(ctx, []catalog.Service{svc}); err != nil {
+			t.Fatal(err)
+		}
+		many := strings.Repeat("hund ", 20000)
+		res, n, err := db.Catalog().Search(ctx, catalog.Query{Municipality: arsGemA, Text: many})
+		if err != nil || n != 1 || len(res) != 1 {
+			t.Errorf("Search with 20000 words = %d, %v; want the one service", n, err)
+		}
+		if got, err := db.Tenants().FindGemeinden(ctx, strings.Repeat("Groß-Umstadt ", 5000), 10); err != nil || len(got) != 0 {
+			t.Errorf("FindGemeinden with a 65 kB query = %v, %v; want nothing, no error", names(got), err)
+		}
+		if got, err := db.Tenants().FindGemeinden(ctx, "  Groß-Umstadt  ", 10); err != nil || len(got) == 0 {
+			t.Errorf("FindGemeinden(Groß-Umstadt) = %v, %v", names(got), err)
+		}
+	})
+}
+
 // sqlWord matches SQL that a format string might build.
 var sqlWord = regexp.MustCompile(`(?i)\b(select|insert|update|delete|where|values|order by|from)\b`)
 

@@ -97,13 +97,17 @@ func (s tenantStore) Children(ctx context.Context, ars string) ([]tenant.Tenant,
 	return s.list(ctx, `SELECT `+tenantCols+` FROM tenants WHERE parent = ? AND ars <> parent ORDER BY fold_ae, name, ars`, ars)
 }
 
+// maxPlaceQuery bounds the query of FindGemeinden in bytes: the longest
+// Gemeinde name has about 90 characters.
+const maxPlaceQuery = 200
+
 // FindGemeinden finds Gemeinden by postcode prefix (q all digits) or by
 // folded name: exact (also "Name, Zusatz"), then prefix, then substring;
 // ties by population, descending.
 func (s tenantStore) FindGemeinden(ctx context.Context, q string, limit int) ([]tenant.Tenant, error) {
 	q = strings.TrimSpace(q)
-	if q == "" {
-		return nil, nil
+	if q == "" || len(q) > maxPlaceQuery {
+		return nil, nil // no Gemeinde name is that long
 	}
 	if limit <= 0 || limit > 1000 {
 		limit = 20
