@@ -23,6 +23,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -643,30 +644,49 @@ func (w *Worker) callRegister(ctx context.Context, call process.ActionCall) (map
 }
 
 // Drain executes pending effects (and fires timers due at Now) until none
-// is left: the synchronous equivalent of the jobs, for tests, imports and
-// single-shot commands. It stops at the first error.
+// is left or none makes progress: the synchronous equivalent of the jobs,
+// for tests, imports, single-shot commands and the sweep. A failing effect
+// or timer does not stop the others; the errors are returned together.
 func (w *Worker) Drain(ctx context.Context) error {
+	failed := map[string]error{}
 	for range 10000 {
-		due, err := w.Store.DueTimers(ctx, w.opts.Now().UTC(), 100)
+		progressed := false
+		due, err := w.Store.DueTimers(ctx, w.opts.Now().UTC(), 1000)
 		if err != nil {
 			return err
 		}
 		for _, t := range due {
-			if err := w.handleTimerArgs(ctx, timerArgs{Tenant: t.Tenant, Instance: t.Instance, Timer: t.Timer}); err != nil {
-				return err
+			key := "timer/" + t.Tenant + "/" + t.Instance + "/" + t.Timer
+			if failed[key] != nil {
+				continue
 			}
+			if err := w.handleTimerArgs(ctx, timerArgs{Tenant: t.Tenant, Instance: t.Instance, Timer: t.Timer}); err != nil {
+				failed[key] = err
+				continue
+			}
+			progressed = true
 		}
-		pending, err := w.Store.PendingEffects(ctx, 100)
+		pending, err := w.Store.PendingEffects(ctx, 1000)
 		if err != nil {
 			return err
 		}
-		if len(pending) == 0 && len(due) == 0 {
-			return nil
-		}
 		for _, pe := range pending {
-			if err := w.RunEffect(ctx, pe.Tenant, pe.ID); err != nil {
-				return err
+			key := "effect/" + pe.Tenant + "/" + pe.ID
+			if failed[key] != nil {
+				continue
 			}
+			if err := w.RunEffect(ctx, pe.Tenant, pe.ID); err != nil {
+				failed[key] = err
+				continue
+			}
+			progressed = true
+		}
+		if !progressed {
+			var errs []error
+			for k, err := range failed {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			return errors.Join(errs...)
 		}
 	}
 	return rathaus.Errorf(rathaus.EINTERNAL, "worker: drain does not converge")
@@ -678,21 +698,25 @@ func (w *Worker) Drain(ctx context.Context) error {
 // timer (Drain). Everything it does is idempotent; run it at start and
 // periodically (Sweep).
 func (w *Worker) Recover(ctx context.Context, grace time.Duration) error {
+	var errs []error
 	for w.opts.Applications != nil {
 		refs, err := w.Cases.ApplicationsWithoutCase(ctx, w.opts.Now().UTC().Add(-grace), 100)
 		if err != nil {
 			return err
 		}
+		started := 0
 		for _, r := range refs {
 			if _, err := w.StartCase(ctx, r.Tenant, r.ID); err != nil {
-				return err
+				errs = append(errs, fmt.Errorf("start %s/%s: %w", r.Tenant, r.ID, err))
+				continue
 			}
+			started++
 		}
-		if len(refs) < 100 {
+		if len(refs) < 100 || started == 0 {
 			break
 		}
 	}
-	return w.Drain(ctx)
+	return errors.Join(append(errs, w.Drain(ctx))...)
 }
 
 // Sweep runs Recover every interval until ctx ends; errors are passed to

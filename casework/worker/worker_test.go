@@ -400,3 +400,48 @@ const simple = `<?xml version="1.0" encoding="UTF-8"?>
     <sequenceFlow id="f2" sourceRef="reg" targetRef="e"/>
   </process>
 </definitions>`
+
+// failingMailbox refuses posts for one application.
+type failingMailbox struct {
+	*tableMailbox
+	bad string
+}
+
+func (m failingMailbox) Post(ctx context.Context, tx *sql.Tx, msg worker.MailboxMessage) error {
+	if msg.ApplicationID == m.bad {
+		return rathaus.Errorf(rathaus.EUNAVAILABLE, "mailbox down for %s", m.bad)
+	}
+	return m.tableMailbox.Post(ctx, tx, msg)
+}
+
+// TestDrainGoesPastAFailingEffect: one application's notice cannot be
+// posted; the other still completes, the failure is reported and counted,
+// and the failed effect stays pending for the next attempt.
+func TestDrainGoesPastAFailingEffect(t *testing.T) {
+	ctx := context.Background()
+	db := sqltest.Open(t, sqlstore.SQLite)
+	mb := newTableMailbox(t, db)
+	apps := &worker.MemApplications{}
+	rules, _ := casework.CompileRules([]casework.Rule{{Name: "alle", When: "true", Decision: "approve", Explanation: "Test"}})
+	w, err := worker.New(worker.Options{DB: db, Applications: apps, Mailbox: failingMailbox{mb, "bad"}, Rules: func(string, string) *casework.Rules { return rules }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"bad", "good"} {
+		apps.Add(&worker.Application{Tenant: darmstadt, ID: id, Reference: "DA-" + id, ServiceKey: "99001"})
+		if _, err := w.StartCase(ctx, darmstadt, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = w.Drain(ctx)
+	if err == nil || !strings.Contains(err.Error(), "mailbox down for bad") {
+		t.Errorf("drain: %v, want the bad effect's error", err)
+	}
+	if c, _ := w.Cases.Case(ctx, darmstadt, "good"); c.Status != casework.StatusClosed {
+		t.Errorf("good case: %+v", c)
+	}
+	p, _ := w.Store.PendingEffects(ctx, 10)
+	if len(p) != 1 || p[0].Instance != "bad" || p[0].Attempts != 1 || !strings.Contains(p[0].LastError, "mailbox down") {
+		t.Errorf("pending: %+v", p)
+	}
+}
