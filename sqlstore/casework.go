@@ -5,12 +5,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
 
 	"rathaus"
 	"rathaus/casework"
+	"rathaus/tenant"
 )
 
 // noDue is stored as due_at of a case without a deadline, so that sorting
@@ -376,4 +378,48 @@ func (s *CaseStore) ApplicationsWithoutCase(ctx context.Context, until time.Time
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// PutRules stores the automated rules of a service for a tenant (and its
+// subtree); an empty list removes them.
+func (s *CaseStore) PutRules(ctx context.Context, tenantARS, serviceKey string, rules []casework.Rule) error {
+	data, err := json.Marshal(rules)
+	if err != nil {
+		return rathaus.Wrap(rathaus.EINVALID, err, "rules are not JSON")
+	}
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if len(rules) == 0 {
+			_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM casework_rules WHERE tenant = ? AND service_key = ?`), tenantARS, serviceKey)
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO casework_rules (tenant, service_key, rules, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (tenant, service_key) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at`),
+			tenantARS, serviceKey, string(data), micros(time.Now().UTC()))
+		return err
+	})
+}
+
+// RulesFor returns the rules of a service for a tenant: those of the
+// nearest tenant in its lineage that has some (nil if none).
+func (s *CaseStore) RulesFor(ctx context.Context, tenantARS, serviceKey string) ([]casework.Rule, error) {
+	lineage := tenant.Lineage(tenantARS)
+	if len(lineage) == 0 {
+		lineage = []string{tenantARS}
+	}
+	for _, a := range lineage {
+		var data string
+		err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT rules FROM casework_rules WHERE tenant = ? AND service_key = ?`), a, serviceKey).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read rules")
+		}
+		var rules []casework.Rule
+		if err := json.Unmarshal([]byte(data), &rules); err != nil {
+			return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "rules of %s/%s unreadable", a, serviceKey)
+		}
+		return rules, nil
+	}
+	return nil, nil
 }

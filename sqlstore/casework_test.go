@@ -135,6 +135,30 @@ func TestCaseStore(t *testing.T) {
 			if h, _ := s.History(ctx, regensburg, "c01"); len(h) != 0 {
 				t.Errorf("history of other tenant: %+v", h)
 			}
+			// Rules are inherited down the tree; the nearest tenant wins.
+			land := []casework.Rule{{Name: "land", When: "true", Decision: "approve"}}
+			own := []casework.Rule{{Name: "own", When: "x > 1", Route: "amt"}}
+			if err := s.PutRules(ctx, "060000000000", "99001", land); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PutRules(ctx, weiterstadt, "99001", own); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				ars  string
+				want []casework.Rule
+			}{{darmstadt, land}, {weiterstadt, own}, {regensburg, nil}} {
+				got, err := s.RulesFor(ctx, tc.ars, "99001")
+				if err != nil || !cmp.Equal(got, tc.want) {
+					t.Errorf("RulesFor(%s) = %+v %v, want %+v", tc.ars, got, err, tc.want)
+				}
+			}
+			if err := s.PutRules(ctx, weiterstadt, "99001", nil); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.RulesFor(ctx, weiterstadt, "99001"); !cmp.Equal(got, land) {
+				t.Errorf("after removing own rules: %+v", got)
+			}
 		})
 	}
 }

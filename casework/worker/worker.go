@@ -107,7 +107,8 @@ type Options struct {
 	Mailbox      Mailbox
 	Sealer       Sealer // nil stores documents unsealed (tests)
 	// Rules returns the automated rules of a service for a tenant (nil:
-	// none).
+	// none). Without it, the rules stored for the service (CaseStore.PutRules,
+	// `rathaus import rules`) apply, the nearest tenant's first.
 	Rules func(tenant, serviceKey string) *casework.Rules
 	// Letterhead returns the authority named on notices.
 	Letterhead func(tenant string) string
@@ -293,6 +294,14 @@ func (w *Worker) StartCase(ctx context.Context, tenantARS, applicationID string)
 	var rules *casework.Rules
 	if w.opts.Rules != nil {
 		rules = w.opts.Rules(app.Tenant, app.ServiceKey)
+	} else {
+		stored, err := w.Cases.RulesFor(ctx, app.Tenant, app.ServiceKey)
+		if err != nil {
+			return nil, err
+		}
+		if rules, err = casework.CompileRules(stored); err != nil {
+			return nil, err
+		}
 	}
 	out := rules.Evaluate(app.Answers)
 	now := w.opts.Now().UTC().Truncate(time.Microsecond)

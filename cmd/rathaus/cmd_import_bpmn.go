@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"rathaus"
 	"rathaus/bpmn"
+	"rathaus/casework"
 	"rathaus/casework/worker"
 	"rathaus/process"
 	"rathaus/tenant"
@@ -24,6 +26,76 @@ func init() {
 		Summary: "deploy a BPMN process as the process of a service / BPMN-Prozess für eine Leistung bereitstellen",
 		Run:     runImportBPMN,
 	})
+	register(&Command{
+		Name:    "import rules",
+		Summary: "set the automated decision rules of a service / Regeln zur automatischen Entscheidung setzen",
+		Run:     runImportRules,
+	})
+}
+
+// runImportRules stores the automated rules of a service for a tenant and
+// its subtree: a JSON array of {"name", "when", "decision" | "route",
+// "explanation"}; "when" is an expr-lang expression over the answers. An
+// empty array removes the rules.
+func runImportRules(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "import rules")
+	var sf storeFlags
+	sf.register(fs, env)
+	service := fs.String("service", "", "LeiKa key of the service (required)")
+	ars := fs.String("tenant", "", "ARS of the tenant (the rules apply to its subtree; required)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one FILE, got %d arguments", len(pos))
+	}
+	if strings.TrimSpace(*service) == "" {
+		return usagef("--service LEIKA is required")
+	}
+	if !tenant.ValidARS(*ars) {
+		return usagef("--tenant %q: want a 12-digit ARS", *ars)
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		return rathaus.Errorf(rathaus.EINVALID, "cannot read %s: %v", pos[0], err)
+	}
+	var rules []casework.Rule
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rules); err != nil {
+		line := 1
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line += bytes.Count(raw[:min(int(se.Offset), len(raw))], []byte("\n"))
+		case errors.As(err, &te):
+			line += bytes.Count(raw[:min(int(te.Offset), len(raw))], []byte("\n"))
+		}
+		return rathaus.Errorf(rathaus.EINVALID, "%s:%d: not a list of rules: %v", filepath.Base(pos[0]), line, err)
+	}
+	if _, err := casework.CompileRules(rules); err != nil {
+		return rathaus.Errorf(rathaus.EINVALID, "%s: %s", filepath.Base(pos[0]), rathaus.ErrorMessage(err))
+	}
+	db, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Cases().PutRules(ctx, *ars, *service, rules); err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(struct {
+			Tenant  string `json:"tenant"`
+			Service string `json:"service"`
+			Rules   int    `json:"rules"`
+		}{*ars, *service, len(rules)})
+	}
+	fmt.Fprintf(env.Stdout, "%d Regeln für Leistung %s in %s gesetzt / rules set\n", len(rules), *service, *ars)
+	return nil
 }
 
 // bpmnImport is what import bpmn prints.

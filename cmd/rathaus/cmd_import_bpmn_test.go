@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,65 @@ func TestImportBPMNServiceBW(t *testing.T) {
 	// A second import is version 2; the finished instance kept version 1.
 	if code, out, _ := runMain(t, env, "import", "bpmn", path, "--service", leika, "--tenant", freiburg); code != 0 || !strings.Contains(out, "Version 2") {
 		t.Errorf("second import: %d %q", code, out)
+	}
+}
+
+// TestImportRules sets a service's rules for a Land; an application of a
+// municipality in it is decided by them (inherited), with the explanation
+// in the history. Bad files fail with file, line or rule, field, reason.
+func TestImportRules(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"RATHAUS_DATA": dir}
+	write := func(name, body string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const hessen, darmstadt, leika = "060000000000", "064110000000", "99108001000000"
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"syntax", "[\n{\"name\": \"a\",\n \"when\": }]", "rules.json:3:"},
+		{"unknown field", `[{"name": "a", "wenn": "x"}]`, "unknown field"},
+		{"bad expression", `[{"name": "a", "when": "betrag <=", "decision": "approve"}]`, "rule 1 (a): field when"},
+		{"bad decision", `[{"name": "a", "when": "true", "decision": "maybe"}]`, "field decision"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := runMain(t, env, "import", "rules", write("rules.json", tc.body), "--service", leika, "--tenant", hessen)
+			if code == 0 || !strings.Contains(errs, tc.want) {
+				t.Errorf("code %d, stderr %q, want %q", code, errs, tc.want)
+			}
+		})
+	}
+	rules := write("ok.json", `[{"name": "Kleinhund", "when": "gewicht < 20 && rasse != \"Kampfhund\"", "decision": "approve", "explanation": "Kleine Hunde werden ohne Prüfung angemeldet."}]`)
+	if code, out, errs := runMain(t, env, "import", "rules", rules, "--service", leika, "--tenant", hessen, "--json"); code != 0 || !strings.Contains(out, `"rules":1`) {
+		t.Fatalf("import rules: %d %q %q", code, out, errs)
+	}
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	app := &worker.Application{Tenant: darmstadt, ID: "hund-1", Reference: "DA-HUND-1", ServiceKey: leika, Answers: map[string]any{"gewicht": 8, "rasse": "Dackel"}}
+	w, err := worker.New(worker.Options{DB: db, Applications: oneApp{app}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.StartCase(ctx, darmstadt, "hund-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.Cases.Case(ctx, darmstadt, "hund-1")
+	if err != nil || c.Status != casework.StatusClosed || c.Decision != casework.DecisionApprove {
+		t.Fatalf("case %+v %v", c, err)
+	}
+	h, _ := w.Cases.History(ctx, darmstadt, "hund-1")
+	if len(h) < 2 || h[1].Kind != casework.KindRule || !strings.Contains(h[1].Text, "Kleine Hunde") {
+		t.Errorf("history %+v", h)
 	}
 }
