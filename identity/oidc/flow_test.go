@@ -5,10 +5,17 @@ package oidc
 import (
 	"encoding/base64"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"rathaus/identity/internal/memstore"
+	"rathaus/identity/session"
 )
 
 func testSealer(t testing.TB) *sealer {
@@ -92,5 +99,42 @@ func TestLimiterForgetsOldKeys(t *testing.T) {
 	}
 	if l.blocked("ip:recent") {
 		t.Error("ip:recent still blocked after its window")
+	}
+}
+
+// TestCallbackFlowChecks: the callback refuses an expired flow cookie and a
+// wrong state before it talks to any provider; only a fresh flow with the
+// right state gets as far as the provider (here unreachable: 503).
+func TestCallbackFlowChecks(t *testing.T) {
+	h := New(Config{Citizen: Provider{Issuer: "http://127.0.0.1:1/none", ClientID: "c"},
+		HTTPClient: &http.Client{Timeout: time.Second}, Logger: slog.New(slog.DiscardHandler)},
+		memstore.New(), session.NewManager(memstore.New(), session.Options{}), nil)
+	for _, tc := range []struct {
+		name    string
+		expires time.Duration
+		state   string
+		want    int
+	}{
+		{"expired", -time.Second, "s1", http.StatusBadRequest},
+		{"wrong state", time.Minute, "s2", http.StatusBadRequest},
+		{"empty state", time.Minute, "", http.StatusBadRequest},
+		{"fresh and right", time.Minute, "s1", http.StatusServiceUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := h.sealer.seal(flowCookie, flow{As: "citizen", State: "s1", Nonce: "n", Verifier: "v", Next: "/", Expires: time.Now().Add(tc.expires)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("GET", "/auth/callback?"+url.Values{"state": {tc.state}, "code": {"c"}}.Encode(), nil)
+			r.AddCookie(&http.Cookie{Name: flowCookie, Value: v})
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tc.want {
+				t.Errorf("status %d, want %d: %s", w.Code, tc.want, w.Body)
+			}
+			if w.Header().Get("Location") != "" {
+				t.Errorf("redirected to %s", w.Header().Get("Location"))
+			}
+		})
 	}
 }
