@@ -150,28 +150,37 @@ type Weights struct {
 	// query words that match the name itself: score · (1 + NameCover ·
 	// share) for the best hits (0 switches it off).
 	NameCover float32
+	// IndexHead and IndexModifier multiply the weight of the last part
+	// (head) and the other parts of a compound in the indexed texts. Heads
+	// are the generic, frequent parts (-schein, -antrag, -gewerbe) and the
+	// whole word already carries their meaning, so a lone head match
+	// ("Gewerbe" in "Versteigerungsgewerbe") counts half by default
+	// (measured: better on both München and Berlin).
+	IndexHead, IndexModifier float32
 }
 
 // DefaultWeights returns the tuned default weights.
 func DefaultWeights() Weights {
 	return Weights{
-		Field:     [5]float32{1.5, 2, 0.4, 1, 0},
-		B:         [5]float32{0.5, 0.3, 0.75, 0.5, 0.5},
-		K1:        1.8,
-		Exact:     0.5,
-		Decomp:    1.0,
-		Part:      1.0,
-		PartKnown: 0.3,
-		Gram:      0.3,
-		Fuzzy1:    0.6,
-		Fuzzy2:    0.4,
-		Cover:     0.6,
-		Phrase:    1.5,
-		Head:      1,
-		Modifier:  1,
-		PRFDocs:   3,
-		GramCover: 1,
-		Twin:      0.85,
+		Field:         [5]float32{1.5, 2, 0.4, 1, 0},
+		B:             [5]float32{0.5, 0.3, 0.75, 0.5, 0.5},
+		K1:            1.8,
+		Exact:         0.5,
+		Decomp:        1.0,
+		Part:          1.0,
+		PartKnown:     0.3,
+		Gram:          0.3,
+		Fuzzy1:        0.6,
+		Fuzzy2:        0.4,
+		Cover:         0.6,
+		Phrase:        1.5,
+		Head:          1,
+		Modifier:      1,
+		PRFDocs:       3,
+		GramCover:     1,
+		Twin:          0.85,
+		IndexHead:     0.5,
+		IndexModifier: 1,
 	}
 }
 
@@ -377,8 +386,13 @@ func (idx *Index) analyzeField(text string, withGrams bool) fieldData {
 		st := Stem(w)
 		counts[idx.term("x"+st)]++
 		counts[idx.term("d"+st)]++
-		for _, p := range idx.split(w) {
-			counts[idx.term("d"+Stem(p))] += idx.p.Part
+		parts := idx.split(w)
+		for i, p := range parts {
+			pw := idx.p.Part * idx.p.IndexModifier
+			if i == len(parts)-1 {
+				pw = idx.p.Part * idx.p.IndexHead
+			}
+			counts[idx.term("d"+Stem(p))] += pw
 		}
 		if withGrams {
 			for _, g := range grams(w) {
