@@ -339,7 +339,7 @@ func checkAgainstModel(t *testing.T, path string, got []*node, items []form.Item
 }
 
 func TestXMLName(t *testing.T) {
-	for in, want := range map[string]string{"F00000123": "F00000123", "kontakt": "kontakt", "1abc": "_1abc", "a b": "_a_b", "xmlfoo": "_xmlfoo", "": "_"} {
+	for in, want := range map[string]string{"F00000123": "F00000123", "kontakt": "kontakt", "1abc": "_1abc", "a b": "a_b", "xmlfoo": "_xmlfoo", "": "_", "größe": "größe", "\xf4": "_", "ä1": "ä1"} {
 		if got := delivery.XMLName(in); got != want {
 			t.Errorf("XMLName(%q) = %q, want %q", in, got, want)
 		}

@@ -219,28 +219,30 @@ func (x *xmlw) text(s string) {
 	}
 }
 
-// XMLName returns id as an XML element name ("_" prefixed when it is none).
+// XMLName returns id as an XML element name: ASCII letters, digits, "_",
+// "-", "." and the Latin-1 letters (umlauts, ß) are kept; anything else
+// becomes "_", and a name that does not start with a letter or "_" (or
+// starts with "xml") is prefixed with "_".
 func XMLName(id string) string {
-	ok := id != ""
-	for i, r := range id {
-		letter := r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || r > 0x7f
-		if !(letter || (i > 0 && (r == '-' || r == '.' || (r >= '0' && r <= '9')))) {
-			ok = false
-		}
-	}
-	if ok && !strings.HasPrefix(strings.ToLower(id), "xml") {
-		return id
-	}
 	var b strings.Builder
-	b.WriteByte('_')
 	for _, r := range id {
-		if r == '_' || r == '-' || r == '.' || (r >= '0' && r <= '9') || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || r > 0x7f {
+		if nameRune(r) || r == '-' || r == '.' || (r >= '0' && r <= '9') {
 			b.WriteRune(r)
 		} else {
 			b.WriteByte('_')
 		}
 	}
-	return b.String()
+	out := b.String()
+	if out == "" || !nameRune([]rune(out)[0]) || strings.HasPrefix(strings.ToLower(out), "xml") {
+		out = "_" + out
+	}
+	return out
+}
+
+// nameRune: a letter that may start an XML name (ASCII, Latin-1) or "_".
+func nameRune(r rune) bool {
+	return r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') ||
+		(r >= 0xC0 && r <= 0xD6) || (r >= 0xD8 && r <= 0xF6) || (r >= 0xF8 && r <= 0xFF)
 }
 
 // items writes the answers of a list of model items in model order.
