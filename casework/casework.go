@@ -103,9 +103,10 @@ type Filter struct {
 	Office     string
 	Role       string
 	ServiceKey string
-	Status     string // one of Statuses, "open" (not closed), or "" for all
-	Assignee   string // user id; "-" = unassigned
-	Overdue    bool   // only open cases past their deadline
+	Status     string    // one of Statuses, "open" (not closed), or "" for all
+	Assignee   string    // user id; "-" = unassigned
+	Overdue    bool      // only open cases past their deadline
+	DueBefore  time.Time // only cases with a deadline at or before (zero: any)
 	Now        time.Time
 	Sort       string // one of the Sort constants (default created)
 	Desc       bool

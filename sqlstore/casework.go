@@ -154,6 +154,9 @@ func (s *CaseStore) Inbox(ctx context.Context, f casework.Filter) (casework.Page
 	default:
 		add("assignee = ?", f.Assignee)
 	}
+	if !f.DueBefore.IsZero() {
+		add("due_at <= ?", f.DueBefore.UnixMicro())
+	}
 	if f.Overdue {
 		add("due_at < ?", f.Now.UnixMicro())
 		if f.Status == "" {

@@ -89,6 +89,7 @@ func TestCaseStore(t *testing.T) {
 				{"unassigned open", casework.Filter{Root: darmstadt, Assignee: "-", Status: "open", PageSize: 1}, 24, []string{"c01"}},
 				{"status", casework.Filter{Root: darmstadt, Status: casework.StatusClosed}, 1, []string{"c00"}},
 				{"overdue", casework.Filter{Root: darmstadt, Overdue: true, Now: now}, 2, []string{"c01", "c02"}},
+				{"due before", casework.Filter{Root: darmstadt, DueBefore: t0.Add(48 * time.Hour)}, 3, []string{"c00", "c01", "c02"}},
 				{"by due", casework.Filter{Root: darmstadt, Sort: casework.SortDue, PageSize: 5}, 30, []string{"c00", "c01", "c02", "c03", "c04"}},
 				{"by reference", casework.Filter{Root: darmstadt, Sort: casework.SortReference, PageSize: 2}, 30, []string{"c29", "c28"}},
 			} {

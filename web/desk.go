@@ -148,6 +148,7 @@ type inboxData struct {
 	Sorts    []string
 	Mine     bool
 	Overdue  bool
+	Due      string
 	Query    url.Values
 }
 
@@ -178,7 +179,14 @@ func (h *desk) inbox(w http.ResponseWriter, r *http.Request) error {
 	case "none":
 		f.Assignee = "-"
 	}
-	if n, err := strconv.Atoi(q.Get("page")); err == nil {
+	if d := q.Get("due"); d != "" {
+		t, err := time.ParseInLocation("2006-01-02", d, time.UTC)
+		if err != nil {
+			return rathaus.Errorf(rathaus.EINVALID, "Feld Frist: Datum im Format JJJJ-MM-TT erwartet / field due: date YYYY-MM-DD expected")
+		}
+		f.DueBefore = t.Add(24*time.Hour - time.Microsecond)
+	}
+		if n, err := strconv.Atoi(q.Get("page")); err == nil {
 		f.Page = n
 	}
 	page, err := h.d.Service.Inbox(r.Context(), f)
@@ -192,7 +200,7 @@ func (h *desk) inbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := inboxData{Filter: f, Total: total, Statuses: casework.Statuses,
 		Sorts: []string{casework.SortCreated, casework.SortDue, casework.SortUpdated, casework.SortReference}, Query: q,
-		Mine: q.Get("assignee") == "me", Overdue: f.Overdue}
+		Mine: q.Get("assignee") == "me", Overdue: f.Overdue, Due: q.Get("due")}
 	for _, ars := range roots {
 		data.Roots = append(data.Roots, rootOption{ARS: ars, Name: h.s.tenantName(r.Context(), ars), Selected: ars == root})
 	}

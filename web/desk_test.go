@@ -100,6 +100,12 @@ func TestDeskInboxAndCase(t *testing.T) {
 	if res := df.get("/verwaltung/faelle?overdue=1", df.staff); !strings.Contains(res.body, "DA-2026-0001") || strings.Contains(res.body, "DA-2026-0002") {
 		t.Error("overdue filter")
 	}
+	if res := df.get("/verwaltung/faelle?due=2026-04-10", df.staff); !strings.Contains(res.body, "DA-2026-0001") || strings.Contains(res.body, "DA-2026-0002") {
+		t.Error("due filter")
+	}
+	if res := df.get("/verwaltung/faelle?due=morgen", df.staff); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad due: %d", res.StatusCode)
+	}
 	if res := df.get("/verwaltung/faelle?sort=nope", df.staff); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad sort: %d", res.StatusCode)
 	}
