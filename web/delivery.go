@@ -119,7 +119,6 @@ type deliveryRow struct {
 type deliveryListData struct {
 	Roots []rootOption
 	Rows  []deliveryRow
-	Done  bool
 }
 
 func (h *deliveryAdmin) list(w http.ResponseWriter, r *http.Request) error {
@@ -139,7 +138,7 @@ func (h *deliveryAdmin) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := deliveryListData{Done: r.URL.Query().Get("erneut") == "1"}
+	var data deliveryListData
 	for _, ars := range roots {
 		data.Roots = append(data.Roots, rootOption{ARS: ars, Name: h.s.tenantName(r.Context(), ars), Selected: ars == root})
 	}
@@ -154,6 +153,7 @@ func (h *deliveryAdmin) list(w http.ResponseWriter, r *http.Request) error {
 
 type deliveryHistoryData struct {
 	ARS, ApplicationID string
+	Redriven           bool
 	Rows               []deliveryRow
 	Log                []delivery.LogEntry
 }
@@ -174,7 +174,7 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := deliveryHistoryData{ARS: ars, ApplicationID: app, Log: log}
+	data := deliveryHistoryData{ARS: ars, ApplicationID: app, Log: log, Redriven: r.URL.Query().Get("erneut") == "1"}
 	base := deliveryBase + "/" + ars + "/" + url.PathEscape(app)
 	operator := identity.Allowed(h.s.principal(r).Grants, identity.RoleOperator, ars)
 	for _, d := range ds {
