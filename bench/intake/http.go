@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,7 @@ type httpResult struct {
 
 // runHTTP serves the portal with the JSON intake on a loopback port and
 // attacks it with vegeta at each rate for dur.
-func runHTTP(ctx context.Context, db *sqlstore.DB, svc *submission.Service, model *form.Model, answers form.Answers, tenant string,
+func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionStore, svc *submission.Service, model *form.Model, answers form.Answers, tenant string,
 	rates []int, dur time.Duration) ([]httpResult, error) {
 	srv, err := web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, web.Deps{
 		Tenants: db.Tenants(), Catalog: db.Catalog(), Ready: db.Ping,
@@ -73,7 +74,11 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, svc *submission.Service, mode
 	}
 	var out []httpResult
 	for _, rate := range rates {
-		atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(4096))
+		// Start from the steady state: the jobs of earlier phases are in River.
+		if err := drainOutbox(ctx, store); err != nil {
+			return nil, err
+		}
+		atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(512))
 		var m vegeta.Metrics
 		start := time.Now()
 		for res := range atk.Attack(vegeta.Targeter(targeter), vegeta.Rate{Freq: rate, Per: time.Second}, dur, "intake") {
@@ -88,9 +93,30 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, svc *submission.Service, mode
 		codeOK := m.StatusCodes["201"] == int(m.Requests)
 		r.Sustainable = codeOK && r.P99ms < 50 && r.Throughput >= 0.95*float64(rate)
 		out = append(out, r)
-		time.Sleep(500 * time.Millisecond) // let the outbox pump catch up between rates
 	}
 	return out, nil
+}
+
+// drainOutbox waits until the Service's pump has moved every outbox job
+// into River (at most a minute).
+func drainOutbox(ctx context.Context, store *sqlstore.SubmissionStore) error {
+	if !store.UsesOutbox() {
+		return nil
+	}
+	start := time.Now()
+	for {
+		n, err := store.OutboxLen(ctx)
+		if err != nil || n == 0 {
+			if err == nil && time.Since(start) > time.Second {
+				fmt.Fprintf(os.Stderr, "outbox drained in %.1f s\n", time.Since(start).Seconds())
+			}
+			return err
+		}
+		if time.Since(start) > time.Minute {
+			return fmt.Errorf("outbox still holds %d jobs after a minute", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -233,7 +233,7 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 			}
 			rates = append(rates, r)
 		}
-		if res.HTTP, err = runHTTP(ctx, db, svc, model, answers, tenant, rates, rawDur); err != nil {
+		if res.HTTP, err = runHTTP(ctx, db, store, svc, model, answers, tenant, rates, rawDur); err != nil {
 			return err
 		}
 	}
@@ -241,6 +241,9 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		pprof.StopCPUProfile()
 	}
 
+	if err := drainOutbox(ctx, store); err != nil {
+		return err
+	}
 	// 2. Raw ceiling: grouped plain inserts of the same bytes (the sealed
 	// answers and attachment of one submission), 256 rows per transaction.
 	sealed, err := v.Seal(ctx, tenant, plain, []byte("raw"))
