@@ -234,13 +234,22 @@ func TestMailboxReplyRateLimit(t *testing.T) {
 	f := newMailboxFixture(t, sqlstore.SQLite)
 	erika := f.login(identity.KindCitizen, "erika", identity.LoASubstantial)
 	m := f.post(mailbox.Message{Tenant: arsDarmstadt, UserID: f.userID(erika), Kind: mailbox.KindMessage, Subject: "Hallo", Body: "x"})
-	codes := map[int]int{}
-	for i := range 12 {
+	sent, limited := 0, false
+	for i := range 40 {
 		body, ct := multipartReply(t, fmt.Sprintf("Antwort %d", i), nil)
-		codes[f.doRaw(http.MethodPost, "/postfach/"+m.ID+"/antwort", body, ct, erika).StatusCode]++
+		code := f.doRaw(http.MethodPost, "/postfach/"+m.ID+"/antwort", body, ct, erika).StatusCode
+		if code == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+		if code != http.StatusSeeOther {
+			t.Fatalf("reply %d: status %d", i, code)
+		}
+		sent++
 	}
-	if codes[http.StatusSeeOther] != 10 || codes[http.StatusTooManyRequests] != 2 {
-		t.Errorf("status counts = %v, want 10 × 303 and 2 × 429", codes)
+	// Burst 10, then one per 6 s: a slow machine may earn a token or two.
+	if !limited || sent < 10 || sent > 15 {
+		t.Errorf("%d replies accepted before 429 (limited %v), want 10 (a few more on a slow machine)", sent, limited)
 	}
 }
 
