@@ -18,6 +18,7 @@ import (
 	"rathaus/casework/worker"
 	"rathaus/jobs"
 	"rathaus/sqlstore"
+	"rathaus/sqlstore/sqltest"
 )
 
 const crashApps = 120
@@ -62,7 +63,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child of TestCrashKillResume")
 	}
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir, URL: os.Getenv("RATHAUS_CRASH_URL")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +108,19 @@ func TestCrashKillResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) { crashKillResume(t, d) })
+	}
+}
+
+func crashKillResume(t *testing.T, dialect string) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: dir})
+	cfg := sqltest.NewConfig(t, dialect)
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	db, err := sqlstore.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +138,8 @@ func TestCrashKillResume(t *testing.T) {
 	for i := range crashApps {
 		id := fmt.Sprintf("app-%d", i)
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO applications (tenant, id, reference, service_key, form_id, form_version, answers, status, submitted_at, idempotency_key)
-				VALUES (?, ?, ?, '99001', 'f', '1', x'00', 'submitted', ?, ?)`, darmstadt, id, "DA-"+id, time.Now().UnixMicro(), id); err != nil {
+			if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO applications (tenant, id, reference, service_key, form_id, form_version, answers, status, submitted_at, idempotency_key)
+				VALUES (?, ?, ?, '99001', 'f', '1', ?, 'submitted', ?, ?)`), darmstadt, id, "DA-"+id, []byte{0}, time.Now().UnixMicro(), id); err != nil {
 				return err
 			}
 			return q.Enqueue(ctx, tx, worker.JobStart, map[string]string{"tenant": darmstadt, "application_id": id, "service_key": "99001"})
@@ -143,7 +154,7 @@ func TestCrashKillResume(t *testing.T) {
 	}
 	run := func() *exec.Cmd {
 		cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "RATHAUS_CRASH_CHILD="+dir)
+		cmd.Env = append(os.Environ(), "RATHAUS_CRASH_CHILD="+dir, "RATHAUS_CRASH_URL="+cfg.URL)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -200,7 +211,11 @@ func TestCrashKillResume(t *testing.T) {
 		}
 		// One audit entry per committed step (revision).
 		var steps, distinct int
-		if err := db.SQL().QueryRow(`SELECT count(*), count(DISTINCT json_extract(details, '$.rev')) FROM audit_log WHERE action = 'process.step' AND object = ?`, "process/"+id).Scan(&steps, &distinct); err != nil {
+		q := `SELECT count(*), count(DISTINCT json_extract(details, '$.rev')) FROM audit_log WHERE action = 'process.step' AND object = ?`
+		if dialect == sqlstore.Postgres {
+			q = `SELECT count(*), count(DISTINCT details::json->>'rev') FROM audit_log WHERE action = 'process.step' AND object = $1`
+		}
+		if err := db.SQL().QueryRow(q, "process/"+id).Scan(&steps, &distinct); err != nil {
 			t.Fatal(err)
 		}
 		if steps != distinct || steps != inst.Rev {
