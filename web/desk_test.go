@@ -94,6 +94,9 @@ func TestDeskInboxAndCase(t *testing.T) {
 	if strings.Contains(res.body, "KS-2026-0003") {
 		t.Error("inbox shows a case of Kassel")
 	}
+	if res := df.get("/verwaltung/faelle?lang=en", df.staff); !strings.Contains(res.body, "<h1>Cases</h1>") || !strings.Contains(res.body, "overdue") {
+		t.Error("English inbox")
+	}
 	if res := df.get("/verwaltung/faelle?ars="+arsKassel, df.staff); res.StatusCode != http.StatusForbidden {
 		t.Errorf("inbox of Kassel: %d", res.StatusCode)
 	}
