@@ -163,6 +163,9 @@ type Application struct {
 	IdP         string         `json:"idp,omitempty"`
 	Answers     map[string]any `json:"answers"`
 	Attachments []Attachment   `json:"attachments"`
+	// ReplyEmail is the applicant's e-mail address from the answers (a
+	// field "email"), the FIT-Connect reply channel; may be empty.
+	ReplyEmail string `json:"replyEmail,omitempty"`
 	// Form is the model the citizen filled in (XML export, JSON Schema);
 	// may be nil.
 	Form *form.Model `json:"-"`

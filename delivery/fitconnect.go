@@ -124,6 +124,9 @@ func (f *FITConnect) Request(ctx context.Context, app *Application) (*fitconnect
 		Data:          data,
 		DataSchema:    fitconnect.SubmissionSchema{SchemaURI: schema, MimeType: "application/json"},
 	}
+	if app.ReplyEmail != "" {
+		req.ReplyChannel = &fitconnect.ReplyChannel{EMail: &fitconnect.EMailChannel{Address: app.ReplyEmail}}
+	}
 	if len(app.Receipt) > 0 {
 		req.Attachments = append(req.Attachments, fitconnect.Attachment{Content: app.Receipt, Filename: "antrag-" + app.Reference + ".pdf",
 			MimeType: "application/pdf", Purpose: fitconnect.PurposeForm, Description: "Antrag " + app.Reference})

@@ -177,6 +177,9 @@ func fcRoundTrip(t *testing.T, e *env, z *zustelldienst) {
 		rc.Attachments[1].Purpose != fitconnect.PurposeAttachment || !bytes.Equal(rc.Attachments[1].Content, pdf) {
 		t.Fatalf("attachments = %+v", rc.Attachments)
 	}
+	if rc.Metadata.ReplyChannel == nil || rc.Metadata.ReplyChannel.EMail == nil || rc.Metadata.ReplyChannel.EMail.Address != "juergen@example.org" {
+		t.Errorf("reply channel = %+v", rc.Metadata.ReplyChannel)
+	}
 	if rc.Metadata.PublicServiceType.Identifier != "urn:de:fim:leika:leistung:"+service {
 		t.Errorf("service = %+v", rc.Metadata.PublicServiceType)
 	}

@@ -20,7 +20,7 @@ func FuzzExportXML(f *testing.F) {
 	f.Add("xmlns", "a:b", "\uFFFE", true)
 	f.Fuzz(func(t *testing.T, group, field, value string, withModel bool) {
 		app := &delivery.Application{Tenant: "064110000000", ID: "id", Reference: value, FormID: group,
-			Answers: map[string]any{group: map[string]any{field: value, "liste": []any{value, 1.5, true, nil}}, "kontakt": map[string]any{field: value}},
+			Answers:     map[string]any{group: map[string]any{field: value, "liste": []any{value, 1.5, true, nil}}, "kontakt": map[string]any{field: value}},
 			Attachments: []delivery.Attachment{{ID: "a", Filename: value, Content: []byte(value)}}}
 		if withModel {
 			app.Form = submission.UniversalForm("de")

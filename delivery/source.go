@@ -5,6 +5,9 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"net/mail"
+	"sort"
+	"strings"
 
 	"rathaus/form"
 	"rathaus/receipt"
@@ -48,6 +51,7 @@ func (s *SubmissionSource) Load(ctx context.Context, tenant, id string) (*Applic
 		out.Attachments = append(out.Attachments, Attachment{ID: at.ID, FieldPath: at.FieldPath, Filename: at.Filename,
 			MediaType: at.MediaType, Size: at.Size, SHA256: at.SHA256, Content: content})
 	}
+	out.ReplyEmail = findEmail(map[string]any(answers), 0)
 	if s.Model != nil {
 		if out.Form, err = s.Model(ctx, app); err != nil {
 			return nil, err
@@ -66,4 +70,32 @@ func (s *SubmissionSource) Load(ctx context.Context, tenant, id string) (*Applic
 		out.Receipt = buf.Bytes()
 	}
 	return out, nil
+}
+
+// findEmail returns the first valid address in a field named "email"
+// (any case, "e_mail", "e-mail") of the answers, in key order.
+func findEmail(v any, depth int) string {
+	m, ok := v.(map[string]any)
+	if !ok || depth > 8 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		norm := strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(k))
+		if s, isStr := m[k].(string); isStr && norm == "email" {
+			if a, err := mail.ParseAddress(s); err == nil && a.Name == "" {
+				return a.Address
+			}
+		}
+	}
+	for _, k := range keys {
+		if e := findEmail(m[k], depth+1); e != "" {
+			return e
+		}
+	}
+	return ""
 }
