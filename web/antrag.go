@@ -514,10 +514,15 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	walk(pg.Nodes)
-	for _, e := range errs { // errors of elements not on the page (form-level rules)
+	for _, e := range errs { // errors of elements not shown (form-level rules, hidden elements)
 		if !seen[e.Path] {
 			seen[e.Path] = true
-			links = append(links, errLink{Href: "#schritt", Message: sc.errs[e.Path]})
+			msg := sc.errs[e.Path]
+			if it := itemAt(m, e.Path); it != nil {
+				msg = label(it) + ": " + msg
+			}
+			h.s.logger(r).InfoContext(r.Context(), "step error outside the page", "path", e.Path, "code", e.Code)
+			links = append(links, errLink{Href: "#schritt", Message: msg})
 		}
 	}
 	pg.Errors = links
@@ -857,7 +862,7 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 	// No JavaScript: fields of this step that a condition just revealed are
 	// shown before moving on.
 	afterHidden, _ := conditions(m, ans)
-	if revealed(st, beforeHidden, afterHidden) {
+	if r.PostForm.Get("js") != "1" && revealed(st, beforeHidden, afterHidden) {
 		h.renderStep(w, r, http.StatusOK, nd, m, n, sc, nil, h.s.tr(r, "antrag.revealed"))
 		return nil
 	}

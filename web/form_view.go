@@ -251,49 +251,67 @@ func scalar(v any) string {
 	return ""
 }
 
-// evalScope records which ids of a scope are hidden (show-if false) or
-// required (required-if true) as paths.
-func evalScope(items []form.Item, rules []form.Rule, obj map[string]any, path string, hidden, required map[string]bool) {
-	for _, r := range rules {
-		for _, c := range r.Conditions {
-			switch c.Kind {
-			case form.ShowIf:
-				if !condHolds(items, obj, c) {
-					hidden[joinPath(path, c.Target)] = true
-				}
-			case form.RequiredIf:
-				if condHolds(items, obj, c) {
-					required[joinPath(path, c.Target)] = true
+// conditions evaluates the recognised rules like form.Validate does: a
+// show-if or required-if condition is evaluated in the scope of the rule's
+// owner and applies to every element with the target id below that scope.
+// It returns the paths of hidden elements (not descended into) and of
+// elements made required; groups without answers are walked with an empty
+// instance so that the page knows the state of every element.
+func conditions(m *form.Model, ans map[string]any) (hidden, required map[string]bool) {
+	hidden, required = map[string]bool{}, map[string]bool{}
+	var scope func(items []form.Item, rules []form.Rule, obj map[string]any, path string, hid, req map[string]bool)
+	scope = func(items []form.Item, rules []form.Rule, obj map[string]any, path string, hid, req map[string]bool) {
+		if len(rules) > 0 {
+			h2, r2 := make(map[string]bool, len(hid)), make(map[string]bool, len(req))
+			for k := range hid {
+				h2[k] = true
+			}
+			for k := range req {
+				r2[k] = true
+			}
+			hid, req = h2, r2
+			for _, r := range rules {
+				for _, c := range r.Conditions {
+					switch c.Kind {
+					case form.ShowIf:
+						if !condHolds(items, obj, c) {
+							hid[c.Target] = true
+						}
+					case form.RequiredIf:
+						if condHolds(items, obj, c) {
+							req[c.Target] = true
+						}
+					}
 				}
 			}
 		}
-	}
-}
-
-// conditions walks the whole answers and returns the hidden and required
-// paths (target paths without index; a hidden group hides its subtree).
-func conditions(m *form.Model, ans map[string]any) (hidden, required map[string]bool) {
-	hidden, required = map[string]bool{}, map[string]bool{}
-	evalScope(m.Root, rootRules(m), ans, "", hidden, required)
-	var walk func(items []form.Item, obj map[string]any, path string)
-	walk = func(items []form.Item, obj map[string]any, path string) {
 		for i := range items {
 			it := &items[i]
+			p := joinPath(path, it.ID)
+			if hid[it.ID] {
+				hidden[p] = true
+				continue
+			}
+			if req[it.ID] {
+				required[p] = true
+			}
 			if it.Kind != form.KindGroup {
 				continue
 			}
-			for n, inst := range instances(obj[it.ID]) {
-				ip := fmt.Sprintf("%s[%d]", joinPath(path, it.ID), n)
+			insts := instances(obj[it.ID])
+			if len(insts) == 0 {
+				insts = []any{nil}
+			}
+			for n, inst := range insts {
 				sub, _ := inst.(map[string]any)
 				if sub == nil {
 					sub = map[string]any{}
 				}
-				evalScope(it.Items, scopeRules(it), sub, ip, hidden, required)
-				walk(it.Items, sub, ip)
+				scope(it.Items, scopeRules(it), sub, fmt.Sprintf("%s[%d]", p, n), hid, req)
 			}
 		}
 	}
-	walk(m.Root, ans, "")
+	scope(m.Root, rootRules(m), ans, "", map[string]bool{}, map[string]bool{})
 	return hidden, required
 }
 

@@ -27,8 +27,9 @@
     return v !== '' && (c.Values || []).indexOf(v) >= 0;
   }
 
-  function targetOf(scope, id) {
-    return scope.querySelector('[data-id="' + id + '"]');
+  // The condition applies to every element with the target id in scope.
+  function targetsOf(scope, id) {
+    return scope.querySelectorAll('[data-id="' + id + '"]');
   }
 
   function apply() {
@@ -37,14 +38,17 @@
       var scope = scopes[i], rules;
       try { rules = JSON.parse(scope.getAttribute('data-rules')); } catch (e) { continue; }
       for (var j = 0; j < rules.length; j++) {
-        var c = rules[j], t = targetOf(scope, c.Target);
+        var c = rules[j], ts = targetsOf(scope, c.Target);
         // Triggers on other steps: the server's decision stands.
-        if (!t || !scope.querySelector('[data-id="' + c.Field + '"]')) { continue; }
-        if (c.Kind === 'show_if') {
-          t.hidden = !holds(scope, c);
-        } else if (c.Kind === 'required_if') {
-          var opt = t.querySelector('.optional');
-          if (opt) { opt.hidden = holds(scope, c); }
+        if (!ts.length || !scope.querySelector('[data-id="' + c.Field + '"]')) { continue; }
+        var on = holds(scope, c);
+        for (var k = 0; k < ts.length; k++) {
+          if (c.Kind === 'show_if') {
+            ts[k].hidden = !on;
+          } else if (c.Kind === 'required_if') {
+            var opt = ts[k].querySelector('.optional');
+            if (opt) { opt.hidden = on; }
+          }
         }
       }
     }
@@ -64,6 +68,9 @@
   document.addEventListener('DOMContentLoaded', function () {
     var form = document.querySelector('form.antrag');
     if (form) {
+      // Tell the server the conditions were shown live.
+      var js = form.querySelector('input[data-js]');
+      if (js) { js.value = '1'; }
       form.addEventListener('change', apply);
       form.addEventListener('input', function (ev) {
         if (ev.target.hasAttribute && ev.target.hasAttribute('data-filter-for')) { filterSelect(ev.target); return; }
