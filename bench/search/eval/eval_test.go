@@ -15,7 +15,7 @@ import (
 // bench/RESULTS.md for the measured numbers.
 var floors = map[string]Metrics{
 	"dev":    {S1: 0.98, S3: 0.99, S5: 0.99, MRR: 0.99},
-	"unseen": {S1: 0.60, S3: 0.75, S5: 0.81, MRR: 0.69},
+	"unseen": {S1: 0.62, S3: 0.77, S5: 0.84, MRR: 0.71},
 	"typo":   {S1: 0.93, S3: 0.98, S5: 0.99, MRR: 0.95},
 }
 
@@ -101,8 +101,9 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// berlinFloors guard the held-out Berlin topic evaluation (see LoadBerlin).
-var berlinFloors = Metrics{S1: 0, S3: 0, S5: 0, MRR: 0}
+// berlinFloors guard the held-out Berlin topic evaluation (see LoadBerlin):
+// measured 0.441 / 0.678 / 0.712 / 0.565, minus a margin of about one query.
+var berlinFloors = Metrics{S1: 0.42, S3: 0.66, S5: 0.69, MRR: 0.54}
 
 func TestBerlinTopics(t *testing.T) {
 	docs, qs, err := LoadBerlin(testenv.SharedData(t, "chatbot/berlin-dldb/services_de_2017.json"),
