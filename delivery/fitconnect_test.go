@@ -247,3 +247,59 @@ func fcRoundTrip(t *testing.T, e *env, z *zustelldienst) {
 		}
 	})
 }
+
+// TestFITConnectRouting finds the destination through a Routing API by
+// LeiKa key and ARS; the route's destinationSignature is verified with the
+// configured keys, a forged one dead-letters the delivery.
+func TestFITConnectRouting(t *testing.T) {
+	z := newZustelldienst(t, fitconnect.NewMemStore())
+	ssp := fitconnecttest.ServiceKey(fitconnecttest.RSAKey(4096, 0), "ssp-key-1") // stands in for the Self-Service-Portal's key
+	sign := func(dest string) string {
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS512, Key: ssp}, (&jose.SignerOptions{}).WithType("jwt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims, _ := json.Marshal(map[string]any{"submissionHost": "localhost", "iss": "https://portal.example", "destinationId": dest,
+			"services": []map[string]any{{"gebietIDs": []string{"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:" + darmstadt},
+				"leistungIDs": []string{"urn:de:fim:leika:leistung:" + service}}}, "iat": time.Now().Unix(), "jti": "3f1e…"})
+		obj, err := signer.Sign(claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := obj.CompactSerialize()
+		return s
+	}
+	var mu sync.Mutex
+	sig := sign(z.dest.ID)
+	var asked string
+	routing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = r.URL.RawQuery
+		json.NewEncoder(w).Encode(map[string]any{"count": 1, "offset": 0, "totalCount": 1, "routes": []map[string]any{
+			{"destinationId": z.dest.ID, "destinationSignature": sig, "destinationName": "Ordnungsamt Darmstadt"}}})
+	}))
+	defer routing.Close()
+	keys, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{ssp.Public()}})
+	cfg := z.config()
+	cfg.DestinationID, cfg.RoutingAPI, cfg.RoutingKeys = "", routing.URL+"/v1", keys
+	e := fcEnv(t, delivery.Options{})
+	r := e.route(t, darmstadt, service, delivery.ChannelFITConnect, cfg)
+	e.start(t)
+	app := e.submit(t, darmstadt)
+	d := e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusDelivered)
+	if got := z.receiveAll(t); len(got) != 1 || got[0].SubmissionID != d.RemoteID || got[0].DestinationID != z.dest.ID {
+		t.Fatalf("received %+v", got)
+	}
+	mu.Lock()
+	if asked != "ars="+darmstadt+"&leikaKey="+service {
+		t.Errorf("routing query %q", asked)
+	}
+	sig = sign("00000000-0000-4000-8000-000000000000") // signed for another destination
+	mu.Unlock()
+	app = e.submit(t, darmstadt)
+	d = e.waitStatus(t, darmstadt, app.ID, r.ID, delivery.StatusDead)
+	if !strings.Contains(d.LastError, "signed for destination") {
+		t.Errorf("forged route: %q", d.LastError)
+	}
+}
