@@ -537,7 +537,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 }
 
 // Follow asks Follower channels for the decision on delivered deliveries
-// and records accepted or rejected ones.
+// (up to 200 per call, least recently asked first) and records accepted or
+// rejected ones.
 func (s *Service) Follow(ctx context.Context) error {
 	rows, err := s.db.Reader().QueryContext(ctx, s.db.Rebind(`SELECT `+deliveryCols+` FROM delivery WHERE status = ? AND channel = ? ORDER BY updated_at LIMIT 200`),
 		StatusDelivered, ChannelFITConnect)
@@ -555,9 +556,7 @@ func (s *Service) Follow(ctx context.Context) error {
 	}
 	rows.Close()
 	for _, d := range open {
-		if err := s.FollowOne(ctx, d); err != nil && s.opts.Source != nil {
-			continue // try again at the next sweep
-		}
+		_ = s.FollowOne(ctx, d) // undecided or unreachable: again at the next sweep
 	}
 	return nil
 }
@@ -577,10 +576,16 @@ func (s *Service) FollowOne(ctx context.Context, d *Delivery) error {
 		return nil
 	}
 	res, err := f.Follow(ctx, s.attempt(d, r, nil))
+	now := s.now()
 	if err != nil || res == nil || res.Status == "" || res.Status == StatusDelivered {
+		// Undecided: to the back of the queue (updated_at orders Follow).
+		s.db.InTx(ctx, func(tx *sql.Tx) error {
+			_, uerr := tx.ExecContext(ctx, s.db.Rebind(`UPDATE delivery SET updated_at = ? WHERE tenant = ? AND application_id = ? AND route_id = ? AND status = ?`),
+				now.UnixMicro(), d.Tenant, d.ApplicationID, d.RouteID, StatusDelivered)
+			return uerr
+		})
 		return err
 	}
-	now := s.now()
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		lastErr := ""
 		if res.Status == StatusRejected {
