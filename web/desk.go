@@ -379,6 +379,7 @@ table.cases tr.overdue td { background: #fde8e8; }
 .history li { border-left: 4px solid var(--border); padding: 0.2rem 0.6rem; margin-bottom: 0.4rem; }
 .history .kind-rule, .history .kind-decision { border-left-color: var(--accent); }
 .answers dd { white-space: pre-line; }
+.answers .depth-1 { padding-left: 1rem; } .answers .depth-2 { padding-left: 2rem; } .answers .depth-3 { padding-left: 3rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 50rem) { .desk-grid { grid-template-columns: 1fr; } }
 @media (prefers-color-scheme: dark) { table.cases tr.overdue td { background: #4a1010; } .badge.overdue { border-color: #ff9b9b; color: #ff9b9b; } }
