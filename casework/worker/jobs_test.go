@@ -5,6 +5,7 @@ package worker_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +87,56 @@ func TestJobsCarryTheProcess(t *testing.T) {
 	}
 	if p, _ := w.Store.PendingEffects(ctx, 10); len(p) != 0 {
 		t.Errorf("pending effects: %+v", p)
+	}
+}
+
+// delivering calls deliver, then ends.
+const delivering = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:rathaus="urn:rathaus:bpmn" id="d" targetNamespace="urn:test">
+  <process id="delivering" isExecutable="true">
+    <startEvent id="s"/>
+    <serviceTask id="send" name="An das Fachverfahren" rathaus:action="deliver"/>
+    <endEvent id="e"/>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="send"/>
+    <sequenceFlow id="f2" sourceRef="send" targetRef="e"/>
+  </process>
+</definitions>`
+
+// TestDeliverEnqueuesDelivery: the deliver action enqueues exactly one
+// delivery.send job in the step's transaction, even when run twice.
+func TestDeliverEnqueuesDelivery(t *testing.T) {
+	ctx := context.Background()
+	db := sqltest.Open(t, sqlstore.SQLite)
+	q, err := jobs.New(ctx, db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := &worker.MemApplications{}
+	w, err := worker.New(worker.Options{DB: db, Queue: q, Applications: apps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Runner.Deploy(ctx, darmstadt, worker.ServiceKey("d1"), []byte(delivering), "delivering", nil); err != nil {
+		t.Fatal(err)
+	}
+	apps.Add(&worker.Application{Tenant: darmstadt, ID: "a1", Reference: "DA-a1", ServiceKey: "d1"})
+	if _, err := w.StartCase(ctx, darmstadt, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second drain finds the effect done
+		if err := w.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	var args string
+	if err := db.SQL().QueryRow(`SELECT count(*), COALESCE(MAX(json(args)), '') FROM river_job WHERE kind = ?`, worker.JobDelivery).Scan(&n, &args); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || !strings.Contains(args, `"application_id":"a1"`) {
+		t.Errorf("%d delivery.send jobs (%s), want 1 for a1", n, args)
+	}
+	if c, _ := w.Cases.Case(ctx, darmstadt, "a1"); c.Status != casework.StatusClosed {
+		t.Errorf("case %+v", c)
 	}
 }
