@@ -26,6 +26,9 @@ const (
 	service   = "99050012104000"
 )
 
+// sweepEvery is the interval of the periodic sweep of test environments.
+var sweepEvery = 200 * time.Millisecond
+
 // env is an intake and a delivery service on a real store with a real
 // River queue (started by start).
 type env struct {
@@ -60,7 +63,7 @@ func newEnvDB(t testing.TB, db *sqlstore.DB, master vault.MasterKey, opts delive
 	t.Helper()
 	ctx := context.Background()
 	q, err := jobs.New(ctx, db, jobs.Options{PollInterval: 20 * time.Millisecond, MaxWorkers: 4,
-		Periodic: []jobs.Periodic{delivery.Periodic(200 * time.Millisecond)}})
+		Periodic: []jobs.Periodic{delivery.Periodic(sweepEvery)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,12 @@ type FITConnectConfig struct {
 	TrustRootsPEM string `json:"trustRootsPem,omitempty"`
 	// ServiceIssuer pins the iss of the delivery service's SETs.
 	ServiceIssuer string `json:"serviceIssuer,omitempty"`
+	// CallbackURL and CallbackSecret, if set, ask the delivery service to
+	// call rathaus back on new events (https://PORTAL/zustellung/fitconnect/
+	// <route id>); the secret (at least 32 characters) verifies the
+	// HMAC-SHA512. Without them decisions are polled every sweep.
+	CallbackURL    string `json:"callbackUrl,omitempty"`
+	CallbackSecret string `json:"callbackSecret,omitempty"`
 }
 
 // FITConnect is the FIT-Connect sender channel. The announced submission
@@ -58,6 +64,9 @@ type FITConnect struct {
 func NewFITConnect(cfg FITConnectConfig, roots *x509.CertPool, client *http.Client) (*FITConnect, error) {
 	if cfg.SubmissionAPI == "" || cfg.TokenURL == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "fitconnect: fields submissionApi, tokenUrl, clientId and clientSecret are required")
+	}
+	if (cfg.CallbackURL == "") != (cfg.CallbackSecret == "") || (cfg.CallbackSecret != "" && len(cfg.CallbackSecret) < 32) {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "fitconnect: fields callbackUrl and callbackSecret go together; the secret needs at least 32 characters")
 	}
 	pool := x509.NewCertPool()
 	if roots != nil {
@@ -123,6 +132,9 @@ func (f *FITConnect) Request(ctx context.Context, app *Application) (*fitconnect
 		Service:       fitconnect.PublicService{Identifier: "urn:de:fim:leika:leistung:" + app.ServiceKey, Name: name},
 		Data:          data,
 		DataSchema:    fitconnect.SubmissionSchema{SchemaURI: schema, MimeType: "application/json"},
+	}
+	if f.cfg.CallbackURL != "" {
+		req.Callback = &fitconnect.CallbackConfig{URL: f.cfg.CallbackURL, Secret: f.cfg.CallbackSecret}
 	}
 	if app.ReplyEmail != "" {
 		req.ReplyChannel = &fitconnect.ReplyChannel{EMail: &fitconnect.EMailChannel{Address: app.ReplyEmail}}

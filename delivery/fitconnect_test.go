@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"rathaus"
 	"rathaus/delivery"
 	"rathaus/fitconnect"
 	"rathaus/fitconnect/fitconnecttest"
@@ -67,7 +70,8 @@ func newZustelldienst(t *testing.T, store fitconnect.DeliveryStore) *zustelldien
 	var h http.Handler
 	z.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(z.srv.Close)
-	svc, err := fitconnect.NewDeliveryService(store, fitconnect.ServiceConfig{BaseURL: z.srv.URL, SigningKey: k.service, TrustRoots: k.ca.Pool, Logf: t.Logf})
+	svc, err := fitconnect.NewDeliveryService(store, fitconnect.ServiceConfig{BaseURL: z.srv.URL, SigningKey: k.service, TrustRoots: k.ca.Pool, Logf: t.Logf,
+		AllowHTTPCallbacks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,4 +306,70 @@ func TestFITConnectRouting(t *testing.T) {
 	if !strings.Contains(d.LastError, "signed for destination") {
 		t.Errorf("forged route: %q", d.LastError)
 	}
+}
+
+// TestFITConnectSenderCallback: with a callback URL on the route, the
+// delivery service calls rathaus back when the specialist application
+// decides, and rathaus records the decision at once (no sweep runs here).
+// A replayed or forged callback is refused.
+func TestFITConnectSenderCallback(t *testing.T) {
+	sweepEvery = time.Hour
+	defer func() { sweepEvery = 200 * time.Millisecond }()
+	z := newZustelldienst(t, fitconnect.NewMemStore())
+	e := fcEnv(t, delivery.Options{})
+	type seen struct {
+		h    http.Header
+		body []byte
+	}
+	got := make(chan seen, 8)
+	cbsrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := e.svc.FITConnectCallback(r.Context(), strings.TrimPrefix(r.URL.Path, "/zustellung/fitconnect/"), r.Header, body); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		got <- seen{r.Header.Clone(), body}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer cbsrv.Close()
+	cfg := z.config()
+	routeID := "0193f2c4-7d1e-7000-8000-00000000c0de"
+	cfg.CallbackURL, cfg.CallbackSecret = cbsrv.URL+"/zustellung/fitconnect/"+routeID, "sender-callback-secret-0123456789abcdef"
+	raw, _ := json.Marshal(cfg)
+	if err := e.svc.PutRoute(context.Background(), &delivery.Route{Tenant: darmstadt, ID: routeID, ServiceKey: service, Channel: delivery.ChannelFITConnect, Config: raw, Enabled: true}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	app := e.submit(t, darmstadt)
+	e.waitStatus(t, darmstadt, app.ID, routeID, delivery.StatusDelivered)
+	rcv := z.receiveAll(t)
+	if len(rcv) != 1 {
+		t.Fatalf("received %d", len(rcv))
+	}
+	if err := z.subscriber.Accept(context.Background(), rcv[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(t, darmstadt, app.ID, routeID, delivery.StatusAccepted)
+	var cb seen
+	select {
+	case cb = <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no verified callback")
+	}
+	t.Run("Replay", func(t *testing.T) {
+		err := e.svc.FITConnectCallback(context.Background(), routeID, cb.h, cb.body)
+		if rathaus.ErrorCode(err) != rathaus.EUNAUTHORIZED {
+			t.Errorf("replayed callback: %v, want unauthorized", err)
+		}
+	})
+	t.Run("Forged", func(t *testing.T) {
+		h := cb.h.Clone()
+		h.Set(fitconnect.HeaderCallbackTimestamp, strconv.FormatInt(time.Now().Unix(), 10))
+		if err := e.svc.FITConnectCallback(context.Background(), routeID, h, cb.body); rathaus.ErrorCode(err) != rathaus.EUNAUTHORIZED {
+			t.Errorf("forged callback: %v, want unauthorized", err)
+		}
+		if err := e.svc.FITConnectCallback(context.Background(), "unknown-route", cb.h, cb.body); rathaus.ErrorCode(err) != rathaus.EUNAUTHORIZED {
+			t.Errorf("unknown route: %v, want unauthorized", err)
+		}
+	})
 }

@@ -60,6 +60,7 @@ type Options struct {
 type Service struct {
 	db   *sqlstore.DB
 	opts Options
+	cb   callbackVerifiers
 }
 
 // New returns a Service.

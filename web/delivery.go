@@ -4,7 +4,9 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -21,6 +23,7 @@ type DeliveryService interface {
 	Deliveries(ctx context.Context, ars, applicationID string) ([]*delivery.Delivery, error)
 	Log(ctx context.Context, ars, applicationID string) ([]delivery.LogEntry, error)
 	Redrive(ctx context.Context, ars, applicationID, routeID, actor string) error
+	FITConnectCallback(ctx context.Context, routeID string, h http.Header, body []byte) error
 }
 
 // DeliveryAdmin is the operator's dead-letter view at
@@ -57,6 +60,29 @@ func (d *DeliveryAdmin) Register(s *Server) {
 	cw := Meta{Scope: ScopeStaff, Role: identity.RoleCaseworker, Personal: true}
 	s.Route("GET "+deliveryBase+"/{ars}/{app}", HandlerFunc(h.history), withProbe(cw, "", ""))
 	s.Route("POST "+deliveryBase+"/{ars}/{app}/{route}/erneut", HandlerFunc(h.redrive), withProbe(op, http.MethodPost, "/erneut"))
+	// FIT-Connect callbacks of a delivery service to rathaus as sender
+	// (FITConnectConfig.CallbackURL), authenticated by the route's HMAC.
+	s.Route("POST /zustellung/fitconnect/{route}", http.HandlerFunc(h.callback), Meta{Scope: ScopePublic, Raw: true,
+		Example:         "/zustellung/fitconnect/beispiel",
+		NotTenantScoped: "server-to-server callback authenticated by the route's secret; the answer carries no data"})
+}
+
+func (h *deliveryAdmin) callback(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err == nil {
+		err = h.d.Service.FITConnectCallback(r.Context(), r.PathValue("route"), r.Header, body)
+	}
+	if err != nil {
+		status := http.StatusUnauthorized
+		if rathaus.ErrorCode(err) != rathaus.EUNAUTHORIZED && rathaus.ErrorCode(err) != rathaus.EINVALID {
+			status = http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"title": rathaus.ErrorMessage(err), "status": status})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *deliveryAdmin) probe(method, suffix string) func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {

@@ -98,6 +98,16 @@ func TestDeliveryView(t *testing.T) {
 	}
 }
 
+// TestDeliveryCallbackRoute: a callback without a valid signature is
+// refused with 401 and reveals nothing.
+func TestDeliveryCallbackRoute(t *testing.T) {
+	df := newDeliveryFixture(t, "sqlite")
+	r := df.do(http.MethodPost, "/zustellung/fitconnect/some-route", `{"type":"x"}`, nil, map[string]string{"Content-Type": "application/json"})
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.body, "unknown route") {
+		t.Errorf("unsigned callback: %d %s", r.StatusCode, r.body)
+	}
+}
+
 // TestDeliveryIsolation runs the tenant-isolation probes of the view.
 func TestDeliveryIsolation(t *testing.T) {
 	for _, d := range dialects(t) {
