@@ -302,3 +302,35 @@ func TestLead(t *testing.T) {
 		}
 	}
 }
+
+// TestExperimentalWeights runs the search with each experimental weight
+// switched on (they are off by default, see bench/RESULTS.md): the obvious
+// answers must stay first.
+func TestExperimentalWeights(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*Weights)
+	}{
+		{"lead field", func(w *Weights) { w.Field[fLead] = 1 }},
+		{"vocabulary split", func(w *Weights) { w.VocabSplit = 1 }},
+		{"pseudo-relevance feedback", func(w *Weights) { w.PRF = 0.2 }},
+		{"part coverage", func(w *Weights) { w.PartCover, w.GramCover = 1, 0.5 }},
+		{"name coverage", func(w *Weights) { w.NameCover = 0.3 }},
+		{"heads off", func(w *Weights) { w.Head, w.IndexHead = 1, 1 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := DefaultWeights()
+			tc.set(&w)
+			idx, err := Build(testDocs(), Options{Weights: &w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for q, want := range map[string]string{"Hundesteuer": "m-hs", "Führerscheinumtausch": "m-fs", "Elterngeld beantragen": "m-eg", "Kindertagesbetruung": "k-kt"} {
+				if got := ids(idx.Search(q, SearchOptions{})); len(got) == 0 || got[0] != want {
+					t.Errorf("%q → %v, want %s first", q, got, want)
+				}
+			}
+		})
+	}
+}
