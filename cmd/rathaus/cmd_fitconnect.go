@@ -643,6 +643,7 @@ func runDeliveryRoute(ctx context.Context, env *Env, args []string) error {
 	channel := fs.String("channel", "", "fitconnect, webhook, email or export")
 	cfgFile := fs.String("config", "", "JSON file with the channel configuration (see docs/fitconnect.md)")
 	name := fs.String("name", "", "name shown to operators")
+	routeID := fs.String("id", "", "route id (default: a new UUID; set it to replace a route or to know it for a FIT-Connect callbackUrl)")
 	disabled := fs.Bool("disabled", false, "store the route disabled")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseInterspersed(fs, args[1:])
@@ -686,7 +687,7 @@ func runDeliveryRoute(ctx context.Context, env *Env, args []string) error {
 		}
 		return nil
 	}
-	r := &delivery.Route{Tenant: *ars, ServiceKey: *svcKey, Channel: *channel, Name: *name, Config: cfg, Enabled: !*disabled}
+	r := &delivery.Route{Tenant: *ars, ID: *routeID, ServiceKey: *svcKey, Channel: *channel, Name: *name, Config: cfg, Enabled: !*disabled}
 	if err := svc.PutRoute(ctx, r, "cli"); err != nil {
 		if rathaus.ErrorCode(err) == rathaus.EINVALID {
 			return rathaus.Errorf(rathaus.EINVALID, "%s: %s", *cfgFile, rathaus.ErrorMessage(err))
