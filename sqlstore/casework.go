@@ -426,3 +426,24 @@ func (s *CaseStore) RulesFor(ctx context.Context, tenantARS, serviceKey string) 
 	}
 	return nil, nil
 }
+
+// LockCase locks a case row until the transaction joined by ctx (DB.Atomic)
+// ends, so that two caseworkers' actions on one case serialise (claiming
+// twice gives a conflict, not two winners). On SQLite the writer lock
+// serialises transactions already; there it only checks the case exists.
+func (s *CaseStore) LockCase(ctx context.Context, tenantARS, id string) error {
+	tx := txFrom(ctx)
+	if tx == nil {
+		return rathaus.Errorf(rathaus.EINTERNAL, "LockCase needs a transaction (DB.Atomic)")
+	}
+	q := `SELECT status FROM casework_cases WHERE tenant = ? AND id = ?`
+	if s.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var st string
+	err := tx.QueryRowContext(ctx, s.db.Rebind(q), tenantARS, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rathaus.Errorf(rathaus.ENOTFOUND, "Vorgang nicht gefunden / case not found")
+	}
+	return err
+}

@@ -24,6 +24,9 @@ import (
 func (w *Worker) step(ctx context.Context, actor, ars, caseID, action string, details map[string]string, fn func(ctx context.Context, tx *sql.Tx, c *casework.Case) error) (*casework.Case, error) {
 	var out *casework.Case
 	err := w.atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := w.Cases.LockCase(ctx, ars, caseID); err != nil {
+			return err
+		}
 		c, err := w.Cases.Case(ctx, ars, caseID)
 		if err != nil {
 			return err

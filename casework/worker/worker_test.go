@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -443,5 +444,39 @@ func TestDrainGoesPastAFailingEffect(t *testing.T) {
 	p, _ := w.Store.PendingEffects(ctx, 10)
 	if len(p) != 1 || p[0].Instance != "bad" || p[0].Attempts != 1 || !strings.Contains(p[0].LastError, "mailbox down") {
 		t.Errorf("pending: %+v", p)
+	}
+}
+
+// TestConcurrentClaims: of many caseworkers claiming one case at once,
+// exactly one wins; the others get a conflict (both dialects).
+func TestConcurrentClaims(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixtureOn(t, d, nil)
+			f.submit(t, "c1", "99001", nil)
+			var mu sync.Mutex
+			wins, conflicts := 0, 0
+			var wg sync.WaitGroup
+			for i := range 6 {
+				wg.Go(func() {
+					_, err := f.w.Claim(ctx, fmt.Sprintf("cw-%d", i), darmstadt, "c1")
+					mu.Lock()
+					defer mu.Unlock()
+					switch rathaus.ErrorCode(err) {
+					case "":
+						wins++
+					case rathaus.ECONFLICT:
+						conflicts++
+					default:
+						t.Errorf("claim: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if wins != 1 || conflicts != 5 {
+				t.Errorf("%d wins, %d conflicts, want 1 and 5", wins, conflicts)
+			}
+		})
 	}
 }
