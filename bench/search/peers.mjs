@@ -7,7 +7,8 @@
 // cross-validation (the query keyword removed from every service's keyword
 // list before querying) and, if given, the one-typo queries written by
 // `go run ./bench/search/cmd -typos FILE`. Prints one JSON object per
-// engine configuration with S@1, S@3, S@5, MRR@10 and search latency.
+// engine configuration with S@1, S@3, S@5, MRR@10 and search latency, and
+// the held-out Berlin topic evaluation (see eval.LoadBerlin).
 //
 //   cd bench/search && npm ci && node peers.mjs [DATA_DIR] [TYPOS.jsonl]
 import fs from 'node:fs';
@@ -63,6 +64,26 @@ const docOf = (d, kwList) => ({ id: d.id, name: d.name, keywords: kwList.join(' 
 const readJSONL = (f) => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const queries = readJSONL(path.join(data, 'chatbot/muenchen-dldb/keyword_queries.dev.jsonl'));
 const typos = typoFile ? readJSONL(typoFile) : [];
+
+// Held-out Berlin topic evaluation (as eval.LoadBerlin): services with the
+// names of their topics as keywords; each topic with members is a query.
+const bServices = JSON.parse(fs.readFileSync(path.join(data, 'chatbot/berlin-dldb/services_de_2017.json'), 'utf8')).data;
+const bTopics = JSON.parse(fs.readFileSync(path.join(data, 'chatbot/berlin-dldb/topic_de_2016.json'), 'utf8')).data;
+const bKnown = new Set(bServices.map((s) => s.id));
+const bTopicsOf = new Map();
+const bQueries = [];
+for (const t of bTopics) {
+  const name = t.name.trim();
+  const members = [];
+  for (const s of t.relation.services) {
+    if (bKnown.has(s.id) && !members.includes(s.id)) {
+      members.push(s.id);
+      bTopicsOf.set(s.id, [...(bTopicsOf.get(s.id) || []), name]);
+    }
+  }
+  if (name && members.length) bQueries.push({ query: name, expected_service_ids: members });
+}
+const bDocs = bServices.map((s) => ({ id: s.id, name: s.name, kwList: bTopicsOf.get(s.id) || [], description: '', leika: '' }));
 
 const BOOST = { name: 3, keywords: 2, description: 0.4, leika: 1 };
 const FIELDS = ['name', 'keywords', 'description', 'leika'];
@@ -143,8 +164,17 @@ for (const [name, e] of Object.entries(engines)) {
     add(unseen, e.search(idx, q.query), q.expected_service_ids);
     for (const d of hidden) e.replace(idx, docOf(d, d.kwList));
   }
+  const bIdx = e.build(bDocs.map((d) => docOf(d, d.kwList)));
+  const berlin = metrics();
+  for (const q of bQueries) {
+    const hidden = bDocs.filter((d) => d.kwList.some((k) => norm(k) === norm(q.query)));
+    for (const d of hidden) e.replace(bIdx, docOf(d, d.kwList.filter((k) => norm(k) !== norm(q.query))));
+    add(berlin, e.search(bIdx, q.query), q.expected_service_ids);
+    for (const d of hidden) e.replace(bIdx, docOf(d, d.kwList));
+  }
   out.push({
     engine: name, dev: done(dev), unseen: done(unseen), typo: typos.length ? done(typo) : null,
+    berlin_topics_unseen: done(berlin),
     latency_p50_us: Math.round(pct(lat, 0.5) * 1000), latency_p95_us: Math.round(pct(lat, 0.95) * 1000),
     build_muenchen_ms: Math.round(buildMs),
   });
