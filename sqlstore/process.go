@@ -51,7 +51,7 @@ var hotProcessStatements = []string{
 	`UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`,
 	`SELECT data, done, attempts, last_error FROM process_outbox WHERE tenant = ? AND id = ?`,
 	`SELECT count(*) FROM process_instances WHERE tenant = ? AND id = ?`,
-	`INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	`INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	outboxInsertSQLite,
 	outboxInsertPostgres,
 }
@@ -192,9 +192,13 @@ func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instanc
 		if n > 0 {
 			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s exists", inst.ID)
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
-			micros(inst.StartedAt), micros(inst.EndedAt)); err != nil {
+		res, err := s.exec(ctx, tx, `INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
+			micros(inst.StartedAt), micros(inst.EndedAt))
+		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process instance")
+		}
+		if n, _ := res.RowsAffected(); n == 0 { // created concurrently
+			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s exists", inst.ID)
 		}
 		return s.commitStep(ctx, tx, inst, effects, "", false)
 	})

@@ -480,3 +480,31 @@ func TestConcurrentClaims(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentStarts: a start job and the sweep (or two nodes) starting
+// the same application at once create one case and one instance.
+func TestConcurrentStarts(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixtureOn(t, d, nil)
+			f.apps.add(&worker.Application{Tenant: darmstadt, ID: "s1", Reference: "DA-s1", ServiceKey: "99001", SubmittedAt: f.now})
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					if _, err := f.w.StartCase(ctx, darmstadt, "s1"); err != nil {
+						t.Errorf("start: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			inst, err := f.w.Store.Instance(ctx, darmstadt, "s1")
+			if err != nil || inst.Rev != 1 {
+				t.Errorf("instance %+v %v", inst, err)
+			}
+			if h, _ := f.w.Cases.History(ctx, darmstadt, "s1"); len(h) != 1 {
+				t.Errorf("history %+v, want one entry", h)
+			}
+		})
+	}
+}
