@@ -10,8 +10,36 @@ import (
 	"rathaus"
 )
 
-// channel builds the channel of a route from its configuration.
+// channel returns the channel of a route, built once per route
+// configuration (the FIT-Connect sender keeps its token and checked keys).
 func (s *Service) channel(r *Route) (Channel, error) {
+	key := r.ID + "\x00" + r.Channel + "\x00" + string(r.Config)
+	s.chMu.Lock()
+	ch, ok := s.channels[r.ID]
+	s.chMu.Unlock()
+	if ok && ch.key == key {
+		return ch.ch, nil
+	}
+	c, err := s.buildChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	s.chMu.Lock()
+	if s.channels == nil {
+		s.channels = map[string]cachedChannel{}
+	}
+	s.channels[r.ID] = cachedChannel{key: key, ch: c}
+	s.chMu.Unlock()
+	return c, nil
+}
+
+type cachedChannel struct {
+	key string
+	ch  Channel
+}
+
+// buildChannel builds the channel of a route from its configuration.
+func (s *Service) buildChannel(r *Route) (Channel, error) {
 	if f := s.opts.Channels[r.Channel]; f != nil {
 		return f(r)
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,6 +62,9 @@ type Service struct {
 	db   *sqlstore.DB
 	opts Options
 	cb   callbackVerifiers
+
+	chMu     sync.Mutex
+	channels map[string]cachedChannel // by route id
 }
 
 // New returns a Service.
