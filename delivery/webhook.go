@@ -76,7 +76,11 @@ func NewWebhook(cfg WebhookConfig, client *http.Client) (*Webhook, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Webhook{cfg: cfg, client: client, now: time.Now}, nil
+	// Redirects are not followed: the signed application goes to the
+	// configured URL only (a 3xx is a permanent error).
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Webhook{cfg: cfg, client: &c, now: time.Now}, nil
 }
 
 func isLoopback(host string) bool {
@@ -163,6 +167,9 @@ func (w *Webhook) Deliver(ctx context.Context, a *Attempt) (*Result, error) {
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 == 3 {
+		return nil, Permanent(rathaus.Errorf(rathaus.EINVALID, "webhook: HTTP %d redirect to %q not followed; configure the final URL", resp.StatusCode, resp.Header.Get("Location")))
+	}
 	if resp.StatusCode/100 != 2 {
 		return nil, httpError("webhook", resp, rb)
 	}

@@ -204,6 +204,20 @@ func TestRetryDeadLetterRedrive(t *testing.T) {
 		t.Errorf("log = %v", got)
 	}
 
+	t.Run("RedirectNotFollowed", func(t *testing.T) {
+		var hit atomic.Int32
+		target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit.Add(1) }))
+		defer target.Close()
+		redir := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
+		defer redir.Close()
+		rr := e.route(t, "064120000000", service, delivery.ChannelWebhook, delivery.WebhookConfig{URL: redir.URL, Secrets: []string{secret1}})
+		app := e.submit(t, "064120000000")
+		d := e.waitStatus(t, "064120000000", app.ID, rr.ID, delivery.StatusDead)
+		if hit.Load() != 0 || !strings.Contains(d.LastError, "redirect") {
+			t.Errorf("redirect: target hit %d times, error %q", hit.Load(), d.LastError)
+		}
+	})
+
 	t.Run("ClientErrorIsPermanent", func(t *testing.T) {
 		h.status.Store(http.StatusUnprocessableEntity)
 		h.failN.Store(1)
