@@ -160,7 +160,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer stopForms()
-	if _, err := addDesk(ctx, env, db, &deps, log, *demo, sf.data, mb); err != nil {
+	if _, err := addDesk(ctx, env, db, &deps, log, *demo, sf.data, mb, base); err != nil {
 		return err
 	}
 	stopDelivery, err := addDelivery(ctx, env, db, &deps, log, sf.data, base, *demo)

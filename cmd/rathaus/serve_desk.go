@@ -11,6 +11,7 @@ import (
 	"rathaus/casework/worker"
 	"rathaus/demo"
 	"rathaus/form"
+	"rathaus/identity"
 	"rathaus/mailbox"
 	"rathaus/sqlstore"
 	"rathaus/submission"
@@ -33,7 +34,7 @@ import (
 // (mailbox.AnsweredHook). The vault key is serveMasterKey's (with --demo
 // the one kept in the data directory), so applications made through
 // /antrag reach the desk in the demo too.
-func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, withDemo bool, dataDir string, mb *mailbox.Service) (*worker.Worker, error) {
+func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, withDemo bool, dataDir string, mb *mailbox.Service, base string) (*worker.Worker, error) {
 	var sources worker.Sources
 	demoApps := &worker.MemApplications{}
 	if withDemo {
@@ -77,7 +78,13 @@ func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log
 		return nil, err
 	}
 	if withDemo {
-		if err := seedDemoCases(ctx, w, demoApps); err != nil {
+		// Erika's first demo case reaches her mailbox: her user (as the
+		// demo IdP's login will find it) owns it.
+		erika, err := db.Identity().UpsertUser(ctx, identity.User{Kind: identity.KindCitizen, Issuer: base + "/demo-idp", Subject: "erika", Name: "Erika Mustermann"})
+		if err != nil {
+			return nil, err
+		}
+		if err := seedDemoCases(ctx, w, demoApps, erika.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -88,7 +95,7 @@ func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log
 
 // seedDemoCases submits a dozen demo applications in Darmstadt (some past
 // their deadline) and starts their processes; it is idempotent.
-func seedDemoCases(ctx context.Context, w *worker.Worker, apps *worker.MemApplications) error {
+func seedDemoCases(ctx context.Context, w *worker.Worker, apps *worker.MemApplications, erikaID string) error {
 	now := time.Now().UTC()
 	services := []struct{ key, title string }{
 		{"99050012104000", "Personalausweis beantragen"},
@@ -103,6 +110,9 @@ func seedDemoCases(ctx context.Context, w *worker.Worker, apps *worker.MemApplic
 		app := &worker.Application{Tenant: demo.Darmstadt, ID: fmt.Sprintf("demo-%02d", i+1), Reference: fmt.Sprintf("DA-2026-DEMO-%02d", i+1),
 			ServiceKey: s.key, Title: s.title, ApplicantUserID: "demo-buerger", SubmittedAt: now.Add(-time.Duration(45-i*3) * 24 * time.Hour),
 			Answers: map[string]any{"name": name, "anschrift": "Luisenplatz 5, 64283 Darmstadt", "begruendung": "Demo-Antrag"}}
+		if name == "Erika Mustermann" {
+			app.ApplicantUserID = erikaID
+		}
 		apps.Add(app)
 		if _, err := w.StartCase(ctx, app.Tenant, app.ID); err != nil {
 			return err
