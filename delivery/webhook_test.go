@@ -284,3 +284,26 @@ func TestConcurrentAttemptsDeliverOnce(t *testing.T) {
 		t.Errorf("deliveries = %+v", ds)
 	}
 }
+
+// TestBackfill: applications filed before their route existed are
+// delivered once the operator configured the route and ran Backfill.
+func TestBackfill(t *testing.T) {
+	e := newEnv(t, "sqlite", delivery.Options{})
+	h := newHook(t)
+	e.start(t)
+	early := e.submit(t, darmstadt)
+	other := e.submit(t, muenchen)
+	time.Sleep(300 * time.Millisecond) // the fan-out ran and found no route
+	r := e.route(t, hessen, service, delivery.ChannelWebhook, delivery.WebhookConfig{URL: h.srv.URL, Secrets: []string{secret1}})
+	n, err := e.svc.Backfill(context.Background(), hessen, time.Time{})
+	if err != nil || n != 1 {
+		t.Fatalf("Backfill = %d, %v; want the one Hessian application", n, err)
+	}
+	e.waitStatus(t, darmstadt, early.ID, r.ID, delivery.StatusDelivered)
+	if n, _ := e.svc.Backfill(context.Background(), hessen, time.Time{}); n != 0 {
+		t.Errorf("second Backfill = %d, want 0", n)
+	}
+	if ds, _ := e.svc.Deliveries(context.Background(), muenchen, other.ID); len(ds) != 0 {
+		t.Errorf("München application got deliveries: %+v", ds)
+	}
+}

@@ -578,6 +578,11 @@ func init() {
 		Run:     runDeliveryFailed,
 	})
 	register(&Command{
+		Name:    "delivery backfill",
+		Summary: "deliver applications filed before their route existed: rathaus delivery backfill --tenant ARS [--since YYYY-MM-DD] [--json]",
+		Run:     runDeliveryBackfill,
+	})
+	register(&Command{
 		Name:    "delivery redrive",
 		Summary: "send a dead or rejected delivery again: rathaus delivery redrive --tenant ARS --application ID --route ID",
 		Run:     runDeliveryRedrive,
@@ -770,5 +775,41 @@ func runDeliveryRedrive(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "delivery queued again / Zustellung erneut beauftragt\n")
+	return nil
+}
+
+func runDeliveryBackfill(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "delivery backfill")
+	var sf storeFlags
+	sf.register(fs, env)
+	ars := fs.String("tenant", "", "ARS of the subtree root")
+	since := fs.String("since", "", "only applications submitted on or after this day (YYYY-MM-DD, UTC)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *ars == "" {
+		return usagef("rathaus delivery backfill --tenant ARS [--since YYYY-MM-DD] [--json]")
+	}
+	var from time.Time
+	if *since != "" {
+		if from, err = time.Parse("2006-01-02", *since); err != nil {
+			return usagef("--since %q: want YYYY-MM-DD", *since)
+		}
+	}
+	svc, db, err := deliveryService(ctx, env, &sf)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := svc.Backfill(ctx, *ars, from)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env, map[string]int{"enqueued": n})
+	}
+	fmt.Fprintf(env.Stdout, "%d applications queued for delivery / Anträge zur Zustellung beauftragt\n", n)
 	return nil
 }

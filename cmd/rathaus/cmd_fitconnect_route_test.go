@@ -41,6 +41,9 @@ func TestDeliveryRouteCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.RouteID == "" || r.Channel != "webhook" {
 		t.Fatalf("route add printed %q", out)
 	}
+	if code, out, errs := runMain(t, env, "delivery", "backfill", "--tenant", "060000000000", "--json"); code != 0 || !strings.Contains(out, `"enqueued": 0`) {
+		t.Errorf("backfill = %d %q %q", code, out, errs)
+	}
 	code, out, _ = runMain(t, env, "delivery", "route", "list", "--tenant", "060000000000", "--json")
 	if code != 0 || !strings.Contains(out, r.RouteID) || strings.Contains(out, "whsec") {
 		t.Errorf("route list = %d %q (must not print secrets)", code, out)
@@ -56,6 +59,7 @@ func TestDeliveryRouteCommands(t *testing.T) {
 		{"BadConfig", env, []string{"route", "add", "--tenant", "060000000000", "--service", "*", "--channel", "webhook", "--config", bad}, 1, "bad.json: webhook: field url"},
 		{"UnknownChannel", env, []string{"route", "add", "--tenant", "060000000000", "--service", "*", "--channel", "fax", "--config", cfg}, 1, "unknown channel"},
 		{"MissingFlags", env, []string{"route", "add", "--tenant", "060000000000"}, 2, "--service, --channel and --config are required"},
+		{"BackfillBadSince", env, []string{"backfill", "--tenant", "060000000000", "--since", "gestern"}, 2, "want YYYY-MM-DD"},
 		{"RedriveUnknown", env, []string{"redrive", "--tenant", "064110000000", "--application", "x", "--route", r.RouteID}, 1, "not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
