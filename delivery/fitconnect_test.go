@@ -140,12 +140,15 @@ func (z *zustelldienst) receiveAll(t *testing.T) []*fitconnect.Received {
 // in-memory store) and to the one rathaus hosts (sqlstore.FITConnectStore
 // in rathaus's database).
 func TestFITConnectRoundTrip(t *testing.T) {
-	for _, hosted := range []bool{false, true} {
-		t.Run(map[bool]string{false: "External", true: "Hosted"}[hosted], func(t *testing.T) {
-			e := fcEnv(t, delivery.Options{})
+	for _, tc := range []struct {
+		name, dialect string
+		hosted        bool
+	}{{"External", "sqlite", false}, {"Hosted", "sqlite", true}, {"HostedPostgres", "postgres", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.dialect, delivery.Options{FITConnectRoots: fcFixture(t).ca.Pool})
 			e.receipt = true
 			var store fitconnect.DeliveryStore = fitconnect.NewMemStore()
-			if hosted {
+			if tc.hosted {
 				store = e.db.FITConnectStore()
 			}
 			fcRoundTrip(t, e, newZustelldienst(t, store))
