@@ -5,14 +5,15 @@ package web
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -96,8 +97,20 @@ type antrag struct {
 	s *Server
 	f FormFeature
 
-	mu     sync.Mutex
-	models map[string]cachedModel
+	mu       sync.Mutex
+	models   map[string]cachedModel
+	tx       sync.Map // lang → *nodeTexts
+	svcNames sync.Map // tenant "\x00" service key → cachedName
+}
+
+// texts returns the control texts of a language (cached).
+func (h *antrag) texts(lang string) *nodeTexts {
+	if v, ok := h.tx.Load(lang); ok {
+		return v.(*nodeTexts)
+	}
+	t := newNodeTexts(func(id string, kv ...any) string { return h.s.i18n.T(lang, id, kv...) })
+	h.tx.Store(lang, t)
+	return t
 }
 
 type cachedModel struct {
@@ -374,6 +387,7 @@ type stepPage struct {
 	N, Total    int
 	Title, Help string
 	Nodes       []nodeView
+	Body        template.HTML // the controls (renderNodes)
 	Errors      []errLink
 	Multipart   bool
 	Action      string
@@ -413,11 +427,28 @@ type savedPage struct {
 	ServiceName string
 }
 
+// serviceName returns the name of the draft's service as its tenant sees
+// it (cached for modelTTL: every step page shows it).
 func (h *antrag) serviceName(r *http.Request, d *submission.Draft) string {
-	if res, err := h.s.deps.Catalog.Resolve(r.Context(), d.Tenant, d.ServiceKey); err == nil {
-		return res.Service.Name
+	key := d.Tenant + "\x00" + d.ServiceKey
+	if v, ok := h.svcNames.Load(key); ok {
+		if c := v.(cachedName); time.Since(c.at) < modelTTL {
+			return c.name
+		}
 	}
-	return d.ServiceKey
+	name := d.ServiceKey
+	if res, err := h.s.deps.Catalog.Resolve(r.Context(), d.Tenant, d.ServiceKey); err == nil {
+		name = res.Service.Name
+	} else {
+		return name
+	}
+	h.svcNames.Store(key, cachedName{name: name, at: time.Now()})
+	return name
+}
+
+type cachedName struct {
+	name string
+	at   time.Time
 }
 
 func (h *antrag) stepGet(w http.ResponseWriter, r *http.Request) error {
@@ -455,7 +486,7 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	st := steps[n-1]
 	lang := Lang(r.Context())
 	sc.m, sc.lang = m, lang
-	sc.tr = trans{tr: func(id string, kv ...any) string { return h.s.i18n.T(lang, id, kv...) }}
+	sc.tx = h.texts(lang)
 	if sc.errs == nil {
 		sc.errs = map[string]string{}
 	}
@@ -527,6 +558,7 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	pg.Errors = links
 	pg.Multipart = hasFile(st.Items)
+	pg.Body = renderNodes(pg.Nodes)
 	h.s.render(w, r, status, "antrag_step", pg)
 }
 

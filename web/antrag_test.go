@@ -45,6 +45,14 @@ func newAntragFixture(t *testing.T, dialect string, scanner scan.Scanner) *antra
 	t.Helper()
 	db := sqltest.Open(t, dialect)
 	seed(t, db)
+	srv, ts, mgr, store, svc, feat := buildAntrag(t, db, scanner)
+	return &antragFixture{fixture: &fixture{t: t, db: db, srv: srv, ts: ts, sessions: mgr}, store: store, svc: svc, feat: feat}
+}
+
+// buildAntrag wires the intake (River queue, vault, group commit) and the
+// portal with the FormFeature over db.
+func buildAntrag(t testing.TB, db *sqlstore.DB, scanner scan.Scanner) (*web.Server, *httptest.Server, *session.Manager, *sqlstore.SubmissionStore, *submission.Service, web.FormFeature) {
+	t.Helper()
 	ctx := context.Background()
 	q, err := jobs.New(ctx, db, jobs.Options{})
 	if err != nil {
@@ -77,11 +85,11 @@ func newAntragFixture(t *testing.T, dialect string, scanner scan.Scanner) *antra
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &antragFixture{fixture: &fixture{t: t, db: db, srv: srv, ts: ts, sessions: mgr}, store: store, svc: svc, feat: feat}
+	return srv, ts, mgr, store, svc, feat
 }
 
 // tlog writes server errors into the test log.
-type tlog struct{ t *testing.T }
+type tlog struct{ t testing.TB }
 
 func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,20 +27,21 @@ const radioLimit = 7
 // filterLimit: selects with more options get a filter box.
 const filterLimit = 30
 
-// trans gives the node views the page's translations (templates call .T).
-type trans struct{ tr func(id string, kv ...any) string }
+// nodeTexts are the translated texts of the form controls, looked up
+// once per page and shared by every node (templates use .X.Name).
+type nodeTexts struct {
+	Optional, Error, Remove, Add, Prefilled, Uploaded, FilterLabel, FilterButton, Choose string
+}
 
-// T translates a message id.
-func (t trans) T(id string, kv ...any) string {
-	if t.tr == nil {
-		return id
-	}
-	return t.tr(id, kv...)
+func newNodeTexts(t func(id string, kv ...any) string) *nodeTexts {
+	return &nodeTexts{Optional: t("antrag.optional"), Error: t("antrag.error"), Remove: t("antrag.remove"), Add: t("antrag.add"),
+		Prefilled: t("antrag.prefilled"), Uploaded: t("antrag.file.uploaded"), FilterLabel: t("antrag.filter.label"),
+		FilterButton: t("antrag.filter.button"), Choose: t("antrag.choose")}
 }
 
 // fieldView is one field of a step.
 type fieldView struct {
-	trans
+	X *nodeTexts
 	Path, ID, BareID string
 	Label, Help      string
 	Control          string // text, textarea, number, date, time, datetime, radio, select, bool, file, label, locked
@@ -73,7 +75,7 @@ type optView struct {
 
 // groupView is a group (fieldset) with its instances.
 type groupView struct {
-	trans
+	X *nodeTexts
 	Path, ID, BareID string
 	Legend, Help     string
 	Repeatable       bool
@@ -87,7 +89,7 @@ type groupView struct {
 
 // instanceView is one instance of a group (or of a repeatable field).
 type instanceView struct {
-	trans
+	X *nodeTexts
 	Path      string
 	N         int // 1-based
 	Nodes     []nodeView
@@ -104,7 +106,7 @@ type nodeView struct {
 
 // repeatedView is a repeatable non-file field: a list of inputs.
 type repeatedView struct {
-	trans
+	X *nodeTexts
 	Path, ID, BareID string
 	Label, Help      string
 	Items            []*fieldView
@@ -124,13 +126,13 @@ type stepCtx struct {
 	prefill  map[string]bool // paths filled from the profile
 	hidden   map[string]bool // paths hidden by show-if
 	required map[string]bool // paths required by required-if
-	tr       trans
+	tx       *nodeTexts
 }
 
-func fid(path string) string {
-	r := strings.NewReplacer("[", "-", "]", "", ".", "_")
-	return "f-" + r.Replace(path)
-}
+var idReplacer = strings.NewReplacer("[", "-", "]", "", ".", "_")
+
+// fid is the HTML id of the element at an answer path.
+func fid(path string) string { return "f-" + idReplacer.Replace(path) }
 
 func joinPath(parent, id string) string {
 	if parent == "" {
@@ -385,7 +387,7 @@ func (sc *stepCtx) count(path string, have, min, max int) int {
 }
 
 func (sc *stepCtx) group(it *form.Item, val any, path string, hidden, top bool) *groupView {
-	g := &groupView{trans: sc.tr, Path: path, ID: fid(path), BareID: it.ID, Legend: label(it), Help: it.Help, Repeatable: it.Repeatable(), Hidden: hidden, Top: top}
+	g := &groupView{X: sc.tx, Path: path, ID: fid(path), BareID: it.ID, Legend: label(it), Help: it.Help, Repeatable: it.Repeatable(), Hidden: hidden, Top: top}
 	if e, ok := sc.errs[path]; ok {
 		g.Error = e
 	}
@@ -408,14 +410,14 @@ func (sc *stepCtx) group(it *form.Item, val any, path string, hidden, top bool) 
 		if e, ok := sc.errs[ip]; ok && g.Error == "" {
 			g.Error = e
 		}
-		g.Instances = append(g.Instances, instanceView{trans: sc.tr, Path: ip, N: i + 1, Nodes: sc.nodes(it.Items, sub, ip, false),
+		g.Instances = append(g.Instances, instanceView{X: sc.tx, Path: ip, N: i + 1, Nodes: sc.nodes(it.Items, sub, ip, false),
 			CanRemove: g.Repeatable && n > it.Min && n > 0, Rules: rulesJSON(scopeRules(it))})
 	}
 	return g
 }
 
 func (sc *stepCtx) repeated(it *form.Item, val any, path string, hidden bool) *repeatedView {
-	rv := &repeatedView{trans: sc.tr, Path: path, ID: fid(path), BareID: it.ID, Label: label(it), Help: it.Help, Hidden: hidden}
+	rv := &repeatedView{X: sc.tx, Path: path, ID: fid(path), BareID: it.ID, Label: label(it), Help: it.Help, Hidden: hidden}
 	vals := instances(val)
 	n := sc.count(path, len(vals), it.Min, it.Max)
 	rv.Count, rv.CanAdd = n, it.Max < 0 || n < it.Max
@@ -439,7 +441,7 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 	} else {
 		bare = path
 	}
-	f := &fieldView{trans: sc.tr, Path: path, ID: fid(path), BareID: it.ID, Label: label(it), Help: it.Help, Hidden: hidden,
+	f := &fieldView{X: sc.tx, Path: path, ID: fid(path), BareID: it.ID, Label: label(it), Help: it.Help, Hidden: hidden,
 		Required: it.Min > 0 || sc.required[bare], Value: scalar(val), MaxLength: it.Constraints.MaxLength, Prefilled: sc.prefill[path]}
 	if e, ok := sc.errs[path]; ok {
 		f.Error = e
@@ -465,7 +467,7 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 		}
 		return f
 	case it.Feldart == form.FeldSelect || len(it.Values) > 0:
-		opts := sc.m.Options(it)
+		opts := options(sc.m, it)
 		if len(opts) == 0 {
 			f.Control = "text"
 			break
@@ -477,6 +479,7 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 		f.Filterable = len(opts) > filterLimit
 		f.Filter = sc.filters[path]
 		needle := strings.ToLower(strings.TrimSpace(f.Filter))
+		f.Options = make([]optView, 0, len(opts))
 		for i, o := range opts {
 			sel := o.Code == f.Value
 			if needle != "" && !sel && !strings.Contains(strings.ToLower(o.Name), needle) && !strings.HasPrefix(strings.ToLower(o.Code), needle) {
@@ -486,7 +489,7 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 			if name == "" {
 				name = o.Code
 			}
-			f.Options = append(f.Options, optView{Code: o.Code, Name: name, ID: fmt.Sprintf("%s-%d", f.ID, i), Selected: sel})
+			f.Options = append(f.Options, optView{Code: o.Code, Name: name, ID: f.ID + "-" + strconv.Itoa(i), Selected: sel})
 		}
 		return f
 	}
@@ -547,6 +550,40 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 		}
 	}
 	return f
+}
+
+var (
+	optionsMu    sync.Mutex
+	optionsCache = map[*form.CodeList]map[string][]form.Value{}
+)
+
+// options returns the choices of a select (code list rows are converted
+// once per loaded code list and cached).
+func options(m *form.Model, it *form.Item) []form.Value {
+	if len(it.Values) > 0 || it.CodeList == nil || m.CodeLists == nil {
+		return m.Options(it)
+	}
+	cl := m.CodeLists[it.CodeList.Key]
+	if cl == nil {
+		return nil
+	}
+	key := it.CodeList.CodeKey + "\x00" + it.CodeList.NameKey + "\x00" + it.CodeList.HelpKey
+	optionsMu.Lock()
+	defer optionsMu.Unlock()
+	byKey := optionsCache[cl]
+	if byKey == nil {
+		if len(optionsCache) > 500 { // models are reloaded now and then
+			clear(optionsCache)
+		}
+		byKey = map[string][]form.Value{}
+		optionsCache[cl] = byKey
+	}
+	vs, ok := byKey[key]
+	if !ok {
+		vs = m.Options(it)
+		byKey[key] = vs
+	}
+	return vs
 }
 
 var berlin = func() *time.Location {

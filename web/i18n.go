@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -26,6 +27,7 @@ type translator struct {
 	bundle     *i18n.Bundle
 	localizers map[string]*i18n.Localizer
 	matcher    language.Matcher
+	plain      sync.Map // lang "\x00" id → text of messages without data (go-i18n runs a template per call)
 }
 
 func newTranslator() (*translator, error) {
@@ -46,6 +48,19 @@ func newTranslator() (*translator, error) {
 // T translates id into lang. Template data may be given as key/value pairs.
 // A missing message shows its id, so gaps are visible (and caught by tests).
 func (t *translator) T(lang, id string, kv ...any) string {
+	if len(kv) == 0 {
+		key := lang + "\x00" + id
+		if v, ok := t.plain.Load(key); ok {
+			return v.(string)
+		}
+		s := t.localize(lang, id, nil)
+		t.plain.Store(key, s)
+		return s
+	}
+	return t.localize(lang, id, kv)
+}
+
+func (t *translator) localize(lang, id string, kv []any) string {
 	loc := t.localizers[lang]
 	if loc == nil {
 		loc = t.localizers["de"]

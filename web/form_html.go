@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web
+
+import (
+	"bytes"
+	"html"
+	"html/template"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The form controls of a step are written by hand rather than through
+// html/template: a step has hundreds of controls and html/template's
+// reflection and escaper calls per action made a page cost a millisecond.
+// Every dynamic text goes through html.EscapeString (text and quoted
+// attribute values alike); the markup is the one the accessibility tests
+// check.
+
+type hw struct{ bytes.Buffer }
+
+var hwPool = sync.Pool{New: func() any { return new(hw) }}
+
+func (w *hw) s(parts ...string) {
+	for _, p := range parts {
+		w.WriteString(p)
+	}
+}
+
+// e writes escaped text.
+func (w *hw) e(s string) {
+	if strings.ContainsAny(s, `<>&'"`) {
+		w.WriteString(html.EscapeString(s))
+		return
+	}
+	w.WriteString(s)
+}
+
+// renderNodes returns the HTML of a step's controls.
+func renderNodes(nodes []nodeView) template.HTML {
+	w := hwPool.Get().(*hw)
+	w.Reset()
+	for i := range nodes {
+		w.node(&nodes[i])
+	}
+	out := template.HTML(w.String()) //nolint:gosec // built from escaped parts only
+	if w.Cap() <= 1<<20 {
+		hwPool.Put(w)
+	}
+	return out
+}
+
+func (w *hw) node(n *nodeView) {
+	switch {
+	case n.Field != nil:
+		w.field(n.Field)
+	case n.Repeated != nil:
+		w.repeated(n.Repeated)
+	case n.Group != nil:
+		w.group(n.Group)
+	}
+}
+
+func (w *hw) attr(name, val string) {
+	w.s(" ", name, `="`)
+	w.e(val)
+	w.WriteByte('"')
+}
+
+func (w *hw) group(g *groupView) {
+	w.s("\n<fieldset class=\"group")
+	if g.Top {
+		w.s(" top")
+	}
+	if g.Error != "" {
+		w.s(" has-error")
+	}
+	w.s(`"`)
+	w.attr("id", g.ID)
+	w.attr("data-id", g.BareID)
+	if g.Hidden {
+		w.s(" hidden")
+	}
+	if g.Help != "" || g.Error != "" {
+		var d []string
+		if g.Help != "" {
+			d = append(d, g.ID+"-hint")
+		}
+		if g.Error != "" {
+			d = append(d, g.ID+"-error")
+		}
+		w.attr("aria-describedby", strings.Join(d, " "))
+	}
+	w.s(">\n<legend>")
+	w.e(g.Legend)
+	w.s("</legend>\n")
+	if g.Help != "" {
+		w.s(`<p class="hint"`)
+		w.attr("id", g.ID+"-hint")
+		w.s(">")
+		w.e(g.Help)
+		w.s("</p>\n")
+	}
+	if g.Error != "" {
+		w.errorMessage(g.ID, g.Error, g.X)
+	}
+	if g.Repeatable {
+		w.s(`<input type="hidden"`)
+		w.attr("name", "count:"+g.Path)
+		w.attr("value", strconv.Itoa(g.Count))
+		w.s(">\n")
+	}
+	for i := range g.Instances {
+		in := &g.Instances[i]
+		w.s(`<div class="instance`)
+		if g.Repeatable {
+			w.s(" repeat")
+		}
+		w.s(`"`)
+		if in.Rules != "" {
+			w.attr("data-rules", in.Rules)
+		}
+		w.s(">\n")
+		if g.Repeatable {
+			w.s(`<p class="instance-title">`)
+			w.e(g.Legend)
+			w.s(" ", strconv.Itoa(in.N), "</p>\n")
+		}
+		for j := range in.Nodes {
+			w.node(&in.Nodes[j])
+		}
+		if in.CanRemove {
+			w.s(`<button type="submit" name="action"`)
+			w.attr("value", "remove:"+in.Path)
+			w.s(` class="secondary">`)
+			w.e(g.X.Remove)
+			w.s(`<span class="visually-hidden">: `)
+			w.e(g.Legend)
+			w.s(" ", strconv.Itoa(in.N), "</span></button>\n")
+		}
+		w.s("</div>\n")
+	}
+	if g.CanAdd {
+		w.addButton(g.Path, g.Legend, g.X)
+	}
+	w.s("</fieldset>\n")
+}
+
+func (w *hw) addButton(path, what string, x *nodeTexts) {
+	w.s(`<button type="submit" name="action"`)
+	w.attr("value", "add:"+path)
+	w.s(` class="secondary">`)
+	w.e(x.Add)
+	w.s(`<span class="visually-hidden">: `)
+	w.e(what)
+	w.s("</span></button>\n")
+}
+
+func (w *hw) errorMessage(id, msg string, x *nodeTexts) {
+	w.s(`<p class="error-message"`)
+	w.attr("id", id+"-error")
+	w.s(`><span class="visually-hidden">`)
+	w.e(x.Error)
+	w.s(":</span> ")
+	w.e(msg)
+	w.s("</p>\n")
+}
+
+func (w *hw) repeated(r *repeatedView) {
+	w.s("\n<fieldset class=\"field repeated\"")
+	w.attr("id", r.ID)
+	w.attr("data-id", r.BareID)
+	if r.Hidden {
+		w.s(" hidden")
+	}
+	w.s(">\n<legend>")
+	w.e(r.Label)
+	w.s("</legend>\n")
+	if r.Help != "" {
+		w.s(`<p class="hint">`)
+		w.e(r.Help)
+		w.s("</p>\n")
+	}
+	w.s(`<input type="hidden"`)
+	w.attr("name", "count:"+r.Path)
+	w.attr("value", strconv.Itoa(r.Count))
+	w.s(">\n")
+	for _, f := range r.Items {
+		w.field(f)
+	}
+	if r.CanAdd {
+		w.addButton(r.Path, r.Label, r.X)
+	}
+	w.s("</fieldset>\n")
+}
+
+func (w *hw) describedBy(f *fieldView) {
+	if f.Hint != "" || f.Help != "" || f.Error != "" {
+		var d []string
+		if f.Help != "" {
+			d = append(d, f.ID+"-help")
+		}
+		if f.Hint != "" {
+			d = append(d, f.ID+"-hint")
+		}
+		if f.Error != "" {
+			d = append(d, f.ID+"-error")
+		}
+		w.attr("aria-describedby", strings.Join(d, " "))
+	}
+	if f.Error != "" {
+		w.s(` aria-invalid="true"`)
+	}
+}
+
+func (w *hw) fieldTexts(f *fieldView) {
+	if f.Help != "" {
+		w.s(`<p class="hint"`)
+		w.attr("id", f.ID+"-help")
+		w.s(">")
+		w.e(f.Help)
+		w.s("</p>\n")
+	}
+	if f.Hint != "" {
+		w.s(`<p class="hint"`)
+		w.attr("id", f.ID+"-hint")
+		w.s(">")
+		w.e(f.Hint)
+		w.s("</p>\n")
+	}
+	if f.Error != "" {
+		w.errorMessage(f.ID, f.Error, f.X)
+	}
+}
+
+func (w *hw) labelText(f *fieldView) {
+	w.e(f.Label)
+	if !f.Required {
+		w.s(` <span class="optional">(`)
+		w.e(f.X.Optional)
+		w.s(")</span>")
+	}
+}
+
+func (w *hw) prefilled(f *fieldView) {
+	if f.Prefilled {
+		w.s(`<p class="prefilled">`)
+		w.e(f.X.Prefilled)
+		w.s("</p>\n")
+	}
+}
+
+// input writes <input type=… id name value …>.
+func (w *hw) input(f *fieldView, typ, extra string, value bool) {
+	w.s(`<input type="`, typ, `"`)
+	w.attr("id", f.ID)
+	w.attr("name", f.Path)
+	if value {
+		w.attr("value", f.Value)
+	}
+	w.s(extra)
+	w.describedBy(f)
+	w.s(">\n")
+}
+
+func (w *hw) field(f *fieldView) {
+	switch f.Control {
+	case "label":
+		w.s(`<p class="label-text"`)
+		w.attr("data-id", f.BareID)
+		if f.Hidden {
+			w.s(" hidden")
+		}
+		w.s(">")
+		w.e(f.Text)
+		w.s("</p>\n")
+		return
+	case "radio", "bool":
+		w.s("\n<fieldset class=\"field radios")
+		if f.Error != "" {
+			w.s(" has-error")
+		}
+		w.s(`"`)
+		w.attr("id", f.ID)
+		w.attr("data-id", f.BareID)
+		if f.Hidden {
+			w.s(" hidden")
+		}
+		if f.Hint != "" || f.Help != "" || f.Error != "" {
+			var d []string
+			if f.Help != "" {
+				d = append(d, f.ID+"-help")
+			}
+			if f.Hint != "" {
+				d = append(d, f.ID+"-hint")
+			}
+			if f.Error != "" {
+				d = append(d, f.ID+"-error")
+			}
+			w.attr("aria-describedby", strings.Join(d, " "))
+		}
+		w.s(">\n<legend>")
+		w.labelText(f)
+		w.s("</legend>\n")
+		w.fieldTexts(f)
+		for _, o := range f.Options {
+			w.s(`<div class="radio"><input type="radio"`)
+			w.attr("id", o.ID)
+			w.attr("name", f.Path)
+			w.attr("value", o.Code)
+			if o.Selected {
+				w.s(" checked")
+			}
+			w.s(`> <label`)
+			w.attr("for", o.ID)
+			w.s(">")
+			w.e(o.Name)
+			w.s("</label></div>\n")
+		}
+		w.prefilled(f)
+		w.s("</fieldset>\n")
+		return
+	}
+	w.s("\n<div class=\"field")
+	if f.Error != "" {
+		w.s(" has-error")
+	}
+	w.s(`"`)
+	w.attr("data-id", f.BareID)
+	if f.Hidden {
+		w.s(" hidden")
+	}
+	w.s(">\n")
+	if f.Control == "file" && f.File != nil {
+		w.s(`<p class="label"`)
+		w.attr("id", f.ID)
+		w.s(">")
+		w.labelText(f)
+		w.s("</p>\n")
+		w.fieldTexts(f)
+		w.s(`<p class="uploaded">`)
+		w.e(f.X.Uploaded)
+		w.s(": <strong>")
+		w.e(f.File.Name)
+		w.s("</strong> (")
+		w.e(f.File.MediaType)
+		w.s(", ", strconv.FormatInt(f.File.Size, 10), " Bytes)\n")
+		w.s(`<button type="submit" name="action"`)
+		w.attr("value", "delfile:"+f.Path)
+		w.s(` class="secondary">`)
+		w.e(f.X.Remove)
+		w.s(`<span class="visually-hidden">: `)
+		w.e(f.File.Name)
+		w.s("</span></button></p>\n")
+	} else {
+		w.s("<label")
+		w.attr("for", f.ID)
+		w.s(">")
+		w.labelText(f)
+		w.s("</label>\n")
+		w.fieldTexts(f)
+		maxlen := ""
+		if f.MaxLength > 0 {
+			maxlen = ` maxlength="` + strconv.Itoa(f.MaxLength) + `"`
+		}
+		switch f.Control {
+		case "select":
+			if f.Filterable {
+				w.s(`<div class="filter"><label class="small"`)
+				w.attr("for", f.ID+"-filter")
+				w.s(">")
+				w.e(f.X.FilterLabel)
+				w.s("</label>\n<input type=\"search\"")
+				w.attr("id", f.ID+"-filter")
+				w.attr("name", "filter:"+f.Path)
+				w.attr("value", f.Filter)
+				w.attr("data-filter-for", f.ID)
+				w.s(` autocomplete="off">` + "\n" + `<button type="submit" name="action"`)
+				w.attr("value", "filter:"+f.Path)
+				w.s(` class="secondary">`)
+				w.e(f.X.FilterButton)
+				w.s("</button></div>\n")
+			}
+			w.s("<select")
+			w.attr("id", f.ID)
+			w.attr("name", f.Path)
+			w.describedBy(f)
+			w.s(`><option value="">`)
+			w.e(f.X.Choose)
+			w.s("</option>\n")
+			for _, o := range f.Options {
+				w.s("<option")
+				w.attr("value", o.Code)
+				if o.Selected {
+					w.s(" selected")
+				}
+				w.s(">")
+				w.e(o.Name)
+				w.s("</option>\n")
+			}
+			w.s("</select>\n")
+		case "textarea":
+			w.s("<textarea")
+			w.attr("id", f.ID)
+			w.attr("name", f.Path)
+			w.s(` rows="6"`, maxlen)
+			w.describedBy(f)
+			w.s(">")
+			w.e(f.Value)
+			w.s("</textarea>\n")
+		case "file":
+			accept := ""
+			if f.Accept != "" {
+				accept = ` accept="` + html.EscapeString(f.Accept) + `"`
+			}
+			w.input(f, "file", accept, false)
+		case "locked":
+			w.input(f, "text", " readonly", true)
+		case "date":
+			w.input(f, "date", ` class="short"`, true)
+		case "time":
+			w.input(f, "time", ` class="short"`, true)
+		case "datetime":
+			w.input(f, "datetime-local", "", true)
+		case "number":
+			w.s(`<input type="text" inputmode="decimal"`)
+			w.attr("id", f.ID)
+			w.attr("name", f.Path)
+			w.attr("value", f.Value)
+			w.s(` class="short"`)
+			w.describedBy(f)
+			w.s(">\n")
+		default:
+			w.input(f, "text", maxlen, true)
+		}
+	}
+	w.prefilled(f)
+	w.s("</div>\n")
+}
