@@ -248,11 +248,11 @@ func eval(js string) chromedp.Action[chromedp.Void] {
 }
 
 type journey struct {
-	t      *testing.T
-	ctx    context.Context
-	base   string
-	shots  bool
-	jsOff  bool // page scripts disabled; axe runs with them on for a moment
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots bool
+	jsOff bool // page scripts disabled; axe runs with them on for a moment
 }
 
 func scripts(disabled bool) chromedp.Action[chromedp.Void] {
@@ -290,7 +290,7 @@ func (j *journey) location() string {
 // (without waiting).
 func (j *journey) text(sel string) string {
 	b, _ := json.Marshal(sel)
-	s, _ := chromedp.Run(j.ctx, chromedp.Evaluate[string](`(function(){const e=document.querySelector(` + string(b) + `);return e?e.innerText.trim():"";})()`))
+	s, _ := chromedp.Run(j.ctx, chromedp.Evaluate[string](`(function(){const e=document.querySelector(`+string(b)+`);return e?e.innerText.trim():"";})()`))
 	return s
 }
 

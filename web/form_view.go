@@ -41,7 +41,7 @@ func newNodeTexts(t func(id string, kv ...any) string) *nodeTexts {
 
 // fieldView is one field of a step.
 type fieldView struct {
-	X *nodeTexts
+	X                *nodeTexts
 	Path, ID, BareID string
 	Label, Help      string
 	Control          string // text, textarea, number, date, time, datetime, radio, select, bool, file, label, locked
@@ -75,7 +75,7 @@ type optView struct {
 
 // groupView is a group (fieldset) with its instances.
 type groupView struct {
-	X *nodeTexts
+	X                *nodeTexts
 	Path, ID, BareID string
 	Legend, Help     string
 	Repeatable       bool
@@ -89,7 +89,7 @@ type groupView struct {
 
 // instanceView is one instance of a group (or of a repeatable field).
 type instanceView struct {
-	X *nodeTexts
+	X         *nodeTexts
 	Path      string
 	N         int // 1-based
 	Nodes     []nodeView
@@ -106,7 +106,7 @@ type nodeView struct {
 
 // repeatedView is a repeatable non-file field: a list of inputs.
 type repeatedView struct {
-	X *nodeTexts
+	X                *nodeTexts
 	Path, ID, BareID string
 	Label, Help      string
 	Items            []*fieldView
