@@ -18,7 +18,9 @@ import (
 	"strings"
 	"testing"
 
+	"rathaus/fim"
 	"rathaus/identity"
+	"rathaus/internal/testenv"
 	"rathaus/identity/session"
 	"rathaus/jobs"
 	"rathaus/scan"
@@ -49,6 +51,9 @@ func newAntragFixture(t *testing.T, dialect string, scanner scan.Scanner) *antra
 	return &antragFixture{fixture: &fixture{t: t, db: db, srv: srv, ts: ts, sessions: mgr}, store: store, svc: svc, feat: feat}
 }
 
+// testOnSubmitted becomes FormFeature.OnSubmitted of fixtures built while set.
+var testOnSubmitted func(ctx context.Context, app *submission.Application, pdf []byte) error
+
 // buildAntrag wires the intake (River queue, vault, group commit) and the
 // portal with the FormFeature over db.
 func buildAntrag(t testing.TB, db *sqlstore.DB, scanner scan.Scanner) (*web.Server, *httptest.Server, *session.Manager, *sqlstore.SubmissionStore, *submission.Service, web.FormFeature) {
@@ -72,7 +77,7 @@ func buildAntrag(t testing.TB, db *sqlstore.DB, scanner scan.Scanner) (*web.Serv
 	})
 	svc := submission.New(store, v, submission.Options{})
 	t.Cleanup(func() { svc.Close() })
-	feat := web.FormFeature{Intake: svc, Forms: db.Forms(), Sealer: v, Scanner: scanner, Store: store}
+	feat := web.FormFeature{Intake: svc, Forms: db.Forms(), Sealer: v, Scanner: scanner, Store: store, OnSubmitted: testOnSubmitted}
 	mgr := session.NewManager(db.Identity(), session.Options{})
 	srv, err := web.New(web.Config{BaseURL: "http://rathaus.test", Logger: slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelError}))}, web.Deps{
 		Tenants: db.Tenants(), Catalog: db.Catalog(), Identity: db.Identity(), Sessions: mgr.Middleware, Ready: db.Ping,
@@ -372,5 +377,68 @@ func TestAntragRoutes(t *testing.T) {
 			}
 			webtest.CheckHeaders(t, f.ts.URL, f.srv.Routes(), map[string][]*http.Cookie{"anonymous": nil, "citizen": {citizen}}, false)
 		})
+	}
+}
+
+// TestAntragLongListFilter: the Staat list of S00000246 (197 rows) is a
+// native select with a filter box that works without JavaScript (the
+// filter button re-renders the step with the matching rows only).
+func TestAntragLongListFilter(t *testing.T) {
+	m, err := fim.LoadDir(testenv.SharedData(t, "fim-schemas/xdf2/S00000246V1.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	ctx := context.Background()
+	must(t, f.db.Forms().PutForm(ctx, arsHessen, m))
+	must(t, f.db.Forms().Bind(ctx, arsHessen, "dldb-a", m.ID, m.Version))
+	b := newBrowser(t, f.ts.URL)
+	step1 := location(t, b.post("/antrag/dldb-a", url.Values{}), http.StatusSeeOther)
+	r := b.get(step1)
+	names := regexp.MustCompile(`name="filter:([^"]+)"`).FindAllStringSubmatch(r.body, -1)
+	if len(names) == 0 {
+		t.Fatalf("no filter box on step 1 of %s", m.ID)
+	}
+	path := names[0][1]
+	all := strings.Count(r.body, "<option")
+	if !strings.Contains(r.body, ">Frankreich</option>") || all < 190 {
+		t.Fatalf("unfiltered list: %d options", all)
+	}
+	r = b.post(step1, url.Values{"action": {"filter:" + path}, "filter:" + path: {"frank"}})
+	sel := r.body[strings.Index(r.body, `name="`+path+`"`):]
+	sel = sel[:strings.Index(sel, "</select>")]
+	if r.StatusCode != 200 || !strings.Contains(sel, ">Frankreich</option>") || strings.Contains(sel, ">Italien</option>") || strings.Count(sel, "<option") > 5 {
+		t.Fatalf("filtered list: %d %s", r.StatusCode, sel)
+	}
+	if !strings.Contains(r.body, `value="frank" data-filter-for=`) {
+		t.Errorf("filter text not kept")
+	}
+}
+
+// TestAntragMailboxHook: a logged-in applicant's receipt PDF goes to the
+// FormFeature.OnSubmitted hook (the mailbox copy), once.
+func TestAntragMailboxHook(t *testing.T) {
+	var calls []string
+	testOnSubmitted = func(_ context.Context, app *submission.Application, pdf []byte) error {
+		if !bytes.HasPrefix(pdf, []byte("%PDF")) {
+			t.Errorf("hook got no PDF")
+		}
+		calls = append(calls, app.Reference)
+		return nil
+	}
+	defer func() { testOnSubmitted = nil }()
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	b := newBrowser(t, f.ts.URL, f.login(identity.KindCitizen, "erika", identity.LoASubstantial))
+	base := universalJourney(t, b)
+	location(t, b.post(base+"/3", url.Values{"action": {"weiter"}}), http.StatusSeeOther)
+	location(t, b.post(base+"/4", url.Values{"action": {"weiter"}, "einwilligung[0].zustimmung": {"ja"}}), http.StatusSeeOther)
+	key := regexp.MustCompile(`name="idempotency" value="([^"]+)"`).FindStringSubmatch(b.get(base + "/pruefen").body)
+	rc := location(t, b.post(base+"/absenden", url.Values{"idempotency": {key[1]}}), http.StatusSeeOther)
+	location(t, b.post(base+"/absenden", url.Values{"idempotency": {key[1]}}), http.StatusSeeOther)
+	if len(calls) != 1 {
+		t.Fatalf("hook calls %v, want one", calls)
+	}
+	if r := b.get(rc); r.StatusCode != 200 || !strings.Contains(r.body, calls[0]) {
+		t.Errorf("receipt of the logged-in applicant: %d", r.StatusCode)
 	}
 }
