@@ -429,3 +429,80 @@ func TestAntragBrowser(t *testing.T) {
 		t.Errorf("applications stored: %d, %v", n, err)
 	}
 }
+
+// TestAntragKeyboard completes the universal form with the keyboard only
+// (Tab, typing, Space, Enter) and checks that the error summary takes the
+// focus.
+func TestAntragKeyboard(t *testing.T) {
+	ctx := browsertest.New(t)
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	j := &journey{t: t, ctx: ctx, base: f.ts.URL}
+	j.do("municipality cookie", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "municipality", Value: arsDarmstadt, URL: f.ts.URL, Path: "/"})
+		return chromedp.Void{}, err
+	})
+	active := func() string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){const e=document.activeElement;return e?(e.id||e.name||e.textContent.trim()):"";})()`))
+		return s
+	}
+	tabTo := func(want string) {
+		t.Helper()
+		for i := 0; i < 80; i++ {
+			j.do("tab", chromedp.KeyEvent("\t"))
+			if a := active(); a == want {
+				return
+			}
+		}
+		t.Fatalf("Tab never reached %q on %s", want, j.location())
+	}
+	press := func(what, keys string) {
+		t.Helper()
+		j.do(what+" (mark)", eval(`document.body.dataset.old = "1"; true`))
+		j.do(what, chromedp.KeyEvent(keys))
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.body && !document.body.dataset.old && document.readyState === "complete"`))
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no new page", what)
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+	}
+	typeIn := func(id, text string) {
+		t.Helper()
+		tabTo(id)
+		j.do("type into "+id, chromedp.KeyEvent(text))
+	}
+	j.do("start page", chromedp.Navigate(f.ts.URL+"/antrag/"+keyHund), chromedp.WaitVisible(chromedp.CSS("form.start button")))
+	tabTo("Ohne Anmeldung fortfahren")
+	press("start", "\r")
+	// Step 1 empty: the error summary gets the focus.
+	tabTo("weiter")
+	press("empty step", "\r")
+	if a := active(); a != "fehler" {
+		t.Fatalf("focus after an error: %q, want the error summary", a)
+	}
+	typeIn("f-anliegen-0_beschreibung", "Ich melde meinen Hund an.")
+	tabTo("weiter")
+	press("step 1", "\r")
+	typeIn("f-kontakt-0_vorname", "Erika")
+	typeIn("f-kontakt-0_nachname", "Mustermann")
+	typeIn("f-kontakt-0_email", "erika@example.org")
+	tabTo("weiter")
+	press("step 2", "\r")
+	tabTo("weiter")
+	press("step 3", "\r")
+	tabTo("f-einwilligung-0_zustimmung-0")
+	j.do("consent", chromedp.KeyEvent(" "))
+	tabTo("weiter")
+	press("step 4", "\r")
+	tabTo("absenden")
+	press("submit", "\r")
+	if ref := j.text("#aktenzeichen"); ref == "" {
+		t.Fatalf("no receipt after keyboard-only completion: %s", j.text("main"))
+	}
+	j.axe()
+}
