@@ -878,6 +878,13 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 		h.renderStep(w, r, http.StatusOK, nd, m, n, sc, upErrs, "")
 		return nil
 	}
+	// No JavaScript: fields of this step that a condition just revealed are
+	// shown (without errors) before the step is checked.
+	afterHidden, _ := conditions(m, ans)
+	if r.PostForm.Get("js") != "1" && revealed(st, beforeHidden, afterHidden) {
+		h.renderStep(w, r, http.StatusOK, nd, m, n, sc, nil, h.s.tr(r, "antrag.revealed"))
+		return nil
+	}
 	ids := make([]string, 0, len(st.Items))
 	for _, it := range st.Items {
 		ids = append(ids, it.ID)
@@ -889,13 +896,6 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 	errs := append(upErrs, m.Validate(form.Answers(probe), form.ValidateOptions{Items: ids})...)
 	if len(errs) > 0 {
 		h.renderStep(w, r, http.StatusUnprocessableEntity, nd, m, n, sc, errs, "")
-		return nil
-	}
-	// No JavaScript: fields of this step that a condition just revealed are
-	// shown before moving on.
-	afterHidden, _ := conditions(m, ans)
-	if r.PostForm.Get("js") != "1" && revealed(st, beforeHidden, afterHidden) {
-		h.renderStep(w, r, http.StatusOK, nd, m, n, sc, nil, h.s.tr(r, "antrag.revealed"))
 		return nil
 	}
 	if n == len(m.Steps()) {

@@ -442,3 +442,35 @@ func TestAntragMailboxHook(t *testing.T) {
 		t.Errorf("receipt of the logged-in applicant: %d", r.StatusCode)
 	}
 }
+
+// TestAntragConditionsWithoutJS: on S00000246 step 4 the groups shown by
+// "Art der Aufenthaltserlaubnis" start hidden; without JavaScript choosing a
+// value re-renders the step with the revealed group and a notice, and a
+// hidden group's answers are dropped.
+func TestAntragConditionsWithoutJS(t *testing.T) {
+	m, err := fim.LoadDir(testenv.SharedData(t, "fim-schemas/xdf2/S00000246V1.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	ctx := context.Background()
+	must(t, f.db.Forms().PutForm(ctx, arsHessen, m))
+	must(t, f.db.Forms().Bind(ctx, arsHessen, "dldb-a", m.ID, m.Version))
+	b := newBrowser(t, f.ts.URL)
+	step1 := location(t, b.post("/antrag/dldb-a", url.Values{}), http.StatusSeeOther)
+	step4 := strings.TrimSuffix(step1, "/1") + "/4"
+	r := b.get(step4)
+	if !strings.Contains(r.body, `id="f-G00002069-0_G00002073" data-id="G00002073" hidden`) || !strings.Contains(r.body, `data-rules="[{&#34;Kind&#34;:&#34;required_if&#34;`) {
+		t.Fatalf("conditional group not hidden or rules missing: %.3000s", r.body[strings.Index(r.body, "<form"):])
+	}
+	r = b.post(step4, url.Values{"action": {"weiter"}, "G00002069[0].F00002920": {"001"}})
+	if r.StatusCode != 200 || !strings.Contains(r.body, "weitere Felder hinzugekommen") ||
+		strings.Contains(r.body, `data-id="G00002073" hidden`) || !strings.Contains(r.body, `data-id="G00002074" hidden`) {
+		t.Fatalf("reveal without JS: %d", r.StatusCode)
+	}
+	// With JavaScript (js=1) the revealed fields were live already: the step validates at once.
+	r = b.post(step4, url.Values{"action": {"weiter"}, "js": {"1"}, "G00002069[0].F00002920": {"001"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || strings.Contains(r.body, "weitere Felder hinzugekommen") {
+		t.Fatalf("with js=1: %d", r.StatusCode)
+	}
+}
