@@ -82,7 +82,7 @@ func (f FormFeature) Register(s *Server) {
 	h := &antrag{s: s, f: f, models: map[string]cachedModel{}}
 	pubNT := "form start page of a catalog service; resolved for the visitor's own municipality choice, never for a tenant named in the URL"
 	s.Route("GET /antrag/{key}", HandlerFunc(h.start), Meta{Scope: ScopePublic, Personal: true, Example: "/antrag/unbekannt", NotTenantScoped: pubNT})
-	s.Route("POST /antrag/{key}", HandlerFunc(h.create), Meta{Scope: ScopePublic, Personal: true, Example: "/antrag/unbekannt", NotTenantScoped: pubNT})
+	s.Route("POST /antrag/{key}", HandlerFunc(h.create), Meta{Scope: ScopePublic, Personal: true, RateLimit: true, Example: "/antrag/unbekannt", NotTenantScoped: pubNT})
 	s.Route("GET /antrag/entwuerfe", HandlerFunc(h.drafts), Meta{Scope: ScopeCitizen, Personal: true})
 	s.Route("GET /antrag/fortsetzen", HandlerFunc(h.resume), Meta{Scope: ScopePublic, Personal: true, RateLimit: true})
 	s.Route("GET /antrag/entwurf/{ars}/{id}/{step}", HandlerFunc(h.stepGet), Meta{Scope: ScopePublic, Personal: true,
