@@ -828,6 +828,12 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 			if it == nil {
 				continue
 			}
+			if countFiles(ans) >= maxDraftFiles {
+				upErrs = append(upErrs, form.FieldError{Path: path, Code: "upload",
+					Message:   fmt.Sprintf("Höchstens %d Dateien je Antrag.", maxDraftFiles),
+					MessageEN: fmt.Sprintf("At most %d files per application.", maxDraftFiles)})
+				continue
+			}
 			v, ferr := h.upload(r, d, it, path, fhs[0])
 			if ferr != nil {
 				if rathaus.ErrorCode(ferr) != rathaus.EINVALID && rathaus.ErrorCode(ferr) != rathaus.EUNAVAILABLE {
@@ -835,6 +841,13 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 				}
 				upErrs = append(upErrs, form.FieldError{Path: path, Code: "upload", Message: rathaus.ErrorMessage(ferr), MessageEN: rathaus.ErrorMessage(ferr)})
 				continue
+			}
+			if old, ok := getPath(m, ans, path); ok { // a new file replaces the old one
+				if obj, ok := old.(map[string]any); ok {
+					if id, _ := obj["id"].(string); id != "" {
+						_ = h.f.Forms.DeleteUpload(r.Context(), d.Tenant, d.ID, id)
+					}
+				}
 			}
 			setPath(m, ans, path, v)
 		}
@@ -904,6 +917,33 @@ func (h *antrag) stepPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, stepURL(nd, stepName), http.StatusSeeOther)
 	return nil
+}
+
+// maxDraftFiles bounds the uploads of one draft (the intake takes 50).
+const maxDraftFiles = 50
+
+// countFiles counts the uploaded files in the answers.
+func countFiles(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["mediaType"]; ok {
+			if _, ok := x["id"]; ok {
+				return 1
+			}
+		}
+		n := 0
+		for _, e := range x {
+			n += countFiles(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += countFiles(e)
+		}
+		return n
+	}
+	return 0
 }
 
 // openRequired puts an empty object in place of every missing required
@@ -1218,7 +1258,8 @@ func (h *antrag) submit(w http.ResponseWriter, r *http.Request, d *submission.Dr
 		return err
 	}
 	for _, u := range ups {
-		if _, ok := getPath(m, map[string]any(d.Answers), u.FieldPath); !ok {
+		v, _ := getPath(m, map[string]any(d.Answers), u.FieldPath)
+		if obj, ok := v.(map[string]any); !ok || obj["id"] != u.ID {
 			continue // removed or replaced
 		}
 		pt, err := h.f.Sealer.Open(r.Context(), d.Tenant, u.Sealed, submission.UploadAAD(d.ID, u.ID))

@@ -474,3 +474,24 @@ func TestAntragConditionsWithoutJS(t *testing.T) {
 		t.Fatalf("with js=1: %d", r.StatusCode)
 	}
 }
+
+// TestAntragReplaceUpload: uploading a new file into the same field
+// replaces the old one; only the current file becomes an attachment.
+func TestAntragReplaceUpload(t *testing.T) {
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	b := newBrowser(t, f.ts.URL)
+	base := universalJourney(t, b)
+	b.upload(base+"/3", url.Values{"action": {"hochladen"}}, "unterlagen[0].datei[0]", "alt.pdf", "application/pdf", pdfBytes)
+	r := b.upload(base+"/3", url.Values{"action": {"hochladen"}}, "unterlagen[0].datei[0]", "neu.pdf", "application/pdf", pdfBytes)
+	if !strings.Contains(r.body, "<strong>neu.pdf</strong>") || strings.Contains(r.body, "<strong>alt.pdf</strong>") {
+		t.Fatalf("replace: %s", r.body)
+	}
+	location(t, b.post(base+"/3", url.Values{"action": {"weiter"}}), http.StatusSeeOther)
+	location(t, b.post(base+"/4", url.Values{"action": {"weiter"}, "einwilligung[0].zustimmung": {"ja"}}), http.StatusSeeOther)
+	key := regexp.MustCompile(`name="idempotency" value="([^"]+)"`).FindStringSubmatch(b.get(base + "/pruefen").body)
+	rc := location(t, b.post(base+"/absenden", url.Values{"idempotency": {key[1]}}), http.StatusSeeOther)
+	app, err := f.svc.Application(context.Background(), arsDarmstadt, strings.TrimPrefix(rc, "/antrag/eingang/"+arsDarmstadt+"/"))
+	if err != nil || len(app.Attachments) != 1 || app.Attachments[0].Filename != "neu.pdf" {
+		t.Fatalf("attachments %+v, %v", app, err)
+	}
+}
