@@ -495,3 +495,17 @@ func TestAntragReplaceUpload(t *testing.T) {
 		t.Fatalf("attachments %+v, %v", app, err)
 	}
 }
+
+// TestAntragEnglish: the universal form, its controls and the error
+// summary in English.
+func TestAntragEnglish(t *testing.T) {
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	b := newBrowser(t, f.ts.URL, &http.Cookie{Name: "lang", Value: "en", Path: "/"})
+	step1 := location(t, b.post("/antrag/"+keyHund, url.Values{}), http.StatusSeeOther)
+	r := b.post(step1, url.Values{"action": {"weiter"}})
+	for _, want := range []string{"Step 1 of 4", "Please check your answers", "Description of your request", "This answer is required.", "Save and get a link to continue"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("English step lacks %q", want)
+		}
+	}
+}
