@@ -20,8 +20,8 @@ import (
 
 	"rathaus/fim"
 	"rathaus/identity"
-	"rathaus/internal/testenv"
 	"rathaus/identity/session"
+	"rathaus/internal/testenv"
 	"rathaus/jobs"
 	"rathaus/scan"
 	"rathaus/scan/scantest"
