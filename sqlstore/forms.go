@@ -196,3 +196,20 @@ func (s *FormStore) ReceiptToken(ctx context.Context, ten, applicationID string)
 	}
 	return h, err
 }
+
+// PurgeUploads deletes staged uploads whose draft is gone or expired
+// (abandoned applications; submitted ones delete theirs at once) and
+// returns how many it removed. Call it now and then (serve does hourly).
+func (s *FormStore) PurgeUploads(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM form_uploads WHERE NOT EXISTS (SELECT 1 FROM drafts d
+			WHERE d.tenant = form_uploads.tenant AND d.id = form_uploads.draft_id AND d.expires_at > ?)`), micros(time.Now()))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}

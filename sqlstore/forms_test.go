@@ -98,6 +98,13 @@ func TestFormStore(t *testing.T) {
 				if got, _ := fs.Uploads(ctx, kassel, "d1"); len(got) != 0 {
 					t.Errorf("other tenant sees uploads")
 				}
+				// The draft d1 does not exist: the upload is an orphan.
+				if n, err := fs.PurgeUploads(ctx); err != nil || n != 1 {
+					t.Errorf("PurgeUploads = %d, %v; want 1", n, err)
+				}
+				if err := fs.PutUpload(ctx, u); err != nil {
+					t.Fatal(err)
+				}
 				_ = fs.DeleteUpload(ctx, darmstadt, "d1", "u1")
 				if got, _ := fs.Uploads(ctx, darmstadt, "d1"); len(got) != 0 {
 					t.Errorf("not deleted")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"time"
 
 	"rathaus/jobs"
 	"rathaus/mailbox"
@@ -66,6 +67,22 @@ func addForms(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, lo
 			return err
 		}
 	}
+	go func() { // staged uploads of abandoned drafts are not kept
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if n, err := db.Forms().PurgeUploads(ctx); err != nil {
+				log.Warn("purge staged uploads", "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged staged uploads of expired drafts", "files", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	deps.Features = append(deps.Features, f)
 	deps.HasForm = func(string) bool { return true } // a FIM form or the universal application
 	log.Info("online applications ready", "virus_scan", clamdAddr != "")
