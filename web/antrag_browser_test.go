@@ -506,3 +506,40 @@ func TestAntragKeyboard(t *testing.T) {
 	}
 	j.axe()
 }
+
+// TestAntragFilterAsYouType: with JavaScript the filter box of a long code
+// list (Staat, S00000246) narrows the options while typing.
+func TestAntragFilterAsYouType(t *testing.T) {
+	m, err := fim.LoadDir(testenv.SharedData(t, "fim-schemas/xdf2/S00000246V1.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browsertest.New(t)
+	f := newAntragFixture(t, sqlstore.SQLite, nil)
+	must(t, f.db.Forms().PutForm(context.Background(), arsHessen, m))
+	must(t, f.db.Forms().Bind(context.Background(), arsHessen, "dldb-a", m.ID, m.Version))
+	j := &journey{t: t, ctx: ctx, base: f.ts.URL}
+	j.do("municipality cookie", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "municipality", Value: arsDarmstadt, URL: f.ts.URL, Path: "/"})
+		return chromedp.Void{}, err
+	})
+	j.do("start page", chromedp.Navigate(f.ts.URL+"/antrag/dldb-a"), chromedp.WaitVisible(chromedp.CSS("form.start button")))
+	j.click("start", "form.start button")
+	// The first filter box that is shown (others sit in hidden conditional groups).
+	// Both lists of step 1 sit in groups a condition hides until a choice is
+	// made; show the first one as the condition would.
+	j.do("pick filter", eval(`(function(){const i=document.querySelector('[data-filter-for]');i.id='probe-filter';for(let e=i;e;e=e.parentElement){e.hidden=false}return true})()`))
+	visible := func() int {
+		n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`(function(){const i=document.getElementById('probe-filter');const s=document.getElementById(i.getAttribute('data-filter-for'));let n=0;for(const o of s.options){if(!o.hidden&&o.value)n++}return n})()`))
+		return n
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#probe-filter').length + 10*document.querySelectorAll('[data-filter-for]').length`)); n%10 != 1 {
+		t.Fatalf("no visible filter box (code %d) on %s", n, j.location())
+	}
+	before := visible()
+	j.do("type filter", chromedp.SendKeys(chromedp.CSS("#probe-filter"), "frank"))
+	after := visible()
+	if before < 190 || after == 0 || after > 3 {
+		t.Fatalf("options visible: %d before, %d after typing", before, after)
+	}
+}
