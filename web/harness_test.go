@@ -110,7 +110,7 @@ func newFixture(t *testing.T, dialect string, cfg web.Config, opts ...option) *f
 	t.Helper()
 	db := sqltest.Open(t, dialect)
 	seed(t, db)
-	mgr := session.NewManager(db.Identity(), session.Options{})
+	mgr := session.NewManager(db.Identity(), session.Options{Secure: cfg.TLS || cfg.SecureCookies})
 	deps := web.Deps{
 		Tenants:  db.Tenants(),
 		Catalog:  db.Catalog(),
