@@ -160,10 +160,12 @@ func (e *env) route(t testing.TB, ars, svc, channel string, cfg any) *delivery.R
 	return r
 }
 
-// waitStatus polls until the delivery has status (or fails after 20 s).
+// waitStatus polls until the delivery reaches status. The bound is generous:
+// after a crash the next node only sweeps once River has handed it the
+// leadership the killed node held, which takes a while on a loaded machine.
 func (e *env) waitStatus(t testing.TB, ars, app, route, status string) *delivery.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	var last *delivery.Delivery
 	for time.Now().Before(deadline) {
 		d, err := e.svc.Delivery(context.Background(), ars, app, route)
