@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -473,11 +472,12 @@ func (m fcMount) Register(s *web.Server) {
 // database, SET key in DATA/fitconnect/service-key.json, trust roots for
 // destination keys from RATHAUS_FITCONNECT_TRUST_ROOTS, a list of PEM files
 // separated by commas), the delivery worker (jobs delivery.send and
-// delivery.sweep, the deadlines job) on its own River client, and the
+// delivery.sweep, the deadlines job) on the shared queue, and the
 // operator view /verwaltung/zustellung. Deliveries need the vault master
 // key (applications are opened for the receiver); without it only the
-// delivery service is mounted. The returned function stops the worker.
-func addDelivery(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, dataDir, base string, demo bool) (func(), error) {
+// delivery service is mounted.
+func addDelivery(core *serveCore, env *Env, deps *web.Deps, dataDir, base string) error {
+	db, log, q := core.DB, core.Log, core.Queue
 	var rootFiles []string
 	for _, f := range strings.Split(env.Getenv("RATHAUS_FITCONNECT_TRUST_ROOTS"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -486,43 +486,31 @@ func addDelivery(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps,
 	}
 	roots, err := fcLoadRoots(rootFiles)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if roots == nil {
 		roots = x509.NewCertPool()
 	}
 	key, err := fcServiceKey(filepath.Join(dataDir, "fitconnect", "service-key.json"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	fc, err := fitconnect.NewDeliveryService(db.FITConnectStore(), fitconnect.ServiceConfig{BaseURL: base + "/fitconnect", SigningKey: key, TrustRoots: roots,
 		Logf: func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	deps.Features = append(deps.Features, fcMount{fc})
 
-	mk, err := serveMasterKey(env, dataDir, demo, log)
-	if err != nil {
-		return nil, err
-	}
-	q, err := jobs.New(ctx, db, jobs.Options{Periodic: []jobs.Periodic{delivery.Periodic(30 * time.Second),
-		{Kind: JobFitconnectDeadlines, Every: time.Minute}}})
-	if err != nil {
-		return nil, err
-	}
 	if err := q.Register(JobFitconnectDeadlines, func(ctx context.Context, _ json.RawMessage) error {
 		_, err := fc.ExpireDeadlines(ctx, time.Now())
 		return err
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	closeIntake := func() {}
-	if mk != nil {
-		v := vault.New(db.VaultKeys(), mk)
-		intake := submission.New(db.SubmissionStore(nil), v, submission.Options{})
-		closeIntake = func() { intake.Close() }
-		src := &delivery.SubmissionSource{Intake: intake,
+	if core.Intake != nil {
+		v := core.Vault
+		src := &delivery.SubmissionSource{Intake: core.Intake,
 			Model: func(ctx context.Context, app *submission.Application) (*form.Model, error) {
 				if app.FormID == submission.UniversalFormID {
 					return submission.UniversalForm("de"), nil
@@ -545,25 +533,17 @@ func addDelivery(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps,
 			}}
 		dsvc, err := delivery.New(db, delivery.Options{Source: src, Sealer: v, Queue: q, FITConnectRoots: roots})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := dsvc.Register(q); err != nil {
-			return nil, err
+			return err
 		}
 		deps.Features = append(deps.Features, &web.DeliveryAdmin{Service: dsvc, Fixture: dsvc.IsolationFixture})
 	} else {
 		log.Warn("no vault master key (RATHAUS_MASTER_KEY): applications are not delivered to specialist software")
 	}
-	if err := q.Start(ctx); err != nil {
-		return nil, err
-	}
-	log.Info("delivery ready", "fitconnect", base+"/fitconnect", "deliveries", mk != nil)
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		q.Stop(sctx)
-		closeIntake()
-	}, nil
+	log.Info("delivery ready", "fitconnect", base+"/fitconnect", "deliveries", core.Intake != nil)
+	return nil
 }
 
 func init() {

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"rathaus/demo"
 	"rathaus/identity/demoidp"
 	"rathaus/identity/oidc"
+	"rathaus/identity/password"
 	"rathaus/identity/session"
 	"rathaus/sqlstore"
 	"rathaus/web"
@@ -140,34 +143,45 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			oidcCfg.Staff = oidcCfg.Citizen
 		}
 	}
-	if oidcCfg.Citizen.Issuer != "" {
+	// The optional local operator account (rathaus operator set-password)
+	// logs in at /auth/operator even without an identity provider.
+	if opFile := filepath.Join(sf.data, password.FileName); fileExists(opFile) {
+		oidcCfg.OperatorFile = opFile
+	}
+	if oidcCfg.Citizen.Issuer != "" || oidcCfg.OperatorFile != "" {
 		// The demo IdP is served by this very process: its discovery
 		// happens lazily on the first login, after Serve has started.
 		deps.Auth = oidc.New(oidcCfg, db.Identity(), sessions, db.Audit())
-	} else {
-		log.Warn("no identity provider configured (RATHAUS_OIDC_ISSUER): login is disabled")
+	}
+	if oidcCfg.Citizen.Issuer == "" {
+		log.Warn("no identity provider configured (RATHAUS_OIDC_ISSUER): citizen and staff login are disabled")
 	}
 
 	if err := addAssistant(ctx, env, db, &deps, log, *llmURL, *llmModel); err != nil {
 		return err
 	}
-	mb, err := addMailbox(ctx, env, db, &deps, log, sf.data, *demo, base)
+	core, err := newServeCore(ctx, env, db, log, sf.data, *demo)
 	if err != nil {
 		return err
 	}
-	stopForms, err := addForms(ctx, env, db, &deps, log, sf.data, *demo, *clamd, mb)
+	mb, err := addMailbox(ctx, env, core, &deps, base)
 	if err != nil {
 		return err
 	}
-	defer stopForms()
-	if _, err := addDesk(ctx, env, db, &deps, log, *demo, sf.data, mb, base); err != nil {
+	if err := addForms(ctx, core, &deps, *clamd, mb); err != nil {
 		return err
 	}
-	stopDelivery, err := addDelivery(ctx, env, db, &deps, log, sf.data, base, *demo)
-	if err != nil {
+	if _, err := addDesk(ctx, core, &deps, *demo, mb, base); err != nil {
 		return err
 	}
-	defer stopDelivery()
+	if err := addDelivery(core, env, &deps, sf.data, base); err != nil {
+		return err
+	}
+	// Every part has registered its job kinds: start the one queue.
+	if err := core.start(ctx); err != nil {
+		return err
+	}
+	defer core.stop(ctx)
 	srv, err = web.New(web.Config{
 		Demo:         *demo,
 		TLS:          tls,
@@ -252,4 +266,10 @@ func demoUsers() []demoidp.User {
 		out = append(out, demoidp.User{Subject: u.Subject, Password: u.Password, Name: u.Name, Profile: u.Profile, LoA: u.LoA, Roles: u.Roles()})
 	}
 	return out
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir()
 }

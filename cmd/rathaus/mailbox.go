@@ -13,7 +13,6 @@ import (
 
 	"rathaus"
 	"rathaus/mailbox"
-	"rathaus/sqlstore"
 	"rathaus/vault"
 	"rathaus/web"
 )
@@ -61,19 +60,17 @@ func serveMasterKey(env *Env, dataDir string, demo bool, log *slog.Logger) (*vau
 // (web.MailboxFeature) when a vault master key is available (see
 // serveMasterKey); without one they are left out with a warning. E-mail
 // notifications go through RATHAUS_SMTP_ADDR (host:port) from
-// RATHAUS_SMTP_FROM, sent by a sweep every 15 s (with a job queue wired,
-// mailbox.Options.Queue and Service.RegisterJobs send them at once); the
-// process wiring sets Service.OnReply (mailbox.AnsweredHook).
-func addMailbox(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, dataDir string, demo bool, base string) (*mailbox.Service, error) {
-	mk, err := serveMasterKey(env, dataDir, demo, log)
-	if err != nil {
-		return nil, err
-	}
-	if mk == nil {
+// RATHAUS_SMTP_FROM: a mailbox.notify job is enqueued with every message
+// (registered on the shared queue) and a slow sweep catches any that a
+// crash left unsent; the process wiring sets Service.OnReply
+// (mailbox.AnsweredHook).
+func addMailbox(ctx context.Context, env *Env, core *serveCore, deps *web.Deps, base string) (*mailbox.Service, error) {
+	log, db := core.Log, core.DB
+	if core.Key == nil {
 		log.Warn("no vault master key (RATHAUS_MASTER_KEY): mailbox and application status pages are off")
 		return nil, nil
 	}
-	opts := mailbox.Options{DB: db, Sealer: vault.New(db.VaultKeys(), mk), BaseURL: base,
+	opts := mailbox.Options{DB: db, Sealer: core.Vault, BaseURL: base, Queue: core.Queue,
 		Recipient: func(ctx context.Context, userID string) (string, string, error) {
 			u, err := db.Identity().User(ctx, userID)
 			if err != nil {
@@ -88,10 +85,11 @@ func addMailbox(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, 
 	if err != nil {
 		return nil, err
 	}
+	if err := svc.RegisterJobs(core.Queue); err != nil {
+		return nil, err
+	}
 	if opts.Notifier != nil {
-		// No job queue in serve yet: a sweep sends the notifications (once
-		// per message, also with several nodes).
-		go svc.RunNotifier(ctx, 15*time.Second, 5*time.Second, func(err error) { log.Warn("mailbox notification", "error", err.Error()) })
+		go svc.RunNotifier(ctx, time.Minute, 5*time.Minute, func(err error) { log.Warn("mailbox notification", "error", err.Error()) })
 	}
 	deps.Features = append(deps.Features, web.MailboxFeature{Mailbox: svc})
 	log.Info("mailbox ready", "notifications", opts.Notifier != nil)

@@ -4,16 +4,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"log/slog"
 	"time"
 
-	"rathaus/jobs"
 	"rathaus/mailbox"
 	"rathaus/scan"
-	"rathaus/sqlstore"
 	"rathaus/submission"
-	"rathaus/vault"
 	"rathaus/web"
 )
 
@@ -22,40 +17,24 @@ import (
 // form (rathaus import fim) or the universal application. Uploads are
 // scanned by clamd at clamdAddr (--clamd / RATHAUS_CLAMD), else not at all
 // (with a warning). Logged-in applicants get the receipt in their mailbox
-// when mb is set. The returned function stops the intake.
-func addForms(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, dataDir string, demo bool, clamdAddr string, mb *mailbox.Service) (func(), error) {
-	mk, err := serveMasterKey(env, dataDir, demo, log)
-	if err != nil {
-		return nil, err
-	}
-	if mk == nil {
+// when mb is set. The intake is the shared one of core.
+func addForms(ctx context.Context, core *serveCore, deps *web.Deps, clamdAddr string, mb *mailbox.Service) error {
+	log, db := core.Log, core.DB
+	if core.Intake == nil {
 		log.Warn("no vault master key (RATHAUS_MASTER_KEY): online applications are off")
-		return func() {}, nil
+		return nil
 	}
 	var scanner scan.Scanner = scan.Nop
 	if clamdAddr != "" {
 		c, err := scan.NewClamd(clamdAddr)
 		if err != nil {
-			return nil, usagef("--clamd: %v", err)
+			return usagef("--clamd: %v", err)
 		}
 		scanner = c
 	} else {
 		log.Warn("no virus scanner configured (--clamd / RATHAUS_CLAMD): uploads are not scanned")
 	}
-	q, err := jobs.New(ctx, db, jobs.Options{})
-	if err != nil {
-		return nil, err
-	}
-	store := db.SubmissionStore(func(ctx context.Context, tx *sql.Tx, js []submission.Job) error {
-		jj := make([]jobs.Job, len(js))
-		for i, j := range js {
-			jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
-		}
-		return q.EnqueueMany(ctx, tx, jj)
-	})
-	v := vault.New(db.VaultKeys(), mk)
-	svc := submission.New(store, v, submission.Options{})
-	f := web.FormFeature{Intake: svc, Forms: db.Forms(), Sealer: v, Scanner: scanner, Store: store}
+	f := web.FormFeature{Intake: core.Intake, Forms: db.Forms(), Sealer: core.Vault, Scanner: scanner, Store: core.Store}
 	if mb != nil {
 		f.OnSubmitted = func(ctx context.Context, app *submission.Application, pdf []byte) error {
 			_, err := mb.Send(ctx, mailbox.Message{Tenant: app.Tenant, UserID: app.ApplicantUserID, ApplicationID: app.ID, Kind: mailbox.KindMessage,
@@ -86,5 +65,5 @@ func addForms(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, lo
 	deps.Features = append(deps.Features, f)
 	deps.HasForm = func(string) bool { return true } // a FIM form or the universal application
 	log.Info("online applications ready", "virus_scan", clamdAddr != "")
-	return func() { svc.Close() }, nil
+	return nil
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"rathaus/casework/worker"
@@ -13,18 +12,17 @@ import (
 	"rathaus/form"
 	"rathaus/identity"
 	"rathaus/mailbox"
-	"rathaus/sqlstore"
 	"rathaus/submission"
 	"rathaus/tenant"
-	"rathaus/vault"
 	"rathaus/web"
 )
 
 // addDesk wires the durable process worker and the caseworker desk: the
-// universal process deployed for Bund (every tenant inherits it), a sweep
-// that starts the cases of new applications and runs pending process
-// effects and due timers every two seconds (idempotent, so several nodes
-// may run it), and the desk at /verwaltung/faelle. Applications are read
+// universal process deployed for Bund (every tenant inherits it), the job
+// kinds process.start/effect/timer on the shared queue, a sweep that
+// recovers what a crash interrupted (cases of new applications, pending
+// effects, due timers; idempotent, so several nodes may run it), and the
+// desk at /verwaltung/faelle. Applications are read
 // through the intake when RATHAUS_MASTER_KEY is set; --demo adds demo
 // cases in Darmstadt.
 //
@@ -34,19 +32,15 @@ import (
 // (mailbox.AnsweredHook). The vault key is serveMasterKey's (with --demo
 // the one kept in the data directory), so applications made through
 // /antrag reach the desk in the demo too.
-func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log *slog.Logger, withDemo bool, dataDir string, mb *mailbox.Service, base string) (*worker.Worker, error) {
+func addDesk(ctx context.Context, core *serveCore, deps *web.Deps, withDemo bool, mb *mailbox.Service, base string) (*worker.Worker, error) {
+	db, log := core.DB, core.Log
 	var sources worker.Sources
 	demoApps := &worker.MemApplications{}
 	if withDemo {
 		sources = append(sources, demoApps)
 	}
-	key, err := serveMasterKey(env, dataDir, withDemo, log)
-	if err != nil {
-		return nil, err
-	}
-	if key != nil {
-		svc := submission.New(db.SubmissionStore(nil), vault.New(db.VaultKeys(), key), submission.Options{})
-		sources = append(sources, worker.SubmissionApplications{Service: svc, Title: func(ctx context.Context, ars, key string) string {
+	if core.Intake != nil {
+		sources = append(sources, worker.SubmissionApplications{Service: core.Intake, Title: func(ctx context.Context, ars, key string) string {
 			if s, err := db.Catalog().Resolve(ctx, ars, key); err == nil {
 				return s.Service.Name
 			}
@@ -55,7 +49,7 @@ func addDesk(ctx context.Context, env *Env, db *sqlstore.DB, deps *web.Deps, log
 			return formVersion(ctx, db, app, "de")
 		}})
 	}
-	opts := worker.Options{DB: db, Letterhead: func(ars string) string {
+	opts := worker.Options{DB: db, Queue: core.Queue, Letterhead: func(ars string) string {
 		if t, err := db.Tenants().Tenant(context.Background(), ars); err == nil {
 			return t.Name
 		}
