@@ -338,6 +338,7 @@ type searchPage struct {
 	PrevURL, NextURL   string
 	First, Last        int
 	MunicipalityFilter bool
+	Results            []searchResult // index search (Deps.Search); Hits stays empty
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
@@ -356,16 +357,25 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if q != "" {
 		m := s.municipality(r)
 		d.MunicipalityFilter = m != ""
-		d.Hits, d.Total, err = s.deps.Catalog.Search(r.Context(), catalog.Query{
-			Municipality: m, Text: q, Limit: pageSize, Offset: (page - 1) * pageSize,
-		})
-		if err != nil {
-			return err
+		n := 0
+		if s.deps.Search != nil {
+			if err := s.indexSearch(r, q, m, page, &d); err != nil {
+				return err
+			}
+			n = len(d.Results)
+		} else {
+			d.Hits, d.Total, err = s.deps.Catalog.Search(r.Context(), catalog.Query{
+				Municipality: m, Text: q, Limit: pageSize, Offset: (page - 1) * pageSize,
+			})
+			if err != nil {
+				return err
+			}
+			n = len(d.Hits)
 		}
 		d.Pages = (d.Total + pageSize - 1) / pageSize
-		if len(d.Hits) > 0 {
+		if n > 0 {
 			d.First = (page-1)*pageSize + 1
-			d.Last = d.First + len(d.Hits) - 1
+			d.Last = d.First + n - 1
 		}
 		base := "/suche?q=" + urlQueryEscape(q) + "&seite="
 		if page > 1 {

@@ -79,6 +79,11 @@ type Deps struct {
 	// key; the service page then links to /antrag/{key}.
 	HasForm func(serviceKey string) bool
 
+	// Search, when set, answers /suche with the German search index
+	// (IndexSearch): compounds, stems, typos, synonyms, life events, per
+	// municipality. Nil keeps the simple SQL search of Catalog.Search.
+	Search SearchFunc
+
 	// Features add their routes (forms, casework, mailbox, …) through
 	// Server.Route when the server is built; the route checks of
 	// web/webtest then cover them like the portal's own.
