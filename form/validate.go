@@ -191,16 +191,24 @@ func join(path, id string) string {
 }
 
 func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path string, hidden, required map[string]bool, checkUnknown bool) {
-	hidden, required = maps2(hidden), maps2(required)
+	// hidden and required are inherited from the enclosing scopes and copied
+	// only when a rule of this scope adds to them (most scopes add nothing).
+	ownHidden, ownRequired := false, false
 	for _, r := range rules {
 		for _, c := range r.Conditions {
 			switch c.Kind {
 			case RequiredIf:
 				if cond(items, obj, c) {
+					if !ownRequired {
+						required, ownRequired = maps2(required), true
+					}
 					required[c.Target] = true
 				}
 			case ShowIf:
 				if !cond(items, obj, c) {
+					if !ownHidden {
+						hidden, ownHidden = maps2(hidden), true
+					}
 					hidden[c.Target] = true
 				}
 			case OneOf, AtLeastOne:
@@ -225,10 +233,8 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 			}
 		}
 	}
-	known := make(map[string]bool, len(items))
 	for i := range items {
 		it := &items[i]
-		known[it.ID] = true
 		if path == "" && v.only != nil && !v.only[it.ID] {
 			continue
 		}
@@ -272,7 +278,7 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 				v.add(p, ErrMaxItems, fmt.Sprintf("Bitte höchstens %d Angaben machen.", it.Max), fmt.Sprintf("Give at most %d entries.", it.Max))
 			}
 			for j, e := range arr {
-				ep := fmt.Sprintf("%s[%d]", p, j)
+				ep := p + "[" + strconv.Itoa(j) + "]"
 				if e == nil {
 					v.add(ep, ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
 					continue
@@ -294,15 +300,37 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 		return
 	}
 	var unknown []string
-	for k := range obj {
-		if !known[k] {
-			unknown = append(unknown, k)
+	if len(items) <= 32 {
+		for k := range obj {
+			if !hasID(items, k) {
+				unknown = append(unknown, k)
+			}
+		}
+	} else {
+		known := make(map[string]bool, len(items))
+		for i := range items {
+			known[items[i].ID] = true
+		}
+		for k := range obj {
+			if !known[k] {
+				unknown = append(unknown, k)
+			}
 		}
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
 		v.add(join(path, k), ErrUnknown, "Unbekanntes Element.", "Unknown element.")
 	}
+}
+
+// hasID reports whether one of items has the id.
+func hasID(items []Item, id string) bool {
+	for i := range items {
+		if items[i].ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func maps2(m map[string]bool) map[string]bool {
@@ -455,7 +483,7 @@ func (v *validator) field(it *Item, val any, path string) {
 			v.add(path, ErrType, "Bitte wählen Sie einen Wert aus der Liste.", "Choose a value from the list.")
 			return
 		}
-		if opts := v.m.Options(it); opts != nil && !slices.ContainsFunc(opts, func(o Value) bool { return o.Code == s }) {
+		if in, known := v.m.inOptions(it, s); known && !in {
 			v.add(path, ErrNotInList, "Der gewählte Wert ist nicht in der Liste.", "The chosen value is not in the list.")
 		}
 		return
