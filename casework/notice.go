@@ -5,12 +5,10 @@ package casework
 import (
 	"io"
 	"time"
-
-	"github.com/go-pdf/fpdf"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
+	_ "time/tzdata" // Europe/Berlin without a system zoneinfo
 
 	"rathaus"
+	"rathaus/receipt"
 )
 
 // Notice is the content of a notice (Bescheid).
@@ -24,7 +22,9 @@ type Notice struct {
 	Date       time.Time
 }
 
-// RenderNotice writes the notice as PDF (A4, German).
+// RenderNotice writes the notice as PDF (A4, German). Texts are cleaned
+// with receipt.Clean: an emoji in a name or reason must not fail the
+// decision step.
 func RenderNotice(w io.Writer, n Notice) error {
 	if n.Reference == "" || (n.Decision != "" && n.Decision != DecisionApprove && n.Decision != DecisionReject) {
 		return rathaus.Errorf(rathaus.EINVALID, "notice: needs a reference and a decision (approve, reject, or none for a summary)")
@@ -36,10 +36,9 @@ func RenderNotice(w io.Writer, n Notice) error {
 	if err != nil {
 		loc = time.UTC
 	}
-	p := fpdf.New("P", "mm", "A4", "")
-	p.SetMargins(20, 20, 20)
-	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
-	p.AddUTF8FontFromBytes("go", "B", gobold.TTF)
+	for _, f := range []*string{&n.Letterhead, &n.Reference, &n.Service, &n.Applicant, &n.Reason} {
+		*f = receipt.Clean(*f)
+	}
 	title := "Bewilligungsbescheid"
 	verdict := "Ihrem Antrag wird stattgegeben."
 	switch n.Decision {
@@ -48,39 +47,36 @@ func RenderNotice(w io.Writer, n Notice) error {
 	case "":
 		title, verdict = "Antragsübersicht", "Ihr Antrag ist eingegangen und wird bearbeitet."
 	}
-	p.SetTitle(title+" "+n.Reference, true)
-	p.SetProducer("rathaus", true)
-	p.SetCreationDate(n.Date)
-	p.SetModificationDate(n.Date)
+	p := receipt.NewPDF(title+" "+n.Reference, n.Date)
 	p.AddPage()
-	p.SetFont("go", "B", 11)
+	p.SetFont(receipt.Font, "B", 11)
 	p.MultiCell(0, 6, n.Letterhead, "B", "L", false)
 	p.Ln(8)
-	p.SetFont("go", "", 10)
+	p.SetFont(receipt.Font, "", 10)
 	if n.Applicant != "" {
 		p.MultiCell(0, 5, n.Applicant, "", "L", false)
 	}
 	p.CellFormat(0, 5, n.Date.In(loc).Format("02.01.2006"), "", 1, "R", false, 0, "")
 	p.Ln(6)
-	p.SetFont("go", "B", 16)
+	p.SetFont(receipt.Font, "B", 16)
 	p.CellFormat(0, 9, title, "", 1, "L", false, 0, "")
-	p.SetFont("go", "", 10)
+	p.SetFont(receipt.Font, "", 10)
 	p.CellFormat(0, 6, "Aktenzeichen: "+n.Reference, "", 1, "L", false, 0, "")
 	if n.Service != "" {
 		p.MultiCell(0, 6, "Leistung: "+n.Service, "", "L", false)
 	}
 	p.Ln(4)
-	p.SetFont("go", "B", 11)
+	p.SetFont(receipt.Font, "B", 11)
 	p.MultiCell(0, 6, verdict, "", "L", false)
 	if n.Reason != "" {
 		p.Ln(2)
-		p.SetFont("go", "B", 10)
+		p.SetFont(receipt.Font, "B", 10)
 		p.CellFormat(0, 6, "Begründung", "", 1, "L", false, 0, "")
-		p.SetFont("go", "", 10)
+		p.SetFont(receipt.Font, "", 10)
 		p.MultiCell(0, 5, n.Reason, "", "L", false)
 	}
 	p.Ln(6)
-	p.SetFont("go", "", 9)
+	p.SetFont(receipt.Font, "", 9)
 	p.MultiCell(0, 4.5, "Rechtsbehelfsbelehrung: Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Widerspruch erhoben werden.", "", "L", false)
 	return p.Output(w)
 }

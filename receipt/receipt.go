@@ -19,10 +19,6 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Berlin without a system zoneinfo
 
-	"github.com/go-pdf/fpdf"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goregular"
-
 	"rathaus"
 	"rathaus/form"
 	"rathaus/submission"
@@ -89,23 +85,13 @@ func Render(w io.Writer, r Receipt) error {
 			loc = time.UTC
 		}
 	}
-	p := fpdf.New("P", "mm", "A4", "")
-	p.SetMargins(margin, margin, margin)
-	p.SetAutoPageBreak(true, margin)
-	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
-	p.AddUTF8FontFromBytes("go", "B", gobold.TTF)
-	p.SetTitle(tx.title+" "+clean(r.Reference), true)
+	p := NewPDF(tx.title+" "+r.Reference, r.SubmittedAt)
 	p.SetCreator(tx.generated, true)
-	p.SetProducer("rathaus", true)
-	if !r.SubmittedAt.IsZero() {
-		p.SetCreationDate(r.SubmittedAt)
-		p.SetModificationDate(r.SubmittedAt)
-	}
 	p.AliasNbPages("{nb}")
 	p.SetFooterFunc(func() {
 		p.SetY(-15)
 		p.SetFont("go", "", 8)
-		p.CellFormat(0, 5, tx.reference+" "+clean(r.Reference)+" · "+fmt.Sprintf(tx.page, p.PageNo()), "", 0, "C", false, 0, "")
+		p.CellFormat(0, 5, tx.reference+" "+Clean(r.Reference)+" · "+fmt.Sprintf(tx.page, p.PageNo()), "", 0, "C", false, 0, "")
 	})
 	p.AddPage()
 	width, _ := p.GetPageSize()
@@ -116,7 +102,7 @@ func Render(w io.Writer, r Receipt) error {
 	p.Ln(2)
 
 	row := func(label, value string, bold bool) {
-		label, value = clean(label), clean(value)
+		label, value = Clean(label), Clean(value)
 		style := ""
 		if bold {
 			style = "B"
@@ -147,7 +133,7 @@ func Render(w io.Writer, r Receipt) error {
 		if _, pageH := p.GetPageSize(); p.GetY() > pageH-margin-25 {
 			p.AddPage() // keep a heading with what follows
 		}
-		s = clean(s)
+		s = Clean(s)
 		p.Ln(3)
 		p.SetFont("go", "B", size)
 		p.MultiCell(0, lineH+1, s, "", "L", false)
@@ -217,9 +203,9 @@ func Render(w io.Writer, r Receipt) error {
 			p.AddPage()
 		}
 		p.SetFont("go", "B", 10)
-		p.MultiCell(0, lineH, clean(a.Filename)+" ("+humanSize(a.Size, r.Lang)+")", "", "L", false)
+		p.MultiCell(0, lineH, Clean(a.Filename)+" ("+humanSize(a.Size, r.Lang)+")", "", "L", false)
 		p.SetFont("go", "", 8)
-		p.MultiCell(0, lineH-1, "SHA-256: "+clean(a.SHA256), "", "L", false)
+		p.MultiCell(0, lineH-1, "SHA-256: "+Clean(a.SHA256), "", "L", false)
 		p.Ln(1)
 	}
 
@@ -229,35 +215,12 @@ func Render(w io.Writer, r Receipt) error {
 	if next == "" {
 		next = tx.next
 	}
-	p.MultiCell(0, lineH, clean(next), "", "L", false)
+	p.MultiCell(0, lineH, Clean(next), "", "L", false)
 
 	if err := p.Error(); err != nil {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "receipt: PDF could not be made")
 	}
 	return p.Output(w)
-}
-
-// clean makes citizen-controlled text safe for the PDF: invalid UTF-8 and
-// characters beyond the Basic Multilingual Plane (emoji; the embedded font
-// has no glyphs for them, and fpdf's UTF-8 width table covers only the BMP)
-// become "?", control characters other than line breaks become spaces, and
-// bidirectional overrides (which could make a text read differently than
-// it is) are dropped.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r > 0xFFFF:
-			return '?'
-		case r < 0x20 || r >= 0x7f && r < 0xa0:
-			return ' '
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-			return -1
-		}
-		return r
-	}, s)
 }
 
 func labelOf(it *form.Item) string {
