@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -62,39 +63,118 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 		return nil, err
 	}
 	url := "http://" + ln.Addr().String() + "/api/v1/antraege/99010003000000"
+	var bodyFile string
+	if attackerMode == "child" {
+		f, err := os.CreateTemp("", "rathaus-intake-body-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(f.Name())
+		if _, err := f.Write(body); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		bodyFile = f.Name()
+	}
+	var out []httpResult
+	for i, rate := range rates {
+		// Start from the steady state: the jobs of earlier phases are in River.
+		if err := drainOutbox(ctx, store); err != nil {
+			return nil, err
+		}
+		prefix := fmt.Sprintf("http-%d-%d-", os.Getpid(), i)
+		var r httpResult
+		if attackerMode == "child" {
+			r, err = attackChild(ctx, url, tenant, bodyFile, prefix, rate, dur)
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			r = attack(url, tenant, body, prefix, rate, dur)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// attackerEnv marks the child process that only runs the load generator.
+const attackerEnv = "RATHAUS_INTAKE_ATTACKER"
+
+// attackChild runs the vegeta attack in a child process (this binary with
+// attackerEnv set), so the load generator has its own heap, GC and
+// scheduler instead of competing inside the server's process. It still
+// shares the machine's cores with the server.
+func attackChild(ctx context.Context, url, tenant, bodyFile, prefix string, rate int, dur time.Duration) (httpResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return httpResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe, url, tenant, bodyFile, prefix, strconv.Itoa(rate), dur.String())
+	cmd.Env = append(os.Environ(), attackerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		return httpResult{}, fmt.Errorf("attacker process: %w", err)
+	}
+	var r httpResult
+	if err := json.Unmarshal(outb, &r); err != nil {
+		return httpResult{}, fmt.Errorf("attacker process output: %w", err)
+	}
+	return r, nil
+}
+
+// attackerMain is main of the child process: args url, tenant, body file,
+// idempotency key prefix, rate per second, duration; prints one httpResult
+// as JSON.
+func attackerMain(args []string) error {
+	if len(args) != 6 {
+		return fmt.Errorf("attacker wants 6 arguments, got %d", len(args))
+	}
+	body, err := os.ReadFile(args[2])
+	if err != nil {
+		return err
+	}
+	rate, err := strconv.Atoi(args[4])
+	if err != nil || rate <= 0 {
+		return fmt.Errorf("attacker: bad rate %q", args[4])
+	}
+	dur, err := time.ParseDuration(args[5])
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(attack(args[0], args[1], body, args[3], rate, dur))
+}
+
+// attack runs vegeta at a constant rate for dur and summarises the result.
+func attack(url, tenant string, body []byte, prefix string, rate int, dur time.Duration) httpResult {
 	var seq atomic.Int64
 	targeter := func(t *vegeta.Target) error {
 		t.Method, t.URL, t.Body = http.MethodPost, url, body
 		t.Header = http.Header{
 			"Content-Type":    {"application/json"},
 			"Cookie":          {"municipality=" + tenant},
-			"Idempotency-Key": {"http-" + strconv.FormatInt(seq.Add(1), 10)},
+			"Idempotency-Key": {prefix + strconv.FormatInt(seq.Add(1), 10)},
 		}
 		return nil
 	}
-	var out []httpResult
-	for _, rate := range rates {
-		// Start from the steady state: the jobs of earlier phases are in River.
-		if err := drainOutbox(ctx, store); err != nil {
-			return nil, err
-		}
-		atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(512))
-		var m vegeta.Metrics
-		start := time.Now()
-		for res := range atk.Attack(vegeta.Targeter(targeter), vegeta.Rate{Freq: rate, Per: time.Second}, dur, "intake") {
-			m.Add(res)
-		}
-		m.Close()
-		r := httpResult{Rate: rate, Seconds: time.Since(start).Seconds(), Requests: m.Requests, Success: m.Success, Throughput: m.Throughput,
-			P50ms: ms(m.Latencies.P50), P99ms: ms(m.Latencies.P99), MaxMs: ms(m.Latencies.Max), Errors: m.Errors}
-		if len(r.Errors) > 3 {
-			r.Errors = r.Errors[:3]
-		}
-		codeOK := m.StatusCodes["201"] == int(m.Requests)
-		r.Sustainable = codeOK && r.P99ms < 50 && r.Throughput >= 0.95*float64(rate)
-		out = append(out, r)
+	atk := vegeta.NewAttacker(vegeta.Timeout(10*time.Second), vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(512))
+	var m vegeta.Metrics
+	start := time.Now()
+	for res := range atk.Attack(vegeta.Targeter(targeter), vegeta.Rate{Freq: rate, Per: time.Second}, dur, "intake") {
+		m.Add(res)
 	}
-	return out, nil
+	m.Close()
+	r := httpResult{Rate: rate, Seconds: time.Since(start).Seconds(), Requests: m.Requests, Success: m.Success, Throughput: m.Throughput,
+		P50ms: ms(m.Latencies.P50), P99ms: ms(m.Latencies.P99), MaxMs: ms(m.Latencies.Max), Errors: m.Errors}
+	if len(r.Errors) > 3 {
+		r.Errors = r.Errors[:3]
+	}
+	codeOK := m.StatusCodes["201"] == int(m.Requests)
+	r.Sustainable = codeOK && r.P99ms < 50 && r.Throughput >= 0.95*float64(rate)
+	return r
 }
 
 // drainOutbox waits until the Service's pump has moved every outbox job

@@ -60,15 +60,23 @@ type result struct {
 
 // Flags used by run.
 var (
-	groupMode  = submission.GroupAuto
-	useOutbox  bool
-	maxBatch   int
-	cpuProfile string
-	httpRates  string
-	skipDirect bool
+	groupMode    = submission.GroupAuto
+	useOutbox    bool
+	maxBatch     int
+	cpuProfile   string
+	httpRates    string
+	skipDirect   bool
+	attackerMode string
 )
 
 func main() {
+	if os.Getenv(attackerEnv) == "1" {
+		if err := attackerMain(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "intake attacker:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	shared := os.Getenv("RATHAUS_SHARED_DATA")
 	if shared == "" {
 		shared = "../shared/data"
@@ -84,6 +92,7 @@ func main() {
 	flag.IntVar(&maxBatch, "batch", 0, "most submissions per group commit (0: the Service's default)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phases (direct and HTTP) to this file")
 	flag.StringVar(&httpRates, "http", "", "also attack POST /api/v1/antraege/{key} over loopback with vegeta at these rates per second, e.g. 1000,2000,4000")
+	flag.StringVar(&attackerMode, "attacker", "child", "with -http: run vegeta in a child process (child) or in the server's process (same)")
 	flag.BoolVar(&skipDirect, "http-only", false, "with -http: skip the direct (HTTP-less) measurement")
 	flag.Parse()
 	mode, ok := map[string]int{"auto": submission.GroupAuto, "on": submission.GroupOn, "off": submission.GroupOff}[*group]
@@ -92,6 +101,10 @@ func main() {
 		os.Exit(2)
 	}
 	groupMode = mode
+	if attackerMode != "child" && attackerMode != "same" {
+		fmt.Fprintln(os.Stderr, "intake: -attacker wants child or same")
+		os.Exit(2)
+	}
 	if err := run(*schema, *dur, *workers, *dbURL, *attach, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "intake:", err)
 		os.Exit(1)
