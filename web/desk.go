@@ -5,7 +5,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -186,7 +185,7 @@ func (h *desk) inbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.DueBefore = t.Add(24*time.Hour - time.Microsecond)
 	}
-		if n, err := strconv.Atoi(q.Get("page")); err == nil {
+	if n, err := strconv.Atoi(q.Get("page")); err == nil {
 		f.Page = n
 	}
 	page, err := h.d.Service.Inbox(r.Context(), f)
@@ -297,15 +296,8 @@ func (h *desk) file(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	mt := f.MediaType
-	if mt == "" {
-		mt = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", mt)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename}))
-	w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
-	_, err = w.Write(f.Data)
-	return err
+	sendDownload(w, f.MediaType, f.Filename, f.Data)
+	return nil
 }
 
 func (h *desk) action(w http.ResponseWriter, r *http.Request) error {

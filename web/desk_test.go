@@ -160,6 +160,9 @@ func TestDeskInboxAndCase(t *testing.T) {
 	if doc.StatusCode != http.StatusOK || doc.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(doc.body, "%PDF-") {
 		t.Errorf("document %s: %d %s", link, doc.StatusCode, doc.Header.Get("Content-Type"))
 	}
+	if cd, csp := doc.Header.Get("Content-Disposition"), doc.Header.Get("Content-Security-Policy"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(csp, "sandbox") {
+		t.Errorf("document %s: Content-Disposition %q, Content-Security-Policy %q: want an attachment in a sandbox", link, cd, csp)
+	}
 	seen := map[string]bool{}
 	_ = df.db.Audit().Walk(context.Background(), func(e audit.Entry) error {
 		if e.Object == "case/app-1" {

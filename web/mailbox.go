@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -229,15 +228,7 @@ func (h *mailboxHandlers) attachment(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	mt := a.MediaType
-	if _, _, err := mime.ParseMediaType(mt); err != nil || mt == "" {
-		mt = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", mt)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
-	w.Header().Set("Content-Length", strconv.Itoa(len(a.Data)))
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	_, _ = w.Write(a.Data)
+	sendDownload(w, a.MediaType, a.Filename, a.Data)
 	return nil
 }
 
