@@ -227,7 +227,7 @@ type ServiceRef struct {
 type Apply struct {
 	Key          string `json:"key"`
 	Name         string `json:"name"`
-	URL          string `json:"url"`         // /antrag/{key}
+	URL          string `json:"url"`           // /antrag/{key}
 	PrefillParam string `json:"prefill_param"` // "prefill": the consent flag
 	ConsentLabel string `json:"consent_label"` // label of the consent checkbox (logged-in citizens)
 	LoginHint    string `json:"login_hint"`    // shown instead when nobody is logged in
@@ -328,16 +328,16 @@ func shortID(id string) string {
 }
 
 var (
-	reInjection = regexp.MustCompile(`(?i)(ignor\w*|vergiss|missacht\w*|disregard|forget)\s+(\w+\s+){0,3}(anweisung|instruktion|regel|instruction|rule|prompt|vorgabe)|system\s*-?prompt|jailbreak|\bdan\b|do anything now|developer mode|entwicklermodus|du bist (jetzt|ab sofort|nun)|you are now|act as|tu so als|pretend|gib (mir )?(deine|den) (prompt|anweisungen)|reveal your|<\s*script|\{\{|\bsql\b.*\b(drop|select)\b`)
-	reAbuse    = regexp.MustCompile(`(?i)\b(arschloch|idiot|fick|scheiss|scheiß|hurensohn|wichser|fuck|bitch)\w*`)
-	reHuman    = regexp.MustCompile(`(?i)\b(115|mensch|menschen|mitarbeiter\w*|sachbearbeiter\w*|berater\w*|jemand(en)? sprechen|persönlich sprechen|personlich sprechen|anrufen|telefon\w*|hotline|human|real person|agent)\b`)
-	reGreeting = regexp.MustCompile(`(?i)^\s*(hallo|hi|hey|moin|servus|grüß gott|gruss gott|grüezi|guten (morgen|tag|abend)|hello|good (morning|afternoon|evening)|danke\w*|vielen dank|thanks?( you)?|tschüss|tschuess|auf wiedersehen|bye|wie geht'?s|wie geht es dir|wer bist du|was kannst du|who are you|what can you do|ok|okay|super|prima)[\s!.?,]*(schön|sehr|dir|ihnen)?[\s!.?]*$`)
+	reInjection  = regexp.MustCompile(`(?i)(ignor\w*|vergiss|missacht\w*|disregard|forget)\s+(\w+\s+){0,3}(anweisung|instruktion|regel|instruction|rule|prompt|vorgabe)|system\s*-?prompt|jailbreak|\bdan\b|do anything now|developer mode|entwicklermodus|du bist (jetzt|ab sofort|nun)|you are now|act as|tu so als|pretend|gib (mir )?(deine|den) (prompt|anweisungen)|reveal your|<\s*script|\{\{|\bsql\b.*\b(drop|select)\b`)
+	reAbuse      = regexp.MustCompile(`(?i)\b(arschloch|idiot|fick|scheiss|scheiß|hurensohn|wichser|fuck|bitch)\w*`)
+	reHuman      = regexp.MustCompile(`(?i)\b(115|mensch|menschen|mitarbeiter\w*|sachbearbeiter\w*|berater\w*|jemand(en)? sprechen|persönlich sprechen|personlich sprechen|anrufen|telefon\w*|hotline|human|real person|agent)\b`)
+	reGreeting   = regexp.MustCompile(`(?i)^\s*(hallo|hi|hey|moin|servus|grüß gott|gruss gott|grüezi|guten (morgen|tag|abend)|hello|good (morning|afternoon|evening)|danke\w*|vielen dank|thanks?( you)?|tschüss|tschuess|auf wiedersehen|bye|wie geht'?s|wie geht es dir|wer bist du|was kannst du|who are you|what can you do|ok|okay|super|prima)[\s!.?,]*(schön|sehr|dir|ihnen)?[\s!.?]*$`)
 	reOutOfScope = regexp.MustCompile(`(?i)\b(wetter|fußball|fussball|bundesliga|witz|rezept|kochen|lotto|aktienkurs|horoskop|weather|football|joke|recipe)\w*`)
-	reApply    = regexp.MustCompile(`(?i)(online beantragen|jetzt beantragen|antrag (stellen|starten|ausfüllen|ausfullen)|zum antrag|zum formular|(das|es|ihn|sie|den|die) (gleich |jetzt |online )?beantragen|^\s*beantragen|apply( online| now)?|start (the )?application)`)
-	reMuniLead = regexp.MustCompile(`(?i)(?:^|\b)(?:ich\s+|i\s+)?(?:wohne|lebe|bin|komme|wohnen|leben|live|am|come)\s+(?:jetzt\s+|seit kurzem\s+|now\s+)?(?:in|aus|bei|from)\s+(.+)$`)
-	reMuniAnd  = regexp.MustCompile(`(?i)^\s*(?:und|aber|wie ist es|was ist mit|and|what about)?\s*(?:in|für|fur|aus|bei|for)\s+(.+?)\s*\??\s*$`)
-	reMuniIn   = regexp.MustCompile(`\b(?:in|für|aus|bei)\s+((?:\p{Lu}[\p{L}\-.]*)(?:\s+(?:an der|am|im|in der|a\.\s?d\.|\p{Lu}[\p{L}\-.]*))*|\d{5})`)
-	rePLZ      = regexp.MustCompile(`\b\d{5}\b`)
+	reApply      = regexp.MustCompile(`(?i)(online beantragen|jetzt beantragen|antrag (stellen|starten|ausfüllen|ausfullen)|zum antrag|zum formular|(das|es|ihn|sie|den|die) (gleich |jetzt |online )?beantragen|^\s*beantragen|apply( online| now)?|start (the )?application)`)
+	reMuniLead   = regexp.MustCompile(`(?i)(?:^|\b)(?:ich\s+|i\s+)?(?:wohne|lebe|bin|komme|wohnen|leben|live|am|come)\s+(?:jetzt\s+|seit kurzem\s+|now\s+)?(?:in|aus|bei|from)\s+(.+)$`)
+	reMuniAnd    = regexp.MustCompile(`(?i)^\s*(?:und|aber|wie ist es|was ist mit|and|what about)?\s*(?:in|für|fur|aus|bei|for)\s+(.+?)\s*\??\s*$`)
+	reMuniIn     = regexp.MustCompile(`\b(?:in|für|aus|bei)\s+((?:\p{Lu}[\p{L}\-.]*)(?:\s+(?:an der|am|im|in der|a\.\s?d\.|\p{Lu}[\p{L}\-.]*))*|\d{5})`)
+	rePLZ        = regexp.MustCompile(`\b\d{5}\b`)
 )
 
 var attrPatterns = []struct {

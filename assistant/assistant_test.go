@@ -153,7 +153,9 @@ func runScript(t *testing.T, a *assistant.Assistant, steps []step) {
 		if err != nil {
 			t.Fatalf("turn %d %q: %v", i+1, s.say, err)
 		}
-		where := func() string { return "turn " + string(rune('0'+i+1)) + " „" + s.say + "“ → " + rep.Intent + ": " + rep.Text }
+		where := func() string {
+			return "turn " + string(rune('0'+i+1)) + " „" + s.say + "“ → " + rep.Intent + ": " + rep.Text
+		}
 		if s.intent != "" && rep.Intent != s.intent {
 			t.Errorf("%s\nintent %q, want %q", where(), rep.Intent, s.intent)
 		}

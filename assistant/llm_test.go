@@ -23,11 +23,11 @@ import (
 // fakeLLM speaks the OpenAI chat completions protocol and answers with
 // canned texts chosen by the test.
 type fakeLLM struct {
-	mu      sync.Mutex
-	answer  func(req chatReq) string
-	delay   time.Duration
-	seen    []chatReq
-	srv     *httptest.Server
+	mu     sync.Mutex
+	answer func(req chatReq) string
+	delay  time.Duration
+	seen   []chatReq
+	srv    *httptest.Server
 }
 
 type chatReq struct {
