@@ -61,7 +61,9 @@ func (sn *SMTPNotifier) Message(n Notification) ([]byte, error) {
 	}
 	to, err := mail.ParseAddress(n.To)
 	if err != nil || strings.ContainsAny(n.To, "\r\n") {
-		return nil, rathaus.Errorf(rathaus.EINVALID, "field to: %q is no e-mail address", n.To)
+		// The address itself stays out of the error: job errors end up in
+		// logs and in the queue's table.
+		return nil, rathaus.Errorf(rathaus.EINVALID, "field to: no valid e-mail address (%d characters)", len(n.To))
 	}
 	to.Name = strings.NewReplacer("\r", " ", "\n", " ").Replace(n.Name)
 	if strings.ContainsAny(n.Link, "\r\n") {
