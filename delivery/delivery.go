@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"strings"
 	"time"
 
 	"rathaus"
@@ -257,8 +258,17 @@ func safeMessage(err error) string {
 	if msg == "" || msg == "internal error" || rathaus.ErrorCode(err) == rathaus.EINTERNAL {
 		msg = err.Error()
 	}
+	return logText(msg)
+}
+
+// logText makes a text from a channel or a remote (error, rejection
+// reason) fit for the delivery log: valid UTF-8 (PostgreSQL refuses
+// anything else, and the log write would fail the whole step) and at most
+// 1000 bytes, cut at a rune boundary.
+func logText(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	if len(msg) > 1000 {
-		msg = msg[:1000]
+		msg = strings.ToValidUTF8(msg[:1000], "")
 	}
 	return msg
 }

@@ -430,7 +430,7 @@ func (s *Service) finish(ctx context.Context, d *Delivery, res *Result, derr err
 				status = res.Status
 			}
 			if res != nil {
-				msg = res.Message
+				msg = logText(res.Message)
 				if res.RemoteID != "" {
 					d.RemoteID = res.RemoteID
 				}
