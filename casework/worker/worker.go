@@ -605,8 +605,9 @@ func (w *Worker) sendToMailbox(ctx context.Context, call process.ActionCall) (ma
 		m.Subject = s
 	}
 	if to := str(call.Params["empfaengerId"]); to != "" && to == str(call.Vars["responsibleCaseworkerId"]) {
-		// service-bw's message to the caseworker: the desk shows it.
-		return nil, w.Cases.Append(ctx, casework.Entry{Tenant: call.Tenant, CaseID: call.Instance, Actor: "system", Kind: casework.KindStep,
+		// service-bw's message to the caseworker: the desk shows it as an
+		// internal note (a step would appear on the citizen's status page).
+		return nil, w.Cases.Append(ctx, casework.Entry{Tenant: call.Tenant, CaseID: call.Instance, Actor: "system", Kind: casework.KindNote,
 			Text: "Nachricht an die Sachbearbeitung: " + m.Subject, Key: call.EffectID})
 	}
 	if w.opts.Mailbox != nil {

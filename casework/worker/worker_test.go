@@ -508,3 +508,35 @@ func TestConcurrentStarts(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageToCaseworkerStaysInternal: a send_to_mailbox addressed to the
+// responsible caseworker (service-bw's processes) is an internal note on
+// the desk, never a step the citizen's status page shows, and nothing
+// lands in the citizen's mailbox; one addressed to the citizen does.
+func TestMessageToCaseworkerStaysInternal(t *testing.T) {
+	f := newFixture(t, nil)
+	f.submit(t, "bw", "99001", map[string]any{"name": "Erika"})
+	before := len(f.mb.posts(t, "bw"))
+	ctx := context.Background()
+	call := process.ActionCall{Tenant: darmstadt, Instance: "bw", EffectID: "bw/e-intern", Action: process.ActionSendToMailbox,
+		Params: map[string]any{"empfaengerId": "sb-7", "betreff": "Bitte Akte prüfen"}, Vars: map[string]any{"responsibleCaseworkerId": "sb-7"}}
+	if _, err := f.w.RunAction(ctx, call); err != nil {
+		t.Fatal(err)
+	}
+	if !historyHas(t, f, "bw", casework.KindNote, "Nachricht an die Sachbearbeitung: Bitte Akte prüfen") {
+		t.Error("no internal note for the caseworker's message")
+	}
+	if historyHas(t, f, "bw", casework.KindStep, "Bitte Akte prüfen") {
+		t.Error("the caseworker's message is a step: the citizen's status page would show it")
+	}
+	if n := len(f.mb.posts(t, "bw")); n != before {
+		t.Errorf("%d mailbox posts after a message to the caseworker, want %d", n, before)
+	}
+	call.EffectID, call.Params = "bw/e-citizen", map[string]any{"text": "Ihr Antrag ist vollständig."}
+	if _, err := f.w.RunAction(ctx, call); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.mb.posts(t, "bw")); n != before+1 {
+		t.Errorf("%d mailbox posts after a message to the citizen, want %d", n, before+1)
+	}
+}
