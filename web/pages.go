@@ -170,10 +170,18 @@ func (s *Server) municipalitySearch(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// localPath returns p when it is a path on this site, else "/".
+// localPath returns p when it is a path on this site, else "/". Control
+// characters are refused anywhere, not only line breaks: browsers drop
+// tabs and newlines from a Location, so "/\t/evil.example" would become
+// "//evil.example" (the same rule as identity/oidc.SafeNext).
 func localPath(p string) string {
-	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || len(p) > 2048 {
 		return "/"
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
 	}
 	return p
 }

@@ -91,9 +91,13 @@ func TestCitizenJourney(t *testing.T) {
 			wantContains(t, "lebenslage", f.get("/lebenslagen/ll-umzug"), http.StatusOK, "Personalausweis beantragen")
 			wantContains(t, "lebenslage unknown", f.get("/lebenslagen/nix"), http.StatusNotFound)
 
-			clear := f.do(http.MethodPost, "/gemeinde", form("ars", "", "next", "https://evil.example/"), []*http.Cookie{choice}, nil)
-			if clear.StatusCode != http.StatusSeeOther || clear.Header.Get("Location") != "/" {
-				t.Errorf("clear: %d %q (open redirect?)", clear.StatusCode, clear.Header.Get("Location"))
+			// Browsers drop tabs and newlines from a Location: "/\t/evil"
+			// would lead to //evil.example.
+			for _, next := range []string{"https://evil.example/", "/\t/evil.example", "/\n/evil.example", "/\\evil.example"} {
+				clear := f.do(http.MethodPost, "/gemeinde", form("ars", "", "next", next), []*http.Cookie{choice}, nil)
+				if clear.StatusCode != http.StatusSeeOther || clear.Header.Get("Location") != "/" {
+					t.Errorf("clear with next %q: %d %q (open redirect?)", next, clear.StatusCode, clear.Header.Get("Location"))
+				}
 			}
 		})
 	}
