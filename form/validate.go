@@ -238,20 +238,19 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 		if path == "" && v.only != nil && !v.only[it.ID] {
 			continue
 		}
-		p := join(path, it.ID)
 		val, present := obj[it.ID]
 		if val == nil {
 			present = false
 		}
 		if it.Kind == KindField && !it.Input() {
 			if present {
-				v.add(p, ErrNotAllowed, "Dieses Element ist ein Hinweistext und nimmt keine Angabe an.", "This element is a text and takes no answer.")
+				v.add(join(path, it.ID), ErrNotAllowed, "Dieses Element ist ein Hinweistext und nimmt keine Angabe an.", "This element is a text and takes no answer.")
 			}
 			continue
 		}
 		if hidden[it.ID] {
 			if present {
-				v.add(p, ErrNotAllowed, "Diese Angabe ist hier nicht zulässig (Bedingung nicht erfüllt).", "This answer is not allowed here (condition not met).")
+				v.add(join(path, it.ID), ErrNotAllowed, "Diese Angabe ist hier nicht zulässig (Bedingung nicht erfüllt).", "This answer is not allowed here (condition not met).")
 			}
 			continue
 		}
@@ -261,22 +260,23 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 		}
 		if !present {
 			if minN >= 1 && !v.opts.Partial {
-				v.add(p, ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
+				v.add(join(path, it.ID), ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
 			}
 			continue
 		}
 		arr, isArr := val.([]any)
 		if it.Repeatable() {
 			if !isArr {
-				v.add(p, ErrType, "Hier wird eine Liste von Angaben erwartet.", "A list is expected here.")
+				v.add(join(path, it.ID), ErrType, "Hier wird eine Liste von Angaben erwartet.", "A list is expected here.")
 				continue
 			}
 			if len(arr) < minN && !v.opts.Partial {
-				v.add(p, ErrMinItems, fmt.Sprintf("Bitte mindestens %d Angaben machen.", minN), fmt.Sprintf("Give at least %d entries.", minN))
+				v.add(join(path, it.ID), ErrMinItems, fmt.Sprintf("Bitte mindestens %d Angaben machen.", minN), fmt.Sprintf("Give at least %d entries.", minN))
 			}
 			if it.Max > 0 && len(arr) > it.Max {
-				v.add(p, ErrMaxItems, fmt.Sprintf("Bitte höchstens %d Angaben machen.", it.Max), fmt.Sprintf("Give at most %d entries.", it.Max))
+				v.add(join(path, it.ID), ErrMaxItems, fmt.Sprintf("Bitte höchstens %d Angaben machen.", it.Max), fmt.Sprintf("Give at most %d entries.", it.Max))
 			}
+			p := join(path, it.ID)
 			for j, e := range arr {
 				ep := p + "[" + strconv.Itoa(j) + "]"
 				if e == nil {
@@ -288,13 +288,14 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 			continue
 		}
 		if isArr {
-			v.add(p, ErrType, "Hier ist nur eine Angabe möglich.", "Only one answer is allowed here.")
+			v.add(join(path, it.ID), ErrType, "Hier ist nur eine Angabe möglich.", "Only one answer is allowed here.")
 			continue
 		}
 		if it.Kind == KindGroup {
-			p += "[0]"
+			v.one(it, val, join(path, it.ID)+"[0]", hidden, required)
+			continue
 		}
-		v.one(it, val, p, hidden, required)
+		v.field(it, val, fieldPath{parent: path, id: it.ID})
 	}
 	if !checkUnknown {
 		return
@@ -351,7 +352,21 @@ func (v *validator) one(it *Item, val any, path string, hidden, required map[str
 		v.scope(it.Items, scopeRules(it), obj, path, hidden, required, true)
 		return
 	}
-	v.field(it, val, path)
+	v.field(it, val, fieldPath{parent: path})
+}
+
+// fieldPath is the path of a field, joined only when an error needs it
+// (most answers are valid; joining every path cost a third of the
+// allocations of Validate).
+type fieldPath struct {
+	parent, id string // path = join(parent, id); id "" means parent is the path
+}
+
+func (f fieldPath) String() string {
+	if f.id == "" {
+		return f.parent
+	}
+	return join(f.parent, f.id)
 }
 
 func asObject(val any) (map[string]any, bool) {
@@ -476,15 +491,15 @@ func validDateTime(s string) bool {
 	return h == 23 && m == 59
 }
 
-func (v *validator) field(it *Item, val any, path string) {
+func (v *validator) field(it *Item, val any, at fieldPath) {
 	if it.Feldart == FeldSelect || len(it.Values) > 0 {
 		s, ok := val.(string)
 		if !ok {
-			v.add(path, ErrType, "Bitte wählen Sie einen Wert aus der Liste.", "Choose a value from the list.")
+			v.add(at.String(), ErrType, "Bitte wählen Sie einen Wert aus der Liste.", "Choose a value from the list.")
 			return
 		}
 		if in, known := v.m.inOptions(it, s); known && !in {
-			v.add(path, ErrNotInList, "Der gewählte Wert ist nicht in der Liste.", "The chosen value is not in the list.")
+			v.add(at.String(), ErrNotInList, "Der gewählte Wert ist nicht in der Liste.", "The chosen value is not in the list.")
 		}
 		return
 	}
@@ -492,106 +507,106 @@ func (v *validator) field(it *Item, val any, path string) {
 	switch it.Datentyp {
 	case TypBool:
 		if _, ok := val.(bool); !ok {
-			v.add(path, ErrType, "Bitte wählen Sie Ja oder Nein.", "Choose yes or no.")
+			v.add(at.String(), ErrType, "Bitte wählen Sie Ja oder Nein.", "Choose yes or no.")
 		}
 	case TypNum, TypNumInt, TypNumCurrency:
 		r, ok := number(val)
 		if !ok {
-			v.add(path, ErrType, "Bitte geben Sie eine Zahl ein.", "Enter a number.")
+			v.add(at.String(), ErrType, "Bitte geben Sie eine Zahl ein.", "Enter a number.")
 			return
 		}
 		if it.Datentyp == TypNumInt && !r.IsInt() {
-			v.add(path, ErrType, "Bitte geben Sie eine ganze Zahl ein.", "Enter a whole number.")
+			v.add(at.String(), ErrType, "Bitte geben Sie eine ganze Zahl ein.", "Enter a whole number.")
 			return
 		}
 		if it.Datentyp == TypNumCurrency && !new(big.Rat).Mul(r, big.NewRat(100, 1)).IsInt() {
-			v.add(path, ErrDecimals, "Bitte höchstens zwei Nachkommastellen angeben.", "Use at most two decimals.")
+			v.add(at.String(), ErrDecimals, "Bitte höchstens zwei Nachkommastellen angeben.", "Use at most two decimals.")
 			return
 		}
 		if lo, ok := parseRat(c.MinValue); ok && r.Cmp(lo) < 0 {
-			v.add(path, ErrMinValue, "Der Wert muss mindestens "+c.MinValue+" sein.", "The value must be at least "+c.MinValue+".")
+			v.add(at.String(), ErrMinValue, "Der Wert muss mindestens "+c.MinValue+" sein.", "The value must be at least "+c.MinValue+".")
 		}
 		if hi, ok := parseRat(c.MaxValue); ok && r.Cmp(hi) > 0 {
-			v.add(path, ErrMaxValue, "Der Wert darf höchstens "+c.MaxValue+" sein.", "The value must be at most "+c.MaxValue+".")
+			v.add(at.String(), ErrMaxValue, "Der Wert darf höchstens "+c.MaxValue+" sein.", "The value must be at most "+c.MaxValue+".")
 		}
 	case TypFile, TypObj:
-		v.file(it, val, path)
+		v.file(it, val, at)
 	default:
 		s, ok := val.(string)
 		if !ok {
-			v.add(path, ErrType, "Bitte geben Sie einen Text ein.", "Enter a text.")
+			v.add(at.String(), ErrType, "Bitte geben Sie einen Text ein.", "Enter a text.")
 			return
 		}
 		switch it.Datentyp {
 		case TypDate:
 			d, err := time.Parse("2006-01-02", s)
 			if err != nil || !reDate.MatchString(s) {
-				v.add(path, ErrDate, "Bitte geben Sie ein gültiges Datum ein (JJJJ-MM-TT).", "Enter a valid date (YYYY-MM-DD).")
+				v.add(at.String(), ErrDate, "Bitte geben Sie ein gültiges Datum ein (JJJJ-MM-TT).", "Enter a valid date (YYYY-MM-DD).")
 				return
 			}
 			if lo, err := time.Parse("2006-01-02", c.MinValue); err == nil && d.Before(lo) {
-				v.add(path, ErrMinValue, "Das Datum darf nicht vor dem "+c.MinValue+" liegen.", "The date must not be before "+c.MinValue+".")
+				v.add(at.String(), ErrMinValue, "Das Datum darf nicht vor dem "+c.MinValue+" liegen.", "The date must not be before "+c.MinValue+".")
 			}
 			if hi, err := time.Parse("2006-01-02", c.MaxValue); err == nil && d.After(hi) {
-				v.add(path, ErrMaxValue, "Das Datum darf nicht nach dem "+c.MaxValue+" liegen.", "The date must not be after "+c.MaxValue+".")
+				v.add(at.String(), ErrMaxValue, "Das Datum darf nicht nach dem "+c.MaxValue+" liegen.", "The date must not be after "+c.MaxValue+".")
 			}
 			return
 		case TypTime:
 			if !reTime.MatchString(s) {
-				v.add(path, ErrTime, "Bitte geben Sie eine gültige Uhrzeit ein (hh:mm).", "Enter a valid time (hh:mm).")
+				v.add(at.String(), ErrTime, "Bitte geben Sie eine gültige Uhrzeit ein (hh:mm).", "Enter a valid time (hh:mm).")
 			}
 			return
 		case TypDateTime:
 			if !validDateTime(s) {
-				v.add(path, ErrDateTime, "Bitte geben Sie Datum und Uhrzeit ein (JJJJ-MM-TTThh:mm:ssZ).", "Enter a date and time (RFC 3339).")
+				v.add(at.String(), ErrDateTime, "Bitte geben Sie Datum und Uhrzeit ein (JJJJ-MM-TTThh:mm:ssZ).", "Enter a date and time (RFC 3339).")
 			}
 			return
 		}
 		n := utf8.RuneCountInString(s)
 		if n == 0 {
-			v.add(path, ErrEmpty, "Die Angabe ist leer.", "The answer is empty.")
+			v.add(at.String(), ErrEmpty, "Die Angabe ist leer.", "The answer is empty.")
 			return
 		}
 		if c.MinLength > 0 && n < c.MinLength {
-			v.add(path, ErrMinLength, fmt.Sprintf("Bitte mindestens %d Zeichen eingeben.", c.MinLength), fmt.Sprintf("Enter at least %d characters.", c.MinLength))
+			v.add(at.String(), ErrMinLength, fmt.Sprintf("Bitte mindestens %d Zeichen eingeben.", c.MinLength), fmt.Sprintf("Enter at least %d characters.", c.MinLength))
 		}
 		if c.MaxLength > 0 && n > c.MaxLength {
-			v.add(path, ErrMaxLength, fmt.Sprintf("Bitte höchstens %d Zeichen eingeben.", c.MaxLength), fmt.Sprintf("Enter at most %d characters.", c.MaxLength))
+			v.add(at.String(), ErrMaxLength, fmt.Sprintf("Bitte höchstens %d Zeichen eingeben.", c.MaxLength), fmt.Sprintf("Enter at most %d characters.", c.MaxLength))
 		}
 		if re := c.Regexp(); re != nil && !re.MatchString(s) {
-			v.add(path, ErrPattern, "Die Angabe hat nicht das erwartete Format.", "The answer does not have the expected format.")
+			v.add(at.String(), ErrPattern, "Die Angabe hat nicht das erwartete Format.", "The answer does not have the expected format.")
 		}
 		if it.Datentyp == TypTextLatin && !IsLatin(s) {
-			v.add(path, ErrLatin, "Die Angabe enthält Zeichen, die nicht zulässig sind (DIN 91379).", "The answer contains characters outside DIN 91379 String.Latin+.")
+			v.add(at.String(), ErrLatin, "Die Angabe enthält Zeichen, die nicht zulässig sind (DIN 91379).", "The answer contains characters outside DIN 91379 String.Latin+.")
 		}
 	}
 }
 
-func (v *validator) file(it *Item, val any, path string) {
+func (v *validator) file(it *Item, val any, at fieldPath) {
 	obj, ok := asObject(val)
 	name, _ := obj["name"].(string)
 	if !ok || name == "" {
-		v.add(path, ErrType, "Bitte laden Sie eine Datei hoch.", "Upload a file.")
+		v.add(at.String(), ErrType, "Bitte laden Sie eine Datei hoch.", "Upload a file.")
 		return
 	}
 	if size, present := obj["size"]; present {
 		r, ok := number(size)
 		if !ok || !r.IsInt() || r.Sign() < 0 {
-			v.add(path, ErrType, "Ungültige Dateigröße.", "Invalid file size.")
+			v.add(at.String(), ErrType, "Ungültige Dateigröße.", "Invalid file size.")
 			return
 		}
 		if it.MaxSize > 0 && r.Cmp(big.NewRat(it.MaxSize*1024, 1)) > 0 {
-			v.add(path, ErrFileSize, fmt.Sprintf("Die Datei ist zu groß (höchstens %d KB).", it.MaxSize), fmt.Sprintf("The file is too large (at most %d KB).", it.MaxSize))
+			v.add(at.String(), ErrFileSize, fmt.Sprintf("Die Datei ist zu groß (höchstens %d KB).", it.MaxSize), fmt.Sprintf("The file is too large (at most %d KB).", it.MaxSize))
 		}
 	}
 	mt, present := obj["mediaType"]
 	s, isStr := mt.(string)
 	if present && !isStr {
-		v.add(path, ErrType, "Ungültiger Dateityp.", "Invalid media type.")
+		v.add(at.String(), ErrType, "Ungültiger Dateityp.", "Invalid media type.")
 		return
 	}
 	if len(it.MediaTypes) > 0 && !slices.Contains(it.MediaTypes, s) {
-		v.add(path, ErrMediaType, "Dieser Dateityp ist nicht zulässig: erlaubt sind "+strings.Join(it.MediaTypes, ", ")+".", "This file type is not allowed; allowed: "+strings.Join(it.MediaTypes, ", ")+".")
+		v.add(at.String(), ErrMediaType, "Dieser Dateityp ist nicht zulässig: erlaubt sind "+strings.Join(it.MediaTypes, ", ")+".", "This file type is not allowed; allowed: "+strings.Join(it.MediaTypes, ", ")+".")
 	}
 }
 
