@@ -135,14 +135,6 @@ func TestUniversalProcessBrowser(t *testing.T) {
 	r := startServe(t, map[string]string{"RATHAUS_DATA": dir}, "--demo")
 	erika := &browserUser{t: t, name: "erika", ctx: browsertest.New(t), r: r}
 	staff := &browserUser{t: t, name: "sachbearbeiter", ctx: browsertest.New(t), r: r}
-	shots := os.Getenv("RATHAUS_SCREENSHOTS") == "1"
-	shot := func(u *browserUser, name string) {
-		if shots {
-			if err := browsertest.Screenshot(u.ctx, filepath.Join(t.TempDir(), name)); err != nil {
-				t.Error(err)
-			}
-		}
-	}
 	const (
 		request = "Bitte reichen Sie Ihre Mietbescheinigung nach."
 		reply   = "Die Mietbescheinigung hängt an."
@@ -194,7 +186,6 @@ func TestUniversalProcessBrowser(t *testing.T) {
 		return casePath != ""
 	})
 	browsertest.Axe(t, staff.ctx)
-	shot(staff, "desk-inbox.png")
 	staff.poll("the request form", casePath, func() bool { return staff.has("#r-message") })
 	browsertest.Axe(t, staff.ctx)
 	staff.do("request information", chromedp.SendKeys(chromedp.CSS("#r-message"), request, chromedp.NodeVisible),
@@ -204,14 +195,14 @@ func TestUniversalProcessBrowser(t *testing.T) {
 	// The citizen sees the unread request in the Postfach and replies.
 	var msgPath string
 	erika.poll("the unread request in the Postfach", "/postfach", func() bool {
-		msgPath = erika.eval(`(function(){for (const s of document.querySelectorAll('strong.unread')) { const a = s.parentElement.querySelector('a[href^="/postfach/"]'); if (a && /Rückfrage|Nachforderung|Angaben|Information/i.test(a.textContent + s.parentElement.textContent)) return a.getAttribute("href"); } return "";})()`)
+		msgPath = erika.eval(`(function(){for (const s of document.querySelectorAll('strong.unread')) { const a = s.parentElement.querySelector('a[href^="/postfach/"]'); if (a && /Rückfrage|Nachforderung|Nachforderung/.test(a.textContent)) return a.getAttribute("href"); } return "";})()`)
 		return msgPath != "" && strings.Contains(erika.text("main"), "Frist: 31.05.2030")
 	})
+	t.Logf("Postfach with the request %s:\n%s", msgPath, erika.text("main"))
 	if got := erika.text("#mailbox-unread"); got == "" || strings.Contains(got, "keine") {
 		t.Errorf("unread line = %q", got)
 	}
 	browsertest.Axe(t, erika.ctx)
-	shot(erika, "mailbox.png")
 	erika.do("status while waiting", chromedp.Navigate(r.base+appPath), chromedp.WaitVisible(chromedp.CSS("#status-expected")))
 	if got := erika.text("#status-expected"); !strings.Contains(got, "Mietbescheinigung") {
 		t.Errorf("expected while waiting = %q", got)
@@ -238,33 +229,36 @@ func TestUniversalProcessBrowser(t *testing.T) {
 		return staff.has(`input[name="decision"][value="approve"]`) && strings.Contains(staff.text("main"), "Antwort der antragstellenden Person eingegangen")
 	})
 	browsertest.Axe(t, staff.ctx)
-	shot(staff, "desk-case.png")
 	staff.do("approve", chromedp.Click(chromedp.CSS(`input[name="decision"][value="approve"]`), chromedp.NodeVisible),
 		chromedp.SendKeys(chromedp.CSS("#d-reason"), "Alle Voraussetzungen erfüllt.", chromedp.NodeVisible),
 		chromedp.Click(chromedp.CSS(`form[action$="/decide"] button[type=submit]`), chromedp.NodeVisible), chromedp.WaitReady(chromedp.CSS("main")))
 
 	// The notice arrives in the Postfach; the status says "abgeschlossen".
-	var noticeHref string
-	erika.poll("the notice in the Postfach", "/postfach", func() bool {
-		for _, href := range strings.Fields(erika.eval(`Array.from(document.querySelectorAll('main a[href^="/postfach/"]')).map(a => a.getAttribute("href")).join(" ")`)) {
-			if href == msgPath {
-				continue
-			}
-			erika.do("open "+href, chromedp.Navigate(r.base+href), chromedp.WaitReady(chromedp.CSS("main")))
-			noticeHref = erika.eval(`(function(){const a = document.querySelector('main a[href*="/anhang/"][download]'); return a && /\.pdf$/i.test(a.textContent.trim()) && !/miete/.test(a.textContent) ? a.getAttribute("href") : "";})()`)
-			if noticeHref != "" {
-				return true
-			}
-		}
-		return false
+	var noticeMsg string
+	erika.poll("the unread notice in the Postfach", "/postfach", func() bool {
+		noticeMsg = erika.eval(`(function(){for (const s of document.querySelectorAll('strong.unread')) { const a = s.parentElement.querySelector('a[href^="/postfach/"]'); if (a && /Bescheid/.test(a.textContent)) return a.getAttribute("href"); } return "";})()`)
+		return noticeMsg != ""
 	})
+	t.Logf("Postfach with the notice %s:\n%s", noticeMsg, erika.text("main"))
+	browsertest.Axe(t, erika.ctx)
+	erika.do("open the notice", chromedp.Navigate(r.base+noticeMsg), chromedp.WaitVisible(chromedp.CSS("#message-body")))
+	noticeHref := erika.eval(`(function(){const a = document.querySelector('main a[href*="/anhang/"][download]'); return a && /\.pdf$/i.test(a.textContent.trim()) ? a.getAttribute("href") : "";})()`)
+	if noticeHref == "" {
+		t.Fatalf("notice without a PDF attachment:\n%s", erika.text("main"))
+	}
 	browsertest.Axe(t, erika.ctx)
 	got := erika.eval(`(function(){const x = new XMLHttpRequest(); x.open("GET", ` + mustJSON(noticeHref) + `, false); x.overrideMimeType("text/plain; charset=x-user-defined"); x.send(); return x.status + " " + x.getResponseHeader("Content-Type") + " " + x.responseText.slice(0, 5);})()`)
+	t.Logf("notice %s: %s", noticeHref, got)
 	if !strings.HasPrefix(got, "200 application/pdf %PDF-") {
 		t.Errorf("notice attachment %s answers %q, want 200 application/pdf %%PDF-", noticeHref, got)
 	}
 	erika.poll("the closed status", appPath, func() bool { return erika.text("#status-state") == "abgeschlossen" })
 	browsertest.Axe(t, erika.ctx)
+	staff.poll("the closed case at the desk", casePath, func() bool {
+		st := staff.eval(`(function(){for (const dt of document.querySelectorAll("main dt")) if (dt.textContent.trim() === "Status") return dt.nextElementSibling.textContent.trim(); return "";})()`)
+		return strings.HasPrefix(st, "abgeschlossen") && strings.Contains(st, "bewillig")
+	})
+	browsertest.Axe(t, staff.ctx)
 }
 
 // mustJSON quotes s as a JavaScript string literal.
