@@ -657,16 +657,28 @@ func (s *Service) Failed(ctx context.Context, root string, limit int) ([]*Delive
 	if limit <= 0 {
 		limit = 200
 	}
+	// The LIKE prefix (root without trailing zeros) also matches tenants
+	// outside the subtree (root 061234560010 → 06123456001…: the
+	// municipalities …011 to …019); those are filtered out, and further
+	// pages are read until limit rows of the subtree are found, so a busy
+	// neighbour cannot hide the root's failures.
 	prefix := strings.TrimRight(root, "0")
-	all, err := s.query(ctx, `SELECT `+deliveryCols+` FROM delivery WHERE status IN (?, ?) AND tenant LIKE ? ORDER BY updated_at DESC LIMIT ?`,
-		StatusDead, StatusRejected, prefix+"%", limit*4)
-	if err != nil {
-		return nil, err
-	}
+	batch := limit * 4
 	var out []*Delivery
-	for _, d := range all {
-		if tenant.InSubtree(root, d.Tenant) && len(out) < limit {
-			out = append(out, d)
+	for offset := 0; len(out) < limit; offset += batch {
+		page, err := s.query(ctx, `SELECT `+deliveryCols+` FROM delivery WHERE status IN (?, ?) AND tenant LIKE ?
+			ORDER BY updated_at DESC, tenant, application_id, route_id LIMIT ? OFFSET ?`,
+			StatusDead, StatusRejected, prefix+"%", batch, offset)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range page {
+			if tenant.InSubtree(root, d.Tenant) && len(out) < limit {
+				out = append(out, d)
+			}
+		}
+		if len(page) < batch {
+			break
 		}
 	}
 	return out, nil

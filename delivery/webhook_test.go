@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -305,5 +306,39 @@ func TestBackfill(t *testing.T) {
 	}
 	if ds, _ := e.svc.Deliveries(context.Background(), muenchen, other.ID); len(ds) != 0 {
 		t.Errorf("München application got deliveries: %+v", ds)
+	}
+}
+
+// TestFailedSubtreeNotCrowdedOut: the dead-letter list of a municipality
+// whose ARS ends in 0 still shows its failures when a neighbour whose ARS
+// shares the prefix (…0010 vs …0011) has many newer ones.
+func TestFailedSubtreeNotCrowdedOut(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			clock := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+			e := newEnv(t, d, delivery.Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+			ctx := context.Background()
+			const root, neighbour = "061234560010", "061234560011"
+			if _, err := e.svc.IsolationFixture(ctx, root, "own-app", "eigener Fehler"); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 12 {
+				if _, err := e.svc.IsolationFixture(ctx, neighbour, fmt.Sprintf("other-%02d", i), "fremder Fehler"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, limit := range []int{1, 2, 200} {
+				got, err := e.svc.Failed(ctx, root, limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 1 || got[0].Tenant != root || got[0].ApplicationID != "own-app" {
+					t.Errorf("Failed(%s, %d) = %d deliveries %v, want only own-app", root, limit, len(got), got)
+				}
+			}
+			if got, _ := e.svc.Failed(ctx, neighbour, 5); len(got) != 5 {
+				t.Errorf("Failed(%s, 5) = %d deliveries, want 5", neighbour, len(got))
+			}
+		})
 	}
 }
