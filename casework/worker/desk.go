@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -297,4 +298,17 @@ func (w *Worker) IsolationFixture(ctx context.Context, ars, id, secret string) e
 		return err
 	}
 	return w.storeNotice(ctx, c, "doc-1", casework.DecisionApprove, secret)
+}
+
+// AuditCorrespondence checks that case caseID exists in tenant ars and
+// records that actor opened attachment n of message messageID of the
+// case's mailbox thread ("case.mail_attachment"). The desk calls it before
+// it hands out the decrypted file; an error means no download.
+func (w *Worker) AuditCorrespondence(ctx context.Context, actor, ars, caseID, messageID string, n int) error {
+	if _, err := w.Cases.Case(ctx, ars, caseID); err != nil {
+		return err
+	}
+	_, err := w.DB.Audit().Append(ctx, auditEntry(ars, actor, "case.mail_attachment", caseID,
+		map[string]string{"message": messageID, "attachment": strconv.Itoa(n)}))
+	return err
 }
