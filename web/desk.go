@@ -15,6 +15,7 @@ import (
 	"rathaus"
 	"rathaus/casework"
 	"rathaus/identity"
+	"rathaus/mailbox"
 	"rathaus/tenant"
 )
 
@@ -34,6 +35,22 @@ type DeskService interface {
 	Attachment(ctx context.Context, actor, ars, caseID, attID string) (*casework.File, error)
 }
 
+// DeskMail is the citizen's mailbox as the desk reads it
+// (*mailbox.Service implements it): the thread of an application (the
+// case id is the application id) and an attachment of a message opened
+// (decrypted) with the id of the citizen whose mailbox holds it.
+type DeskMail interface {
+	Thread(ctx context.Context, tenant, applicationID string) ([]mailbox.Message, error)
+	Attachment(ctx context.Context, userID, id string, n int) (*mailbox.Message, *mailbox.Attachment, error)
+}
+
+// DeskMailAuditor audits the desk's access to a mailbox attachment of a
+// case (casework/worker.Worker implements it); the DeskService must
+// implement it when Desk.Mail is set, else downloads are refused.
+type DeskMailAuditor interface {
+	AuditCorrespondence(ctx context.Context, actor, ars, caseID, messageID string, n int) error
+}
+
 // Desk is the caseworker desk at /verwaltung/faelle: the inbox (filters,
 // sorting, paging, overdue cases marked), the case page (answers,
 // attachments, documents, history, tasks) and its actions (claim, assign,
@@ -46,6 +63,11 @@ type Desk struct {
 	Fixture func(ctx context.Context, ars, id, secret string) error
 	// Now is the clock for "overdue" (default time.Now).
 	Now func() time.Time
+	// Mail, if set, shows the case's correspondence with the citizen
+	// (requests, messages, notices, the citizen's replies with their
+	// attachments) on the case page; attachment downloads are audited
+	// through the Service's DeskMailAuditor.
+	Mail DeskMail
 }
 
 type desk struct {
@@ -68,6 +90,9 @@ func (d *Desk) Register(s *Server) {
 	s.Route("GET "+deskBase+"/desk.css", http.HandlerFunc(deskCSS), Meta{Scope: ScopePublic, Raw: true})
 	s.Route("GET "+deskBase+"/{ars}/{id}", HandlerFunc(h.view), withProbe(staff, "", "", ""))
 	s.Route("GET "+deskBase+"/{ars}/{id}/dateien/{file}", HandlerFunc(h.file), withProbe(staff, "", "/dateien/doc:doc-1", ""))
+	if d.Mail != nil {
+		s.Route("GET "+deskBase+"/{ars}/{id}/post/{msg}/{n}", HandlerFunc(h.mailFile), withProbe(staff, "", "/post/isolation-msg/1", ""))
+	}
 	for _, a := range []struct{ name, body string }{
 		{"claim", ""}, {"assign", "assignee=x"}, {"note", "text=x"}, {"request", "message=x&deadline=2030-01-01"},
 		{"decide", "decision=approve&reason=x"}, {"forward", "office=x"},
@@ -233,6 +258,19 @@ type caseData struct {
 	Answers []casework.AnswerLine
 	Can     map[string]bool
 	Today   string
+	Mail    []mailLine
+	HasMail bool // the desk reads the mailbox
+}
+
+// mailLine is a message of the case's thread with its download links.
+type mailLine struct {
+	mailbox.Message
+	Files []mailFile
+}
+
+type mailFile struct {
+	Name, Link string
+	Size       int64
 }
 
 func (h *desk) view(w http.ResponseWriter, r *http.Request) error {
@@ -252,6 +290,21 @@ func (h *desk) view(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, t := range v.Tasks {
 		d.Can[t.Node] = true
+	}
+	if h.d.Mail != nil {
+		d.HasMail = true
+		thread, err := h.d.Mail.Thread(r.Context(), ars, id)
+		if err != nil {
+			return err
+		}
+		for _, m := range thread {
+			l := mailLine{Message: m}
+			for i, a := range m.Attachments {
+				l.Files = append(l.Files, mailFile{Name: a.Filename, Size: a.Size,
+					Link: d.Base + "/post/" + url.PathEscape(m.ID) + "/" + strconv.Itoa(i+1)})
+			}
+			d.Mail = append(d.Mail, l)
+		}
 	}
 	h.s.render(w, r, http.StatusOK, "desk_case", d)
 	return nil
@@ -297,6 +350,50 @@ func (h *desk) file(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sendDownload(w, f.MediaType, f.Filename, f.Data)
+	return nil
+}
+
+// mailFile sends attachment n of message msg of the case's mailbox thread,
+// decrypted, after the grant check and the audit entry; a message of
+// another case or tenant is "not found".
+func (h *desk) mailFile(w http.ResponseWriter, r *http.Request) error {
+	ars, id, msg := r.PathValue("ars"), r.PathValue("id"), r.PathValue("msg")
+	if err := h.allowed(r, ars); err != nil {
+		return err
+	}
+	notFound := rathaus.Errorf(rathaus.ENOTFOUND, "Anhang nicht gefunden / attachment not found")
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		return notFound
+	}
+	auditor, ok := h.d.Service.(DeskMailAuditor)
+	if !ok {
+		return notFound
+	}
+	thread, err := h.d.Mail.Thread(r.Context(), ars, id)
+	if err != nil {
+		return err
+	}
+	var owner string
+	for _, m := range thread {
+		if m.ID == msg && m.Tenant == ars && m.ApplicationID == id {
+			owner = m.UserID
+		}
+	}
+	if owner == "" {
+		return notFound
+	}
+	m, a, err := h.d.Mail.Attachment(r.Context(), owner, msg, n)
+	if err != nil {
+		return err
+	}
+	if m.Tenant != ars || m.ApplicationID != id {
+		return notFound
+	}
+	if err := auditor.AuditCorrespondence(r.Context(), h.s.principal(r).User.ID, ars, id, msg, n); err != nil {
+		return err
+	}
+	sendDownload(w, a.MediaType, a.Filename, a.Data)
 	return nil
 }
 
@@ -364,6 +461,10 @@ table.cases th, table.cases td { text-align: left; border-bottom: 1px solid var(
 table.cases tr.overdue td { background: #fde8e8; }
 .badge { display: inline-block; border: 2px solid var(--fg); padding: 0 0.3rem; font-size: 0.9rem; font-weight: 600; }
 .badge.overdue { border-color: #a30000; color: #a30000; }
+.mail { list-style: none; padding: 0; }
+.mail li { border: 2px solid var(--border); padding: 0.4rem 0.8rem; margin-bottom: 0.6rem; }
+.mail li.from-citizen { border-left: 6px solid var(--accent); }
+.mail .body { white-space: pre-line; margin: 0.3rem 0; }
 .desk-grid { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 1fr); gap: 1.5rem; }
 .desk-actions form { border: 2px solid var(--border); padding: 0.5rem 1rem 1rem; margin-bottom: 1rem; }
 .desk-actions fieldset { border: 0; padding: 0; margin: 0.5rem 0; }
