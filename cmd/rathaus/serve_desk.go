@@ -83,7 +83,11 @@ func addDesk(ctx context.Context, core *serveCore, deps *web.Deps, withDemo bool
 		}
 	}
 	go w.Sweep(ctx, 2*time.Second, 10*time.Second, func(err error) { log.Warn("process sweep", "error", err.Error()) })
-	deps.Features = append(deps.Features, &web.Desk{Service: w, Fixture: w.IsolationFixture})
+	desk := &web.Desk{Service: w, Fixture: w.IsolationFixture}
+	if mb != nil {
+		desk.Mail = mb // the case page shows the correspondence with the citizen
+	}
+	deps.Features = append(deps.Features, desk)
 	return w, nil
 }
 
