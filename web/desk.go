@@ -90,9 +90,7 @@ func (d *Desk) Register(s *Server) {
 	s.Route("GET "+deskBase+"/desk.css", http.HandlerFunc(deskCSS), Meta{Scope: ScopePublic, Raw: true})
 	s.Route("GET "+deskBase+"/{ars}/{id}", HandlerFunc(h.view), withProbe(staff, "", "", ""))
 	s.Route("GET "+deskBase+"/{ars}/{id}/dateien/{file}", HandlerFunc(h.file), withProbe(staff, "", "/dateien/doc:doc-1", ""))
-	if d.Mail != nil {
-		s.Route("GET "+deskBase+"/{ars}/{id}/post/{msg}/{n}", HandlerFunc(h.mailFile), withProbe(staff, "", "/post/isolation-msg/1", ""))
-	}
+	s.Route("GET "+deskBase+"/{ars}/{id}/post/{msg}/{n}", HandlerFunc(h.mailFile), withProbe(staff, "", "/post/isolation-msg/1", ""))
 	for _, a := range []struct{ name, body string }{
 		{"claim", ""}, {"assign", "assignee=x"}, {"note", "text=x"}, {"request", "message=x&deadline=2030-01-01"},
 		{"decide", "decision=approve&reason=x"}, {"forward", "office=x"},
@@ -367,7 +365,7 @@ func (h *desk) mailFile(w http.ResponseWriter, r *http.Request) error {
 		return notFound
 	}
 	auditor, ok := h.d.Service.(DeskMailAuditor)
-	if !ok {
+	if !ok || h.d.Mail == nil {
 		return notFound
 	}
 	thread, err := h.d.Mail.Thread(r.Context(), ars, id)

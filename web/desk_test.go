@@ -15,7 +15,9 @@ import (
 	"rathaus/casework"
 	"rathaus/casework/worker"
 	"rathaus/identity"
+	"rathaus/mailbox"
 	"rathaus/sqlstore"
+	"rathaus/vault"
 	"rathaus/web"
 	"rathaus/web/webtest"
 )
@@ -41,19 +43,41 @@ type deskFixture struct {
 	apps  *deskApps
 	staff *http.Cookie
 	now   time.Time
+	mb    *mailbox.Service // with newDeskFixtureMail
+	user  string           // applicant of the submitted applications
 }
 
 func newDeskFixture(t *testing.T, dialect string) *deskFixture {
 	t.Helper()
+	return newDeskFixtureMail(t, dialect, false)
+}
+
+// newDeskFixtureMail is newDeskFixture; with withMail the process posts
+// into a real mailbox (vault-sealed), a citizen's reply is delivered to
+// the process as in serve, and the desk reads the mailbox (df.mb).
+func newDeskFixtureMail(t *testing.T, dialect string, withMail bool) *deskFixture {
+	t.Helper()
 	desk := &web.Desk{}
 	f := newFixture(t, dialect, web.Config{}, option{deps: func(d *web.Deps) { d.Features = append(d.Features, desk) }})
 	df := &deskFixture{fixture: f, apps: &deskApps{m: map[string]*worker.Application{}}, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	w, err := worker.New(worker.Options{DB: f.db, Applications: df.apps, Now: func() time.Time { return df.now }})
+	opts := worker.Options{DB: f.db, Applications: df.apps, Now: func() time.Time { return df.now }}
+	if withMail {
+		mk, _, err := vault.GenerateMasterKey()
+		must(t, err)
+		df.mb, err = mailbox.New(mailbox.Options{DB: f.db, Sealer: vault.New(f.db.VaultKeys(), mk), Now: func() time.Time { return df.now }})
+		must(t, err)
+		opts.Mailbox = mailbox.WorkerAdapter{Service: df.mb}
+	}
+	w, err := worker.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	df.w = w
 	desk.Service, desk.Fixture, desk.Now = w, w.IsolationFixture, func() time.Time { return df.now }
+	if withMail {
+		df.mb.OnReply = mailbox.AnsweredHook(w.CitizenAnswered)
+		desk.Mail = df.mb
+	}
 	df.staff = f.login(identity.KindStaff, "staff-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})
 	return df
 }
@@ -62,7 +86,7 @@ func (df *deskFixture) submit(t *testing.T, ars, id, ref string, answers map[str
 	t.Helper()
 	df.apps.mu.Lock()
 	df.apps.m[ars+"/"+id] = &worker.Application{Tenant: ars, ID: id, Reference: ref, ServiceKey: keyAusweis, Title: "Personalausweis beantragen",
-		SubmittedAt: df.now, Answers: answers}
+		SubmittedAt: df.now, Answers: answers, ApplicantUserID: df.user}
 	df.apps.mu.Unlock()
 	if _, err := df.w.StartCase(context.Background(), ars, id); err != nil {
 		t.Fatal(err)
@@ -194,6 +218,122 @@ func TestDeskIsolation(t *testing.T) {
 			webtest.CheckDeclared(t, df.srv.Routes())
 			if n := webtest.CheckIsolation(t, df.ts.URL, df.srv.Routes(), fx, webtest.Users{Staff: []*http.Cookie{df.staff}}); n < 9 {
 				t.Errorf("isolation probed %d routes, want the portal's and 8 of the desk", n)
+			}
+		})
+	}
+}
+
+// TestDeskCorrespondence: the caseworker requests information, the
+// citizen replies in the Postfach with a text and a PDF; the case page
+// shows the request, the reply's text and its attachment, the history
+// names the applicant (no raw user id); the download is decrypted,
+// audited, and refused for another tenant's caseworker, another case's
+// path and a missing attachment; after the decision the status reads
+// "bewilligt".
+func TestDeskCorrespondence(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			df := newDeskFixtureMail(t, d, true)
+			citizen, err := df.db.Identity().UpsertUser(ctx, identity.User{Kind: identity.KindCitizen, Issuer: "https://idp.test", Subject: "buergerin", Name: "Erika Mustermann"})
+			must(t, err)
+			df.user = citizen.ID
+			df.submit(t, arsDarmstadt, "app-1", "DA-2026-0001", map[string]any{"vorname": "Erika"})
+			df.submit(t, arsDarmstadt, "app-2", "DA-2026-0002", map[string]any{"vorname": "Erika"})
+			base := "/verwaltung/faelle/" + arsDarmstadt + "/app-1"
+			post := func(action string, kv ...string) {
+				t.Helper()
+				if r := df.do(http.MethodPost, base+"/"+action, form(kv...), []*http.Cookie{df.staff}, nil); r.StatusCode != http.StatusSeeOther {
+					t.Fatalf("%s: %d %s", action, r.StatusCode, r.body)
+				}
+				must(t, df.w.Drain(ctx))
+			}
+			if res := df.get(base, df.staff); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "Schriftverkehr") {
+				t.Fatalf("case page before the request: %d, correspondence section missing", res.StatusCode)
+			}
+			post("request", "message", "Bitte Lichtbild nachreichen.", "deadline", "2026-04-30")
+			msgs, err := df.mb.Messages(ctx, citizen.ID)
+			must(t, err)
+			var request string
+			for _, m := range msgs {
+				if m.Kind == mailbox.KindRequest && m.ApplicationID == "app-1" {
+					request = m.ID
+				}
+			}
+			if request == "" {
+				t.Fatalf("no request in the citizen's mailbox: %+v", msgs)
+			}
+			reply, err := df.mb.Reply(ctx, citizen.ID, request, "Anbei das Lichtbild, freundliche Grüße.", []mailbox.Upload{{Filename: "lichtbild.pdf", Data: testPDF}})
+			must(t, err)
+			must(t, df.w.Drain(ctx))
+
+			res := df.get(base, df.staff)
+			for _, want := range []string{"Bitte Lichtbild nachreichen.", "Anbei das Lichtbild, freundliche Grüße.", "lichtbild.pdf",
+				"Antwort der antragstellenden Person", "Antragstellende Person", "Frist: 30.04.2026"} {
+				if !strings.Contains(res.body, want) {
+					t.Errorf("case page lacks %q", want)
+				}
+			}
+			if strings.Contains(res.body, citizen.ID) {
+				t.Errorf("case page shows the raw user id %s", citizen.ID)
+			}
+			link := base + "/post/" + reply.ID + "/1"
+			if !strings.Contains(res.body, `href="`+link+`"`) {
+				t.Fatalf("case page lacks the download link %s", link)
+			}
+			if en := df.get(base+"?lang=en", df.staff); !strings.Contains(en.body, "Correspondence with the applicant") || !strings.Contains(en.body, "Reply of the applicant") {
+				t.Error("English case page lacks the correspondence")
+			}
+
+			dl := df.get(link, df.staff)
+			if dl.StatusCode != http.StatusOK || dl.body != string(testPDF) || dl.Header.Get("Content-Type") != "application/pdf" {
+				t.Fatalf("download: %d %q %s", dl.StatusCode, dl.Header.Get("Content-Type"), dl.body)
+			}
+			if cd, csp := dl.Header.Get("Content-Disposition"), dl.Header.Get("Content-Security-Policy"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(csp, "sandbox") {
+				t.Errorf("download headers: %q %q", cd, csp)
+			}
+			audited := func() int {
+				n := 0
+				_ = df.db.Audit().Walk(ctx, func(e audit.Entry) error {
+					if e.Action == "case.mail_attachment" && e.Object == "case/app-1" && e.Tenant == arsDarmstadt && e.Details["message"] == reply.ID {
+						n++
+					}
+					return nil
+				})
+				return n
+			}
+			if n := audited(); n != 1 {
+				t.Errorf("audit entries case.mail_attachment: %d, want 1", n)
+			}
+
+			kassel := df.login(identity.KindStaff, "staff-kassel", identity.LoASubstantial, identity.Grant{Tenant: arsKassel, Role: identity.RoleCaseworker})
+			for _, c := range []struct {
+				name   string
+				path   string
+				cookie *http.Cookie
+			}{
+				{"caseworker of another tenant", link, kassel},
+				{"the message under another case", "/verwaltung/faelle/" + arsDarmstadt + "/app-2/post/" + reply.ID + "/1", df.staff},
+				{"the message under another tenant's path", "/verwaltung/faelle/" + arsKassel + "/app-1/post/" + reply.ID + "/1", df.staff},
+				{"missing attachment", base + "/post/" + reply.ID + "/2", df.staff},
+				{"attachment zero", base + "/post/" + reply.ID + "/0", df.staff},
+				{"unknown message", base + "/post/nope/1", df.staff},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					r := df.get(c.path, c.cookie)
+					if r.StatusCode != http.StatusNotFound || strings.Contains(r.body, "%PDF") {
+						t.Errorf("%s: %d, want 404 without the file", c.path, r.StatusCode)
+					}
+				})
+			}
+			if n := audited(); n != 1 {
+				t.Errorf("refused downloads were audited: %d entries, want 1", n)
+			}
+
+			post("decide", "decision", "approve", "reason", "Voraussetzungen erfüllt.")
+			res = df.get(base, df.staff)
+			if !strings.Contains(res.body, "abgeschlossen – bewilligt") || strings.Contains(res.body, "abgeschlossen – bewilligen") {
+				t.Errorf("status after the decision does not read \"abgeschlossen – bewilligt\"")
 			}
 		})
 	}
