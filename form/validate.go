@@ -519,14 +519,14 @@ func (v *validator) field(it *Item, val any, at fieldPath) {
 			v.add(at.String(), ErrType, "Bitte geben Sie eine ganze Zahl ein.", "Enter a whole number.")
 			return
 		}
-		if it.Datentyp == TypNumCurrency && !new(big.Rat).Mul(r, big.NewRat(100, 1)).IsInt() {
+		if it.Datentyp == TypNumCurrency && !new(big.Rat).Mul(r, hundred).IsInt() {
 			v.add(at.String(), ErrDecimals, "Bitte höchstens zwei Nachkommastellen angeben.", "Use at most two decimals.")
 			return
 		}
-		if lo, ok := parseRat(c.MinValue); ok && r.Cmp(lo) < 0 {
+		if lo, ok := boundRat(c.MinValue); ok && r.Cmp(lo) < 0 {
 			v.add(at.String(), ErrMinValue, "Der Wert muss mindestens "+c.MinValue+" sein.", "The value must be at least "+c.MinValue+".")
 		}
-		if hi, ok := parseRat(c.MaxValue); ok && r.Cmp(hi) > 0 {
+		if hi, ok := boundRat(c.MaxValue); ok && r.Cmp(hi) > 0 {
 			v.add(at.String(), ErrMaxValue, "Der Wert darf höchstens "+c.MaxValue+" sein.", "The value must be at most "+c.MaxValue+".")
 		}
 	case TypFile, TypObj:

@@ -3,6 +3,7 @@
 package form
 
 import (
+	"math/big"
 	"sync"
 	"sync/atomic"
 )
@@ -88,4 +89,35 @@ func (cl *CodeList) codeSet(col string, ci int) map[string]struct{} {
 	}
 	codeSets.Store(key, &codeSet{rows: len(cl.Rows), first: first, codes: codes})
 	return codes
+}
+
+// hundred is 100 as a rational (currency answers have at most two decimals);
+// read only.
+var hundred = big.NewRat(100, 1)
+
+var (
+	bounds    sync.Map // MinValue/MaxValue text → *big.Rat (nil: not a number)
+	boundsLen atomic.Int64
+)
+
+// boundRat is parseRat for the constant bounds of the model, parsed once per
+// distinct text. The returned value is shared and must not be modified.
+func boundRat(s string) (*big.Rat, bool) {
+	if s == "" {
+		return nil, false
+	}
+	if v, ok := bounds.Load(s); ok {
+		r := v.(*big.Rat)
+		return r, r != nil
+	}
+	r, ok := parseRat(s)
+	if !ok {
+		r = nil
+	}
+	if boundsLen.Add(1) > maxCodeSets {
+		bounds.Clear()
+		boundsLen.Store(1)
+	}
+	bounds.Store(s, r)
+	return r, ok
 }

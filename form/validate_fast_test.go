@@ -45,3 +45,18 @@ func TestInOptionsAgreesWithOptions(t *testing.T) {
 	cl.Rows = append(cl.Rows, []string{"003", "Drei", "z"})
 	t.Run("after a row was added", check)
 }
+
+// TestBoundRatAgreesWithParseRat checks the cached bounds, asked twice each.
+func TestBoundRatAgreesWithParseRat(t *testing.T) {
+	for _, s := range []string{"", " ", "0", "-1.5", " 10 ", "1e3", "abc", "1/3", "99999999999999999999.99"} {
+		t.Run(s, func(t *testing.T) {
+			want, wantOK := parseRat(s)
+			for range 2 {
+				got, ok := boundRat(s)
+				if ok != wantOK || (ok && got.Cmp(want) != 0) {
+					t.Fatalf("boundRat(%q) = %v, %v; parseRat says %v, %v", s, got, ok, want, wantOK)
+				}
+			}
+		})
+	}
+}
