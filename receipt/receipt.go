@@ -160,37 +160,21 @@ func Render(w io.Writer, r Receipt) error {
 
 	if r.Form != nil {
 		heading(tx.answers, 13)
-		var walk func(items []form.Item, obj map[string]any, depth int)
-		walk = func(items []form.Item, obj map[string]any, depth int) {
-			for i := range items {
-				it := &items[i]
-				val, ok := obj[it.ID]
-				if !ok || val == nil || !it.Input() && it.Kind == form.KindField {
-					continue
-				}
-				vals := []any{val}
-				if arr, isArr := val.([]any); isArr {
-					vals = arr
-				}
-				for n, v := range vals {
-					label := labelOf(it)
-					if len(vals) > 1 {
-						label = fmt.Sprintf("%s (%d)", label, n+1)
-					}
-					if it.Kind == form.KindGroup {
-						sub, _ := v.(map[string]any)
-						if sub == nil {
-							continue
-						}
-						heading(strings.Repeat("  ", depth)+label, max(11.5-float64(depth), 10))
-						walk(it.Items, sub, depth+1)
-						continue
-					}
-					row(label, display(r.Form, it, v, tx, r.Lang), false)
-				}
+		fileText := func(x map[string]any) string {
+			name, _ := x["name"].(string)
+			var size float64
+			if _, err := fmt.Sscan(fmt.Sprint(x["size"]), &size); err == nil && size >= 0 {
+				return name + " (" + humanSize(int64(size), r.Lang) + ")"
 			}
+			return name
 		}
-		walk(r.Form.Root, r.Answers, 0)
+		for _, l := range Lines(r.Form, r.Answers, tx.yes, tx.no, fileText) {
+			if l.Group {
+				heading(strings.Repeat("  ", l.Depth)+l.Label, max(11.5-float64(l.Depth), 10))
+				continue
+			}
+			row(l.Label, l.Value, false)
+		}
 	}
 
 	heading(tx.attachments, 13)
@@ -221,43 +205,6 @@ func Render(w io.Writer, r Receipt) error {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "receipt: PDF could not be made")
 	}
 	return p.Output(w)
-}
-
-func labelOf(it *form.Item) string {
-	for _, s := range []string{it.OutputLabel, it.Label, it.Name, it.ID} {
-		if s != "" {
-			return s
-		}
-	}
-	return it.ID
-}
-
-// display renders one field answer as text.
-func display(m *form.Model, it *form.Item, v any, tx texts, lang string) string {
-	switch x := v.(type) {
-	case bool:
-		if x {
-			return tx.yes
-		}
-		return tx.no
-	case string:
-		if it.Feldart == form.FeldSelect || len(it.Values) > 0 {
-			for _, o := range m.Options(it) {
-				if o.Code == x {
-					return o.Name
-				}
-			}
-		}
-		return x
-	case map[string]any: // file
-		name, _ := x["name"].(string)
-		var size float64
-		if _, err := fmt.Sscan(fmt.Sprint(x["size"]), &size); err == nil && size >= 0 {
-			return name + " (" + humanSize(int64(size), lang) + ")"
-		}
-		return name
-	}
-	return fmt.Sprint(v)
 }
 
 // humanSize renders a byte count ("1,5 MB" in German, "1.5 MB" in English).
