@@ -68,6 +68,21 @@ type Desk struct {
 	// attachments) on the case page; attachment downloads are audited
 	// through the Service's DeskMailAuditor.
 	Mail DeskMail
+	// MailFixture posts, for the tenant-isolation test, a message with an
+	// attachment into the thread of case id of tenant ars whose subject
+	// contains secret (see MailIsolationFixture). Calling it again is fine.
+	MailFixture func(ctx context.Context, ars, id, secret string) error
+}
+
+// MailIsolationFixture returns a Desk.MailFixture posting through mb: one
+// message (stable key, so calling it again posts nothing) with a small PDF.
+func MailIsolationFixture(mb *mailbox.Service) func(ctx context.Context, ars, id, secret string) error {
+	return func(ctx context.Context, ars, id, secret string) error {
+		_, err := mb.Send(ctx, mailbox.Message{Tenant: ars, UserID: "isolation-citizen", ApplicationID: id, Kind: mailbox.KindMessage,
+			Subject: secret, Body: secret, Key: "isolation-" + id,
+			Attachments: []mailbox.Attachment{{Filename: "isolation.pdf", MediaType: "application/pdf", Data: []byte("%PDF-1.4\n% " + secret + "\n%%EOF\n")}}})
+		return err
+	}
 }
 
 type desk struct {
@@ -90,7 +105,11 @@ func (d *Desk) Register(s *Server) {
 	s.Route("GET "+deskBase+"/desk.css", http.HandlerFunc(deskCSS), Meta{Scope: ScopePublic, Raw: true})
 	s.Route("GET "+deskBase+"/{ars}/{id}", HandlerFunc(h.view), withProbe(staff, "", "", ""))
 	s.Route("GET "+deskBase+"/{ars}/{id}/dateien/{file}", HandlerFunc(h.file), withProbe(staff, "", "/dateien/doc:doc-1", ""))
-	s.Route("GET "+deskBase+"/{ars}/{id}/post/{msg}/{n}", HandlerFunc(h.mailFile), withProbe(staff, "", "/post/isolation-msg/1", ""))
+	if d.Mail != nil {
+		m := withProbe(staff, "", "/post/1/1", "")
+		m.Isolation = h.mailProbe()
+		s.Route("GET "+deskBase+"/{ars}/{id}/post/{pos}/{n}", HandlerFunc(h.mailFile), m)
+	}
 	for _, a := range []struct{ name, body string }{
 		{"claim", ""}, {"assign", "assignee=x"}, {"note", "text=x"}, {"request", "message=x&deadline=2030-01-01"},
 		{"decide", "decision=approve&reason=x"}, {"forward", "office=x"},
@@ -115,6 +134,30 @@ func (h *desk) probe(method, suffix, body string) func(ctx context.Context, fx *
 			return IsolationProbe{}, err
 		}
 		return IsolationProbe{Method: method, Path: deskBase + "/" + fx.B + "/" + id + suffix, Body: body, Secrets: []string{secret}}, nil
+	}
+}
+
+// mailProbe is the isolation probe of the correspondence download: the
+// same case with one message in A and B, the request for B's attachment.
+func (h *desk) mailProbe() func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+	base := h.probe("", "/post/1/1", "")
+	return func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+		if h.d.MailFixture == nil {
+			return IsolationProbe{}, fmt.Errorf("desk: no MailFixture to post messages")
+		}
+		p, err := base(ctx, fx)
+		if err != nil {
+			return p, err
+		}
+		if err := h.d.MailFixture(ctx, fx.A, "isolation-case", "Eigennachricht-"+fx.A); err != nil {
+			return p, err
+		}
+		secret := "Geheimnachricht-" + fx.B
+		if err := h.d.MailFixture(ctx, fx.B, "isolation-case", secret); err != nil {
+			return p, err
+		}
+		p.Secrets = append(p.Secrets, secret)
+		return p, nil
 	}
 }
 
@@ -299,7 +342,7 @@ func (h *desk) view(w http.ResponseWriter, r *http.Request) error {
 			l := mailLine{Message: m}
 			for i, a := range m.Attachments {
 				l.Files = append(l.Files, mailFile{Name: a.Filename, Size: a.Size,
-					Link: d.Base + "/post/" + url.PathEscape(m.ID) + "/" + strconv.Itoa(i+1)})
+					Link: d.Base + "/post/" + strconv.Itoa(len(d.Mail)+1) + "/" + strconv.Itoa(i+1)})
 			}
 			d.Mail = append(d.Mail, l)
 		}
@@ -351,17 +394,22 @@ func (h *desk) file(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// mailFile sends attachment n of message msg of the case's mailbox thread,
-// decrypted, after the grant check and the audit entry; a message of
-// another case or tenant is "not found".
+// mailFile sends attachment n of message pos (1-based, in thread order:
+// messages are only ever appended) of the case's mailbox thread, decrypted,
+// after the grant check and the audit entry; a case of another tenant is
+// "not found".
 func (h *desk) mailFile(w http.ResponseWriter, r *http.Request) error {
-	ars, id, msg := r.PathValue("ars"), r.PathValue("id"), r.PathValue("msg")
+	ars, id := r.PathValue("ars"), r.PathValue("id")
 	if err := h.allowed(r, ars); err != nil {
 		return err
 	}
 	notFound := rathaus.Errorf(rathaus.ENOTFOUND, "Anhang nicht gefunden / attachment not found")
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
+		return notFound
+	}
+	pos, err := strconv.Atoi(r.PathValue("pos"))
+	if err != nil || pos < 1 {
 		return notFound
 	}
 	auditor, ok := h.d.Service.(DeskMailAuditor)
@@ -372,16 +420,11 @@ func (h *desk) mailFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var owner string
-	for _, m := range thread {
-		if m.ID == msg && m.Tenant == ars && m.ApplicationID == id {
-			owner = m.UserID
-		}
-	}
-	if owner == "" {
+	if pos > len(thread) || thread[pos-1].Tenant != ars || thread[pos-1].ApplicationID != id {
 		return notFound
 	}
-	m, a, err := h.d.Mail.Attachment(r.Context(), owner, msg, n)
+	msg := thread[pos-1].ID
+	m, a, err := h.d.Mail.Attachment(r.Context(), thread[pos-1].UserID, msg, n)
 	if err != nil {
 		return err
 	}

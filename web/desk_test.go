@@ -43,41 +43,49 @@ type deskFixture struct {
 	apps  *deskApps
 	staff *http.Cookie
 	now   time.Time
-	mb    *mailbox.Service // with newDeskFixtureMail
+	mb    *mailbox.Service
 	user  string           // applicant of the submitted applications
 }
 
-func newDeskFixture(t *testing.T, dialect string) *deskFixture {
-	t.Helper()
-	return newDeskFixtureMail(t, dialect, false)
+// deskMailRef lets the desk be registered with its mailbox before the
+// fixture's store (and so the mailbox) exists.
+type deskMailRef struct{ mb *mailbox.Service }
+
+func (r *deskMailRef) Thread(ctx context.Context, tenant, applicationID string) ([]mailbox.Message, error) {
+	return r.mb.Thread(ctx, tenant, applicationID)
 }
 
-// newDeskFixtureMail is newDeskFixture; with withMail the process posts
-// into a real mailbox (vault-sealed), a citizen's reply is delivered to
-// the process as in serve, and the desk reads the mailbox (df.mb).
-func newDeskFixtureMail(t *testing.T, dialect string, withMail bool) *deskFixture {
+func (r *deskMailRef) Attachment(ctx context.Context, userID, id string, n int) (*mailbox.Message, *mailbox.Attachment, error) {
+	return r.mb.Attachment(ctx, userID, id, n)
+}
+
+// newDeskFixture is the portal with the desk over a real store: the
+// process posts into a real mailbox (vault-sealed), a citizen's reply is
+// delivered to the process as in serve, and the desk reads the mailbox
+// (df.mb). Applications have an account (and so a mailbox) when df.user
+// is set.
+func newDeskFixture(t *testing.T, dialect string) *deskFixture {
 	t.Helper()
-	desk := &web.Desk{}
+	ref := &deskMailRef{}
+	desk := &web.Desk{Mail: ref, MailFixture: func(ctx context.Context, ars, id, secret string) error {
+		return web.MailIsolationFixture(ref.mb)(ctx, ars, id, secret)
+	}}
 	f := newFixture(t, dialect, web.Config{}, option{deps: func(d *web.Deps) { d.Features = append(d.Features, desk) }})
 	df := &deskFixture{fixture: f, apps: &deskApps{m: map[string]*worker.Application{}}, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	opts := worker.Options{DB: f.db, Applications: df.apps, Now: func() time.Time { return df.now }}
-	if withMail {
-		mk, _, err := vault.GenerateMasterKey()
-		must(t, err)
-		df.mb, err = mailbox.New(mailbox.Options{DB: f.db, Sealer: vault.New(f.db.VaultKeys(), mk), Now: func() time.Time { return df.now }})
-		must(t, err)
-		opts.Mailbox = mailbox.WorkerAdapter{Service: df.mb}
-	}
+	mk, _, err := vault.GenerateMasterKey()
+	must(t, err)
+	df.mb, err = mailbox.New(mailbox.Options{DB: f.db, Sealer: vault.New(f.db.VaultKeys(), mk), Now: func() time.Time { return df.now }})
+	must(t, err)
+	ref.mb = df.mb
+	opts.Mailbox = mailbox.WorkerAdapter{Service: df.mb}
 	w, err := worker.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	df.w = w
 	desk.Service, desk.Fixture, desk.Now = w, w.IsolationFixture, func() time.Time { return df.now }
-	if withMail {
-		df.mb.OnReply = mailbox.AnsweredHook(w.CitizenAnswered)
-		desk.Mail = df.mb
-	}
+	df.mb.OnReply = mailbox.AnsweredHook(w.CitizenAnswered)
 	df.staff = f.login(identity.KindStaff, "staff-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})
 	return df
 }
@@ -234,7 +242,7 @@ func TestDeskCorrespondence(t *testing.T) {
 	for _, d := range dialects(t) {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			df := newDeskFixtureMail(t, d, true)
+			df := newDeskFixture(t, d)
 			citizen, err := df.db.Identity().UpsertUser(ctx, identity.User{Kind: identity.KindCitizen, Issuer: "https://idp.test", Subject: "buergerin", Name: "Erika Mustermann"})
 			must(t, err)
 			df.user = citizen.ID
@@ -277,7 +285,7 @@ func TestDeskCorrespondence(t *testing.T) {
 			if strings.Contains(res.body, citizen.ID) {
 				t.Errorf("case page shows the raw user id %s", citizen.ID)
 			}
-			link := base + "/post/" + reply.ID + "/1"
+			link := base + "/post/2/1" // the request is the first message, the reply the second
 			if !strings.Contains(res.body, `href="`+link+`"`) {
 				t.Fatalf("case page lacks the download link %s", link)
 			}
@@ -313,11 +321,14 @@ func TestDeskCorrespondence(t *testing.T) {
 				cookie *http.Cookie
 			}{
 				{"caseworker of another tenant", link, kassel},
-				{"the message under another case", "/verwaltung/faelle/" + arsDarmstadt + "/app-2/post/" + reply.ID + "/1", df.staff},
-				{"the message under another tenant's path", "/verwaltung/faelle/" + arsKassel + "/app-1/post/" + reply.ID + "/1", df.staff},
-				{"missing attachment", base + "/post/" + reply.ID + "/2", df.staff},
-				{"attachment zero", base + "/post/" + reply.ID + "/0", df.staff},
-				{"unknown message", base + "/post/nope/1", df.staff},
+				{"the message under another case", "/verwaltung/faelle/" + arsDarmstadt + "/app-2/post/2/1", df.staff},
+				{"the message under another tenant's path", "/verwaltung/faelle/" + arsKassel + "/app-1/post/2/1", df.staff},
+				{"missing attachment", base + "/post/2/2", df.staff},
+				{"attachment zero", base + "/post/2/0", df.staff},
+				{"message without attachments", base + "/post/1/1", df.staff},
+				{"unknown message", base + "/post/3/1", df.staff},
+				{"message zero", base + "/post/0/1", df.staff},
+				{"message not a number", base + "/post/x/1", df.staff},
 			} {
 				t.Run(c.name, func(t *testing.T) {
 					r := df.get(c.path, c.cookie)

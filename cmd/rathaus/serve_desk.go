@@ -86,6 +86,7 @@ func addDesk(ctx context.Context, core *serveCore, deps *web.Deps, withDemo bool
 	desk := &web.Desk{Service: w, Fixture: w.IsolationFixture}
 	if mb != nil {
 		desk.Mail = mb // the case page shows the correspondence with the citizen
+		desk.MailFixture = web.MailIsolationFixture(mb)
 	}
 	deps.Features = append(deps.Features, desk)
 	return w, nil
