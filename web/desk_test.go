@@ -44,7 +44,7 @@ type deskFixture struct {
 	staff *http.Cookie
 	now   time.Time
 	mb    *mailbox.Service
-	user  string           // applicant of the submitted applications
+	user  string // applicant of the submitted applications
 }
 
 // deskMailRef lets the desk be registered with its mailbox before the
