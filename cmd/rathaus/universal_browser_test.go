@@ -30,7 +30,7 @@ type browserUser struct {
 // server's log tail on error.
 func (u *browserUser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	u.t.Helper()
-	tctx, cancel := context.WithTimeout(u.ctx, 20*time.Second)
+	tctx, cancel := context.WithTimeout(u.ctx, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Do(tctx, actions...); err != nil {
 		loc, _ := chromedp.Run(u.ctx, chromedp.Location())
@@ -62,11 +62,12 @@ func (u *browserUser) has(sel string) bool {
 	return u.eval(`document.querySelector(`+string(b)+`)?"1":""`) == "1"
 }
 
-// poll reloads path until ok holds for the page, for at most 40 s: the
-// process steps run through jobs and sweeps.
+// poll reloads path until ok holds for the page, for at most 120 s: the
+// process steps run through jobs and sweeps (generous: CI runs many test
+// binaries at once on two cores).
 func (u *browserUser) poll(what, path string, ok func() bool) {
 	u.t.Helper()
-	for end := time.Now().Add(40 * time.Second); ; {
+	for end := time.Now().Add(120 * time.Second); ; {
 		u.do(what+" (load)", chromedp.Navigate(u.r.base+path), chromedp.WaitReady(chromedp.CSS("main")))
 		if ok() {
 			return
@@ -78,17 +79,17 @@ func (u *browserUser) poll(what, path string, ok func() bool) {
 	}
 }
 
-// waitNewPage waits (at most 20 s) until the page marked with
+// waitNewPage waits (at most 60 s) until the page marked with
 // data-old was replaced by the next one.
 func (u *browserUser) waitNewPage(what string) {
 	u.t.Helper()
-	for end := time.Now().Add(20 * time.Second); ; time.Sleep(30 * time.Millisecond) {
+	for end := time.Now().Add(60 * time.Second); ; time.Sleep(30 * time.Millisecond) {
 		ok, _ := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`!!document.body && !document.body.dataset.old && document.readyState === "complete"`))
 		if ok {
 			return
 		}
 		if time.Now().After(end) {
-			u.t.Fatalf("%s: %s: no new page after 20 s", u.name, what)
+			u.t.Fatalf("%s: %s: no new page after 60 s", u.name, what)
 		}
 	}
 }
