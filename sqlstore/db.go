@@ -154,7 +154,11 @@ func openSQLite(path string, readers int) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	// Make sure the file exists and is in WAL mode before readers open it.
-	if err := w.Ping(); err != nil {
+	// Switching a fresh file to WAL takes an exclusive lock, and SQLite
+	// answers SQLITE_BUSY at once (without its busy handler) when another
+	// process does the same at that moment, e.g. `serve` and an import
+	// starting together: retry for a while before giving up.
+	if err := pingSQLite(w); err != nil {
 		w.Close()
 		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot open database %s", path)
 	}
@@ -329,4 +333,16 @@ func (db *DB) rd(ctx context.Context) queryer {
 		return tx
 	}
 	return db.r
+}
+
+// pingSQLite opens the first connection, retrying while the file is locked
+// by another opener (up to about ten seconds).
+func pingSQLite(w *sql.DB) error {
+	var err error
+	for wait := 5 * time.Millisecond; ; wait *= 2 {
+		if err = w.Ping(); err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || wait > 5*time.Second {
+			return err
+		}
+		time.Sleep(wait)
+	}
 }
