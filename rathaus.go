@@ -74,3 +74,27 @@ func ErrorMessage(err error) string {
 	}
 	return "Interner Fehler."
 }
+
+// HTTPStatus returns the HTTP status code for an error code ("" is 200 OK).
+// It is the one place where this mapping lives; every HTTP layer (web,
+// identity/oidc, fitconnect) calls it. The numbers are spelled out so that
+// the domain does not import net/http.
+func HTTPStatus(code string) int {
+	switch code {
+	case "":
+		return 200 // OK
+	case EINVALID:
+		return 400 // Bad Request
+	case EUNAUTHORIZED:
+		return 401 // Unauthorized
+	case EFORBIDDEN:
+		return 403 // Forbidden
+	case ENOTFOUND:
+		return 404 // Not Found
+	case ECONFLICT:
+		return 409 // Conflict
+	case EUNAVAILABLE:
+		return 503 // Service Unavailable
+	}
+	return 500 // Internal Server Error
+}

@@ -47,22 +47,16 @@ func unprocessable(name, format string, args ...any) error {
 	return &statusError{status: http.StatusUnprocessableEntity, name: name, msg: fmt.Sprintf(format, args...)}
 }
 
+// problemNames are the problem type names of the error codes.
+var problemNames = map[string]string{rathaus.EINVALID: "invalid-request", rathaus.ENOTFOUND: "not-found", rathaus.ECONFLICT: "conflict",
+	rathaus.EUNAUTHORIZED: "unauthorized", rathaus.EFORBIDDEN: "forbidden", rathaus.EUNAVAILABLE: "unavailable"}
+
 func statusFor(code string) (int, string) {
-	switch code {
-	case rathaus.EINVALID:
-		return http.StatusBadRequest, "invalid-request"
-	case rathaus.ENOTFOUND:
-		return http.StatusNotFound, "not-found"
-	case rathaus.ECONFLICT:
-		return http.StatusConflict, "conflict"
-	case rathaus.EUNAUTHORIZED:
-		return http.StatusUnauthorized, "unauthorized"
-	case rathaus.EFORBIDDEN:
-		return http.StatusForbidden, "forbidden"
-	case rathaus.EUNAVAILABLE:
-		return http.StatusServiceUnavailable, "unavailable"
+	name, ok := problemNames[code]
+	if !ok {
+		return http.StatusInternalServerError, "internal-error"
 	}
-	return http.StatusInternalServerError, "internal-error"
+	return rathaus.HTTPStatus(code), name
 }
 
 func codeFor(status int) string {

@@ -16,27 +16,8 @@ var (
 	errNotFound     = rathaus.Errorf(rathaus.ENOTFOUND, "Die Seite wurde nicht gefunden.")
 )
 
-// StatusFor maps a rathaus error code to its HTTP status. It is the one
-// place where this mapping lives.
-func StatusFor(code string) int {
-	switch code {
-	case "":
-		return http.StatusOK
-	case rathaus.EINVALID:
-		return http.StatusBadRequest
-	case rathaus.ENOTFOUND:
-		return http.StatusNotFound
-	case rathaus.ECONFLICT:
-		return http.StatusConflict
-	case rathaus.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case rathaus.EFORBIDDEN:
-		return http.StatusForbidden
-	case rathaus.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// StatusFor maps a rathaus error code to its HTTP status (rathaus.HTTPStatus).
+func StatusFor(code string) int { return rathaus.HTTPStatus(code) }
 
 // errors adapts a HandlerFunc: a returned error becomes the error page.
 func (s *Server) errors(h HandlerFunc) http.Handler {

@@ -221,25 +221,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, err e
 	http.Error(w, msg, status)
 }
 
-// statusOf maps an error code to its HTTP status, as web.StatusFor does
-// (identity cannot import web).
-func statusOf(err error) int {
-	switch rathaus.ErrorCode(err) {
-	case rathaus.EINVALID:
-		return http.StatusBadRequest
-	case rathaus.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case rathaus.EFORBIDDEN:
-		return http.StatusForbidden
-	case rathaus.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	case rathaus.ENOTFOUND:
-		return http.StatusNotFound
-	case rathaus.ECONFLICT:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
+// statusOf maps a (non-nil) error to its HTTP status (rathaus.HTTPStatus).
+func statusOf(err error) int { return rathaus.HTTPStatus(rathaus.ErrorCode(err)) }
 
 // login starts the code flow: it remembers state, nonce, PKCE verifier and
 // the local return path in the sealed flow cookie and redirects to the IdP.
