@@ -4,16 +4,12 @@ package web_test
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"rathaus/identity"
@@ -43,42 +39,10 @@ func TestDeskBrowser(t *testing.T) {
 	df.submit(t, arsDarmstadt, "app-2", "DA-2026-4HP2-8WZR", map[string]any{"vorname": "Max", "nachname": "Mustermann"})
 	df.submit(t, arsDarmstadt, "app-3", "DA-2026-2BQ9-1MCE", map[string]any{"vorname": "Aylin", "nachname": "Yılmaz"})
 
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	scripts := func(disabled bool) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: disabled})
-			return chromedp.Void{}, err
-		}
-	}
-	axe := func() {
-		t.Helper()
-		do("scripts on for axe", scripts(false))
-		browsertest.Axe(t, ctx)
-		do("scripts off", scripts(true))
-	}
-	u, _ := url.Parse(df.ts.URL)
-	do("session cookie and no scripts", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		if _, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: df.staff.Name, Value: df.staff.Value, URL: df.ts.URL, Domain: u.Hostname(), Path: "/"}); err != nil {
-			return chromedp.Void{}, err
-		}
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return chromedp.Void{}, err
-	})
+	page := browsertest.NewPage(t, ctx)
+	page.Timeout = 30 * time.Second
+	do, text, axe := page.Do, page.Text, page.AxeWithScripts
+	do("session cookie and no scripts", browsertest.SetCookie(df.ts.URL, df.staff), browsertest.Scripts(true))
 
 	do("open inbox", chromedp.Navigate(df.ts.URL+"/verwaltung/faelle"), chromedp.WaitVisible(chromedp.CSS("table.cases")))
 	if got := text("table.cases tr.overdue"); !strings.Contains(got, "DA-2026-7K3M-9QXT") || !strings.Contains(got, "überfällig") {

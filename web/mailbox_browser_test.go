@@ -4,16 +4,12 @@ package web_test
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"rathaus/casework"
@@ -55,43 +51,10 @@ func TestMailboxBrowser(t *testing.T) {
 	req := f.post(mailbox.Message{Tenant: arsDarmstadt, UserID: uid, ApplicationID: app.ID, Kind: mailbox.KindRequest,
 		Subject: "Nachforderung zu Ihrem Antrag " + app.Reference, Body: "Bitte reichen Sie ein aktuelles biometrisches Lichtbild nach.", DueAt: &deadline})
 
-	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	scripts := func(disabled bool) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: disabled})
-			return chromedp.Void{}, err
-		}
-	}
-	// axe needs script execution; the page itself was loaded without.
-	axe := func() {
-		t.Helper()
-		do("scripts on for axe", scripts(false))
-		browsertest.Axe(t, ctx)
-		do("scripts off", scripts(true))
-	}
-	u, _ := url.Parse(f.ts.URL)
-	do("session cookie and no scripts", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		if _, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: erika.Name, Value: erika.Value, URL: f.ts.URL, Domain: u.Hostname(), Path: "/"}); err != nil {
-			return chromedp.Void{}, err
-		}
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return chromedp.Void{}, err
-	})
+	page := browsertest.NewPage(t, ctx)
+	page.Timeout = 20 * time.Second
+	do, text, axe := page.Do, page.Text, page.AxeWithScripts
+	do("session cookie and no scripts", browsertest.SetCookie(f.ts.URL, erika), browsertest.Scripts(true))
 
 	do("open mailbox", chromedp.Navigate(f.ts.URL+"/postfach"), chromedp.WaitVisible(chromedp.CSS("#mailbox-unread")))
 	if got := text("#mailbox-unread"); !strings.Contains(got, "2") {
