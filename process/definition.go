@@ -340,7 +340,7 @@ func (c *compiler) classify(n *node) {
 			var ts timerSpec
 			var err error
 			if cyc := n.Events[0].TimeCycle; cyc != "" {
-				ts, err = parseCycle(cyc)
+				ts, err = parseTimerCycle(cyc)
 			} else {
 				ts, err = parseTimer(n.Events[0].TimeDuration, n.Events[0].TimeDate)
 			}

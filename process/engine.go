@@ -246,10 +246,8 @@ func (r *run) apply(ev Event) error {
 			r.trigger(r.token(t.Token), n)
 			// A cycle on a non-interrupting boundary fires again while the
 			// activity runs.
-			if n != nil && n.timer.cycle && (n.timer.repeat == 0 || t.Fired+1 < n.timer.repeat) && r.token(t.Token) != nil && r.inst.Status == StatusRunning {
-				nt := &Timer{ID: r.next("t"), Node: n.ID, Token: t.Token, Due: n.timer.duration.AddTo(t.Due), State: StateOpen, Fired: t.Fired + 1}
-				r.inst.Timers = append(r.inst.Timers, nt)
-				r.emit(Effect{Kind: EffectScheduleTimer, Node: n.ID, Ref: nt.ID, Due: nt.Due})
+			if n != nil && n.timer.cycle && r.token(t.Token) != nil && r.inst.Status == StatusRunning {
+				r.reschedule(t, n)
 			}
 			return nil
 		}
@@ -418,6 +416,22 @@ func (r *run) schedule(tok *Token, n *node) {
 	t := &Timer{ID: r.next("t"), Node: n.ID, Token: tok.ID, Due: due, State: StateOpen}
 	r.inst.Timers = append(r.inst.Timers, t)
 	r.emit(Effect{Kind: EffectScheduleTimer, Node: n.ID, Ref: t.ID, Due: due})
+}
+
+// reschedule arms the next firing of cycle timer t at n, unless the
+// cycle is done.
+func (r *run) reschedule(t *Timer, n *node) {
+	due, ok, err := n.timer.again(t.Due, r.now, t.Fired+1, r.inst.Vars)
+	if err != nil {
+		r.fail("%s %s: %v", n.Type, n.ID, err)
+		return
+	}
+	if !ok {
+		return
+	}
+	nt := &Timer{ID: r.next("t"), Node: n.ID, Token: t.Token, Due: due, State: StateOpen, Fired: t.Fired + 1}
+	r.inst.Timers = append(r.inst.Timers, nt)
+	r.emit(Effect{Kind: EffectScheduleTimer, Node: n.ID, Ref: nt.ID, Due: due})
 }
 
 func (r *run) wait(tok *Token, n *node, nodeID string) {
