@@ -28,6 +28,29 @@
 // synchronous=FULL: an acknowledged (committed) submission survives power
 // loss, not only a process crash; WAL+NORMAL could lose the last commits.
 //
+// # Group commit
+//
+// With synchronous=FULL every commit is an fsync, which bounds a SQLite
+// store at a few hundred transactions per second. With Config.GroupCommit
+// on (the default for SQLite; RATHAUS_DB_GROUP_COMMIT=on|off|auto in
+// cmd/rathaus) InTx and Atomic hand fn to a committer goroutine owned by
+// the DB. It takes the waiting calls (up to 128), opens one transaction and
+// lets each caller, in turn and in its own goroutine, run fn inside a
+// SAVEPOINT; a failing or panicking fn is rolled back to its savepoint
+// alone (its caller gets its error or panic again), the others are
+// released, and one COMMIT makes them all durable before any of them
+// returns. Semantics are those of serial transactions: each fn sees the
+// writes of the fns before it in the group through its tx, readers (the
+// reader pool) see nothing before the commit. Two consequences: inside fn,
+// read through tx (or the ctx of Atomic) — the reader pool does not see the
+// group's earlier, not yet committed writes; and, as before, fn must not
+// use the writer pool (DB.SQL, another InTx with a fresh ctx) — it would
+// wait for the committer that waits for fn. A caller whose ctx ends before
+// its turn gets ctx.Err() and runs nothing. If SQLite rolls back the whole
+// transaction (e.g. a write interrupted by a cancelled ctx), every caller
+// of that group gets an EUNAVAILABLE error. DB.Stats and DB.Collectors
+// (rathaus_db_group_commits_total, rathaus_db_group_size) count the groups.
+//
 // # Time values
 //
 // Times are stored as BIGINT microseconds since the Unix epoch (UTC) in both
@@ -69,14 +92,20 @@ type Config struct {
 	// MaxOpenConns bounds the reader pool (SQLite) or the pool (PostgreSQL).
 	// 0 means a default (4 for SQLite readers, 10 for PostgreSQL).
 	MaxOpenConns int
+	// GroupCommit lets concurrent write transactions (InTx, Atomic) share
+	// one commit: "auto" (or "") is on for SQLite and off for PostgreSQL,
+	// "on" and "off" force it (see the package doc). cmd/rathaus sets it
+	// from RATHAUS_DB_GROUP_COMMIT.
+	GroupCommit string
 }
 
 // DB is an open store. It is safe for concurrent use.
 type DB struct {
 	dialect string
-	w       *sql.DB // writer pool (SQLite: 1 connection); the only pool on PostgreSQL
-	r       *sql.DB // reader pool (SQLite); == w on PostgreSQL and in-memory SQLite
-	path    string  // SQLite file, "" otherwise
+	w       *sql.DB         // writer pool (SQLite: 1 connection); the only pool on PostgreSQL
+	r       *sql.DB         // reader pool (SQLite); == w on PostgreSQL and in-memory SQLite
+	path    string          // SQLite file, "" otherwise
+	group   *groupCommitter // nil: group commit off
 }
 
 // Open opens the store described by cfg, pings it and applies the embedded
@@ -85,6 +114,14 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	db, err := open(cfg)
 	if err != nil {
 		return nil, err
+	}
+	on, err := groupMode(cfg.GroupCommit, db.dialect)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if on {
+		db.group = newGroupCommitter(db)
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -184,8 +221,12 @@ func redact(s string) string {
 	return u.Redacted()
 }
 
-// Close closes all pools.
+// Close stops the group committer (after its current group; callers still
+// waiting get an EUNAVAILABLE error) and closes all pools.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.stop()
+	}
 	var errs []error
 	if db.r != db.w {
 		errs = append(errs, db.r.Close())
@@ -223,9 +264,18 @@ func (db *DB) Ping(ctx context.Context) error {
 // returns nil and rolls back otherwise (also on panic). On SQLite the
 // transaction is BEGIN IMMEDIATE, so it never fails half-way with
 // SQLITE_BUSY. With a ctx from Atomic it runs fn in that transaction.
+//
+// With group commit on, fn runs (in the caller's goroutine) inside a
+// savepoint of a transaction shared with other concurrent callers; InTx
+// returns nil only after that transaction committed, fn's error (its writes
+// rolled back, the others' kept) when fn fails, and an EUNAVAILABLE error
+// (retryable) when the shared commit fails.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if tx := txFrom(ctx); tx != nil {
 		return fn(tx) // joined: the outer Atomic commits or rolls back
+	}
+	if db.group != nil {
+		return db.group.inTx(ctx, fn)
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
