@@ -44,7 +44,7 @@ func (r *Runner) RunEffect(ctx context.Context, e Effect) error {
 // FireTimer fires one timer of an instance. A timer that fired or was
 // cancelled meanwhile, or an instance that ended, is not an error.
 func (r *Runner) FireTimer(ctx context.Context, tenant, instanceID, timerID string) error {
-	_, err := r.step(ctx, tenant, instanceID, Event{Kind: EventTimer, Ref: timerID}, "")
+	_, err := r.step(ctx, tenant, instanceID, Event{Kind: EventTimer, Ref: timerID}, "", nil)
 	if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -45,7 +46,7 @@ type Runner struct {
 
 	mu       sync.Mutex
 	handlers map[string]ActionHandler
-	cache    map[string]*Definition
+	cache    map[defKey]*Definition
 }
 
 // NewRunner returns a runner over store with a default engine.
@@ -53,7 +54,7 @@ func NewRunner(store Store, engine *Engine) *Runner {
 	if engine == nil {
 		engine = &Engine{}
 	}
-	return &Runner{Store: store, Engine: engine, handlers: map[string]ActionHandler{}, cache: map[string]*Definition{}}
+	return &Runner{Store: store, Engine: engine, handlers: map[string]ActionHandler{}, cache: map[defKey]*Definition{}}
 }
 
 // Handle registers the handler of a built-in action.
@@ -79,14 +80,35 @@ func (r *Runner) Deploy(ctx context.Context, tenant, key string, source []byte, 
 	return rec, nil, err
 }
 
-// definition returns the compiled definition, cached per version.
+// defKey names a compiled definition in the runner's cache.
+type defKey struct {
+	tenant, key string
+	version     int
+}
+
+// definition returns the compiled definition, cached per version. Version
+// 0 means the latest; a store that is a DefinitionVersioner answers which
+// that is without reading the source again.
 func (r *Runner) definition(ctx context.Context, tenant, key string, version int) (*Definition, error) {
-	ck := fmt.Sprintf("%s\x00%s\x00%d", tenant, key, version)
-	r.mu.Lock()
-	def := r.cache[ck]
-	r.mu.Unlock()
-	if def != nil {
-		return def, nil
+	if version == 0 {
+		if dv, ok := r.Store.(DefinitionVersioner); ok {
+			v, err := dv.LatestDefinitionVersion(ctx, tenant, key)
+			if err != nil {
+				return nil, err
+			}
+			if v == 0 {
+				return nil, rathaus.Errorf(rathaus.ENOTFOUND, "no process definition %s version %d", key, version)
+			}
+			version = v
+		}
+	}
+	if version != 0 {
+		r.mu.Lock()
+		def := r.cache[defKey{tenant, key, version}]
+		r.mu.Unlock()
+		if def != nil {
+			return def, nil
+		}
 	}
 	rec, err := r.Store.Definition(ctx, tenant, key, version)
 	if err != nil {
@@ -95,7 +117,7 @@ func (r *Runner) definition(ctx context.Context, tenant, key string, version int
 	if version == 0 {
 		// The latest version may be compiled already.
 		r.mu.Lock()
-		def = r.cache[fmt.Sprintf("%s\x00%s\x00%d", tenant, key, rec.Version)]
+		def := r.cache[defKey{tenant, key, rec.Version}]
 		r.mu.Unlock()
 		if def != nil {
 			return def, nil
@@ -105,13 +127,13 @@ func (r *Runner) definition(ctx context.Context, tenant, key string, version int
 	if err != nil {
 		return nil, err
 	}
-	def, _, err = Compile(defs, rec.ProcessID, rec.Actions)
+	def, _, err := Compile(defs, rec.ProcessID, rec.Actions)
 	if err != nil {
 		return nil, err
 	}
 	def.Tenant, def.Key, def.Version = rec.Tenant, rec.Key, rec.Version
 	r.mu.Lock()
-	r.cache[fmt.Sprintf("%s\x00%s\x00%d", tenant, key, rec.Version)] = def
+	r.cache[defKey{tenant, key, rec.Version}] = def
 	r.mu.Unlock()
 	return def, nil
 }
@@ -132,13 +154,19 @@ func (r *Runner) Start(ctx context.Context, tenant, key string, vars map[string]
 	return inst, nil
 }
 
-// step loads an instance, applies ev and commits, retrying once on a
-// concurrent update.
-func (r *Runner) step(ctx context.Context, tenant, id string, ev Event, done string) (*Instance, error) {
+// step loads an instance, applies ev and commits, retrying on a
+// concurrent update. loaded, if not nil, is the instance as just read from
+// the store; the first attempt uses it instead of reading it again (if it
+// is stale, the store's version check fails and the retry reads afresh).
+func (r *Runner) step(ctx context.Context, tenant, id string, ev Event, done string, loaded *Instance) (*Instance, error) {
 	for attempt := 0; ; attempt++ {
-		inst, err := r.Store.Instance(ctx, tenant, id)
-		if err != nil {
-			return nil, err
+		inst := loaded
+		loaded = nil
+		if inst == nil {
+			var err error
+			if inst, err = r.Store.Instance(ctx, tenant, id); err != nil {
+				return nil, err
+			}
 		}
 		def, err := r.definition(ctx, tenant, inst.DefinitionKey, inst.DefinitionVersion)
 		if err != nil {
@@ -161,12 +189,12 @@ func (r *Runner) step(ctx context.Context, tenant, id string, ev Event, done str
 
 // CompleteTask completes a user task of an instance.
 func (r *Runner) CompleteTask(ctx context.Context, tenant, instanceID, taskID string, vars map[string]any) (*Instance, error) {
-	return r.step(ctx, tenant, instanceID, Event{Kind: EventCompleteTask, Ref: taskID, Vars: vars}, "")
+	return r.step(ctx, tenant, instanceID, Event{Kind: EventCompleteTask, Ref: taskID, Vars: vars}, "", nil)
 }
 
 // Message delivers a message to an instance.
 func (r *Runner) Message(ctx context.Context, tenant, instanceID, name string, vars map[string]any) (*Instance, error) {
-	return r.step(ctx, tenant, instanceID, Event{Kind: EventMessage, Ref: name, Vars: vars}, "")
+	return r.step(ctx, tenant, instanceID, Event{Kind: EventMessage, Ref: name, Vars: vars}, "", nil)
 }
 
 // FireDueTimers fires every timer due at now; it returns how many fired.
@@ -177,7 +205,7 @@ func (r *Runner) FireDueTimers(ctx context.Context, now time.Time) (int, error) 
 	}
 	n := 0
 	for _, ref := range refs {
-		_, err := r.step(ctx, ref.Tenant, ref.Instance, Event{Kind: EventTimer, Ref: ref.Timer}, "")
+		_, err := r.step(ctx, ref.Tenant, ref.Instance, Event{Kind: EventTimer, Ref: ref.Timer}, "", nil)
 		switch {
 		case err == nil:
 			n++
@@ -254,11 +282,11 @@ func (r *Runner) runEffect(ctx context.Context, e Effect) error {
 	if h == nil {
 		return rathaus.Errorf(rathaus.EUNAVAILABLE, "no handler for action %s", e.Action)
 	}
-	out, err := h(ctx, ActionCall{Tenant: e.Tenant, Instance: e.Instance, EffectID: e.ID, ActionID: e.Ref, Action: e.Action, Node: e.Node, Params: e.Params, Vars: inst.Vars})
+	out, err := h(ctx, ActionCall{Tenant: e.Tenant, Instance: e.Instance, EffectID: e.ID, ActionID: e.Ref, Action: e.Action, Node: e.Node, Params: e.Params, Vars: maps.Clone(inst.Vars)})
 	if err != nil {
 		return err
 	}
-	_, err = r.step(ctx, e.Tenant, e.Instance, Event{Kind: EventActionComplete, Ref: e.Ref, Vars: out}, e.ID)
+	_, err = r.step(ctx, e.Tenant, e.Instance, Event{Kind: EventActionComplete, Ref: e.Ref, Vars: out}, e.ID, inst)
 	if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
 		return r.Store.MarkEffectDone(ctx, e.Tenant, e.ID)
 	}

@@ -84,6 +84,16 @@ type Store interface {
 	OpenTasks(ctx context.Context, tenant, role string) ([]TaskRef, error)
 }
 
+// DefinitionVersioner is implemented by stores that tell the latest
+// version of a definition more cheaply than Definition; Runner.Start uses
+// it to find the compiled definition in its cache without reading the
+// source.
+type DefinitionVersioner interface {
+	// LatestDefinitionVersion returns the latest version of key for
+	// tenant, 0 if there is none.
+	LatestDefinitionVersion(ctx context.Context, tenant, key string) (int, error)
+}
+
 // MemStore is an in-memory Store for tests and the embedded demo. It keeps
 // instances JSON-encoded, like a SQL store would, so nothing is shared
 // with callers.
@@ -154,6 +164,13 @@ func (s *MemStore) appendEffects(effects []Effect) {
 	for _, e := range effects {
 		s.outbox = append(s.outbox, &PendingEffect{Effect: e})
 	}
+}
+
+// LatestDefinitionVersion implements DefinitionVersioner.
+func (s *MemStore) LatestDefinitionVersion(ctx context.Context, tenant, key string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.defs[[2]string{tenant, key}]), nil
 }
 
 // Instance implements Store.

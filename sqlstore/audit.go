@@ -40,16 +40,51 @@ func (l auditLog) Append(ctx context.Context, e audit.Entry) (*audit.Entry, erro
 // SQLite by the single writer connection, on PostgreSQL by a row lock on the
 // head record that is held until tx ends.
 func (db *DB) AppendAudit(ctx context.Context, tx *sql.Tx, e audit.Entry) (*audit.Entry, error) {
+	return db.appendAudit(ctx, tx, e, nil)
+}
+
+// The statements of AppendAudit, written with "?" (ProcessStore.Prepare
+// prepares them).
+const (
+	auditHeadSQL       = `SELECT seq, hash FROM audit_head WHERE id = 1`
+	auditHeadLockSQL   = `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`
+	auditInsertSQL     = `INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	auditHeadUpdateSQL = `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`
+)
+
+// appendAudit is AppendAudit; prepared, if not nil, returns the statement
+// for a query (one of the audit*SQL constants) bound to tx, or nil to run it
+// unprepared.
+func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e audit.Entry, prepared func(q string) *sql.Stmt) (*audit.Entry, error) {
 	if e.Action == "" {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "audit entry: field Action: empty")
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	exec := func(q string, args ...any) error {
+		if prepared != nil {
+			if st := prepared(q); st != nil {
+				_, err := st.ExecContext(ctx, args...)
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, db.Rebind(q), args...)
+		return err
+	}
+	q := auditHeadSQL
 	if db.dialect == Postgres {
-		q += ` FOR UPDATE`
+		q = auditHeadLockSQL
+	}
+	var head *sql.Row
+	if prepared != nil {
+		if st := prepared(q); st != nil {
+			head = st.QueryRowContext(ctx)
+		}
+	}
+	if head == nil {
+		head = tx.QueryRowContext(ctx, q)
 	}
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &prev); err != nil {
+	if err := head.Scan(&seq, &prev); err != nil {
 		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read audit head")
 	}
 	e.Seq = seq + 1
@@ -60,12 +95,10 @@ func (db *DB) AppendAudit(ctx context.Context, tx *sql.Tx, e audit.Entry) (*audi
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, string(details), e.Prev, e.Hash); err != nil {
+	if err := exec(auditInsertSQL, e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, string(details), e.Prev, e.Hash); err != nil {
 		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
 	}
-	if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), e.Seq, e.Hash); err != nil {
+	if err := exec(auditHeadUpdateSQL, e.Seq, e.Hash); err != nil {
 		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "cannot update audit head")
 	}
 	return &e, nil

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"rathaus"
@@ -31,73 +32,119 @@ type ProcessStore struct {
 	OnCommit func(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect) error
 	// DoneKinds are effect kinds that the step's own transaction carries
 	// out (e.g. through OnCommit: the case row reflects a created task, a
-	// job is enqueued for a timer); they are stored as done, so no job has
-	// to run them and no extra commit marks them.
+	// job is enqueued for a timer); they are not written to the outbox at
+	// all (OnCommit still sees them), so no job has to run them and no
+	// extra commit marks them.
 	DoneKinds map[process.EffectKind]bool
 	// NoAudit skips the per-step audit entry (benchmarks of the bare store).
 	NoAudit bool
 
-	stmts map[string]*sql.Stmt // prepared hot statements (see Prepare)
+	stmts  map[string]*sql.Stmt // prepared hot statements on the writer (see Prepare)
+	rstmts map[string]*sql.Stmt // the reads of them on the reader pool
 }
 
-// hotProcessStatements are the statements of every step, prepared by Prepare.
-var hotProcessStatements = []string{
-	`SELECT data FROM process_instances WHERE tenant = ? AND id = ?`,
-	`UPDATE process_instances SET status = ?, rev = ?, data = ?, ended_at = ? WHERE tenant = ? AND id = ? AND rev = ?`,
-	`DELETE FROM process_tasks WHERE tenant = ? AND instance_id = ?`,
-	`DELETE FROM process_timers WHERE tenant = ? AND instance_id = ?`,
-	`INSERT INTO process_tasks (tenant, instance_id, task_id, role, created, data) VALUES (?, ?, ?, ?, ?, ?)`,
-	`INSERT INTO process_timers (tenant, instance_id, timer_id, due) VALUES (?, ?, ?, ?)`,
-	`UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`,
-	`SELECT data, done, attempts, last_error FROM process_outbox WHERE tenant = ? AND id = ?`,
-	`SELECT count(*) FROM process_instances WHERE tenant = ? AND id = ?`,
-	`INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-	outboxInsertSQLite,
-	outboxInsertPostgres,
-}
-
+// SQL of the process store, written with "?".
 const (
+	instanceDataSQL   = `SELECT data FROM process_instances WHERE tenant = ? AND id = ?`
+	instanceRevSQL    = `SELECT rev FROM process_instances WHERE tenant = ? AND id = ?`
+	instanceLockSQL   = `SELECT rev FROM process_instances WHERE tenant = ? AND id = ? FOR UPDATE`
+	instanceCountSQL  = `SELECT count(*) FROM process_instances WHERE tenant = ? AND id = ?`
+	instanceInsertSQL = `INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	instanceUpdateSQL = `UPDATE process_instances SET status = ?, rev = ?, data = ?, ended_at = ? WHERE tenant = ? AND id = ? AND rev = ?`
+	tasksDeleteSQL    = `DELETE FROM process_tasks WHERE tenant = ? AND instance_id = ?`
+	timersDeleteSQL   = `DELETE FROM process_timers WHERE tenant = ? AND instance_id = ?`
+	taskInsertSQL     = `INSERT INTO process_tasks (tenant, instance_id, task_id, role, created, data) VALUES (?, ?, ?, ?, ?, ?)`
+	timerInsertSQL    = `INSERT INTO process_timers (tenant, instance_id, timer_id, due) VALUES (?, ?, ?, ?)`
+	effectDoneSQL     = `UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`
+	effectErrorSQL    = `UPDATE process_outbox SET attempts = attempts + 1, last_error = ? WHERE tenant = ? AND id = ?`
+	effectSQL         = `SELECT data, done, attempts, last_error FROM process_outbox WHERE tenant = ? AND id = ?`
+	pendingSQL        = `SELECT data, attempts, last_error FROM process_outbox WHERE done = 0 ORDER BY ord LIMIT ?`
+	definitionSQL     = `SELECT tenant, key, version, process_id, name, source, actions, created_at FROM process_definitions WHERE tenant = ? AND key = ? AND version = ?`
+	latestDefSQL      = `SELECT tenant, key, version, process_id, name, source, actions, created_at FROM process_definitions WHERE tenant = ? AND key = ? ORDER BY version DESC LIMIT 1`
+	latestVersionSQL  = `SELECT COALESCE(MAX(version), 0) FROM process_definitions WHERE tenant = ? AND key = ?`
+
 	outboxInsertSQLite   = `INSERT INTO process_outbox (tenant, id, ord, instance_id, data, done) VALUES (?, ?, (SELECT COALESCE(MAX(ord), 0) + 1 FROM process_outbox), ?, ?, ?)`
 	outboxInsertPostgres = `INSERT INTO process_outbox (tenant, id, instance_id, data, done) VALUES (?, ?, ?, ?, ?)`
 )
 
+// hotProcessStatements are the statements of every step, prepared by
+// Prepare, with the dialect they are for ("" both).
+var hotProcessStatements = []struct{ q, dialect string }{
+	{instanceDataSQL, ""}, {instanceRevSQL, ""}, {instanceLockSQL, Postgres}, {instanceCountSQL, ""}, {instanceInsertSQL, ""},
+	{instanceUpdateSQL, ""}, {tasksDeleteSQL, ""}, {timersDeleteSQL, ""}, {taskInsertSQL, ""}, {timerInsertSQL, ""},
+	{effectDoneSQL, ""}, {effectErrorSQL, ""}, {effectSQL, ""}, {pendingSQL, ""}, {definitionSQL, ""}, {latestDefSQL, ""},
+	{latestVersionSQL, ""}, {outboxInsertSQLite, SQLite}, {outboxInsertPostgres, Postgres},
+	{auditHeadSQL, SQLite}, {auditHeadLockSQL, Postgres}, {auditInsertSQL, ""}, {auditHeadUpdateSQL, ""},
+}
+
 // Prepare prepares the statements every step runs, so that steps do not
-// parse SQL again (a third of a step's CPU on SQLite). Call it once, outside
-// any transaction (on SQLite it needs the writer connection), before the
-// store is used concurrently. Without it the store works the same, only
-// slower.
+// parse SQL again (a third of a step's CPU on SQLite), including those of
+// the step's audit entry. Call it once, outside any transaction (on SQLite
+// it needs the writer connection), before the store is used concurrently.
+// Without it the store works the same, only slower.
 func (s *ProcessStore) Prepare(ctx context.Context) error {
-	m := map[string]*sql.Stmt{}
-	for _, q := range hotProcessStatements {
-		if (q == outboxInsertSQLite) != (s.db.dialect == SQLite) && (q == outboxInsertSQLite || q == outboxInsertPostgres) {
+	w, r := map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
+	for _, h := range hotProcessStatements {
+		if h.dialect != "" && h.dialect != s.db.dialect {
 			continue
 		}
-		st, err := s.db.w.PrepareContext(ctx, s.db.Rebind(q))
+		st, err := s.db.w.PrepareContext(ctx, s.db.Rebind(h.q))
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot prepare process statements")
 		}
-		m[q] = st
+		w[h.q] = st
+		if s.db.r == s.db.w || !strings.HasPrefix(h.q, "SELECT") {
+			r[h.q] = st
+			continue
+		}
+		if st, err = s.db.r.PrepareContext(ctx, s.db.Rebind(h.q)); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot prepare process statements")
+		}
+		r[h.q] = st
 	}
-	s.stmts = m
+	s.stmts, s.rstmts = w, r
+	return nil
+}
+
+// txStmt returns q prepared and bound to tx, or nil if Prepare did not run.
+func (s *ProcessStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	if st := s.stmts[q]; st != nil {
+		return tx.StmtContext(ctx, st)
+	}
 	return nil
 }
 
 // exec runs q (written with "?") in tx, prepared if Prepare ran.
 func (s *ProcessStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	if st := s.stmts[q]; st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, s.db.Rebind(q), args...)
 }
 
-// queryRow runs q on r (a transaction or the reader pool).
+// queryRow runs q on r (a transaction or the reader pool), prepared if
+// Prepare ran.
 func (s *ProcessStore) queryRow(ctx context.Context, r queryer, q string, args ...any) *sql.Row {
 	if tx, ok := r.(*sql.Tx); ok {
-		if st := s.stmts[q]; st != nil {
-			return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		if st := s.txStmt(ctx, tx, q); st != nil {
+			return st.QueryRowContext(ctx, args...)
 		}
+	} else if st := s.rstmts[q]; st != nil && r == queryer(s.db.r) {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return r.QueryRowContext(ctx, s.db.Rebind(q), args...)
+}
+
+// query is queryRow for several rows.
+func (s *ProcessStore) query(ctx context.Context, r queryer, q string, args ...any) (*sql.Rows, error) {
+	if tx, ok := r.(*sql.Tx); ok {
+		if st := s.txStmt(ctx, tx, q); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+	} else if st := s.rstmts[q]; st != nil && r == queryer(s.db.r) {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.QueryContext(ctx, s.db.Rebind(q), args...)
 }
 
 var _ process.Store = (*ProcessStore)(nil)
@@ -153,18 +200,14 @@ func (s *ProcessStore) SaveDefinition(ctx context.Context, rec process.Definitio
 
 // Definition implements process.Store.
 func (s *ProcessStore) Definition(ctx context.Context, tenant, key string, version int) (process.DefinitionRecord, error) {
-	q := `SELECT tenant, key, version, process_id, name, source, actions, created_at FROM process_definitions WHERE tenant = ? AND key = ?`
-	args := []any{tenant, key}
-	if version == 0 {
-		q += ` ORDER BY version DESC LIMIT 1`
-	} else {
-		q += ` AND version = ?`
-		args = append(args, version)
+	q, args := latestDefSQL, []any{tenant, key}
+	if version != 0 {
+		q, args = definitionSQL, append(args, version)
 	}
 	var rec process.DefinitionRecord
 	var actions string
 	var created int64
-	err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(q), args...).Scan(&rec.Tenant, &rec.Key, &rec.Version, &rec.ProcessID, &rec.Name, &rec.Source, &actions, &created)
+	err := s.queryRow(ctx, s.db.rd(ctx), q, args...).Scan(&rec.Tenant, &rec.Key, &rec.Version, &rec.ProcessID, &rec.Name, &rec.Source, &actions, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, rathaus.Errorf(rathaus.ENOTFOUND, "no process definition %s version %d", key, version)
 	}
@@ -178,6 +221,16 @@ func (s *ProcessStore) Definition(ctx context.Context, tenant, key string, versi
 	return rec, nil
 }
 
+// LatestDefinitionVersion implements process.DefinitionVersioner: the
+// latest version of key for tenant, 0 if there is none.
+func (s *ProcessStore) LatestDefinitionVersion(ctx context.Context, tenant, key string) (int, error) {
+	var v int
+	if err := s.queryRow(ctx, s.db.rd(ctx), latestVersionSQL, tenant, key).Scan(&v); err != nil {
+		return 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process definition %s", key)
+	}
+	return v, nil
+}
+
 // CreateInstance implements process.Store.
 func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instance, effects []process.Effect) error {
 	data, err := json.Marshal(inst)
@@ -186,13 +239,13 @@ func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instanc
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := s.queryRow(ctx, tx, `SELECT count(*) FROM process_instances WHERE tenant = ? AND id = ?`, inst.Tenant, inst.ID).Scan(&n); err != nil {
+		if err := s.queryRow(ctx, tx, instanceCountSQL, inst.Tenant, inst.ID).Scan(&n); err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process instance")
 		}
 		if n > 0 {
 			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s exists", inst.ID)
 		}
-		res, err := s.exec(ctx, tx, `INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
+		res, err := s.exec(ctx, tx, instanceInsertSQL, inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
 			micros(inst.StartedAt), micros(inst.EndedAt))
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process instance")
@@ -208,8 +261,8 @@ func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instanc
 // entry and runs OnCommit, all inside tx.
 func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect, done string, replace bool) error {
 	if replace {
-		for _, t := range []string{"process_tasks", "process_timers"} {
-			if _, err := s.exec(ctx, tx, `DELETE FROM `+t+` WHERE tenant = ? AND instance_id = ?`, inst.Tenant, inst.ID); err != nil {
+		for _, q := range []string{tasksDeleteSQL, timersDeleteSQL} {
+			if _, err := s.exec(ctx, tx, q, inst.Tenant, inst.ID); err != nil {
 				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process tasks")
 			}
 		}
@@ -217,13 +270,13 @@ func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process
 	if inst.Status == process.StatusRunning {
 		for _, t := range inst.OpenTasks() {
 			data, _ := json.Marshal(t)
-			if _, err := s.exec(ctx, tx, `INSERT INTO process_tasks (tenant, instance_id, task_id, role, created, data) VALUES (?, ?, ?, ?, ?, ?)`,
+			if _, err := s.exec(ctx, tx, taskInsertSQL,
 				inst.Tenant, inst.ID, t.ID, t.Role, micros(t.Created), string(data)); err != nil {
 				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process task")
 			}
 		}
 		for _, t := range inst.OpenTimers() {
-			if _, err := s.exec(ctx, tx, `INSERT INTO process_timers (tenant, instance_id, timer_id, due) VALUES (?, ?, ?, ?)`,
+			if _, err := s.exec(ctx, tx, timerInsertSQL,
 				inst.Tenant, inst.ID, t.ID, micros(t.Due)); err != nil {
 				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process timer")
 			}
@@ -234,20 +287,19 @@ func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process
 		ins = outboxInsertPostgres
 	}
 	for _, e := range effects {
+		if s.DoneKinds[e.Kind] {
+			continue // carried out by this transaction: nothing left to do
+		}
 		data, err := json.Marshal(e)
 		if err != nil {
 			return rathaus.Wrap(rathaus.EINVALID, err, "effect %s is not JSON", e.ID)
 		}
-		done := 0
-		if s.DoneKinds[e.Kind] {
-			done = 1
-		}
-		if _, err := s.exec(ctx, tx, ins, e.Tenant, e.ID, e.Instance, string(data), done); err != nil {
+		if _, err := s.exec(ctx, tx, ins, e.Tenant, e.ID, e.Instance, string(data), 0); err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store effect %s", e.ID)
 		}
 	}
 	if done != "" {
-		if _, err := s.exec(ctx, tx, `UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`, inst.Tenant, done); err != nil {
+		if _, err := s.exec(ctx, tx, effectDoneSQL, inst.Tenant, done); err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot mark effect done")
 		}
 	}
@@ -256,8 +308,9 @@ func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process
 		if n := len(inst.History); n > 0 {
 			what = inst.History[n-1].What
 		}
-		if _, err := s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: inst.Tenant, Actor: "system", Action: "process.step",
-			Object: "process/" + inst.ID, Details: map[string]string{"rev": strconv.Itoa(inst.Rev), "status": string(inst.Status), "step": what}}); err != nil {
+		if _, err := s.db.appendAudit(ctx, tx, audit.Entry{Tenant: inst.Tenant, Actor: "system", Action: "process.step",
+			Object: "process/" + inst.ID, Details: map[string]string{"rev": strconv.Itoa(inst.Rev), "status": string(inst.Status), "step": what}},
+			func(q string) *sql.Stmt { return s.txStmt(ctx, tx, q) }); err != nil {
 			return err
 		}
 	}
@@ -275,7 +328,7 @@ func (s *ProcessStore) Instance(ctx context.Context, tenant, id string) (*proces
 
 func (s *ProcessStore) instance(ctx context.Context, q queryer, tenant, id string) (*process.Instance, error) {
 	var data string
-	err := s.queryRow(ctx, q, `SELECT data FROM process_instances WHERE tenant = ? AND id = ?`, tenant, id).Scan(&data)
+	err := s.queryRow(ctx, q, instanceDataSQL, tenant, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "no process instance %s", id)
 	}
@@ -296,13 +349,13 @@ func (s *ProcessStore) UpdateInstance(ctx context.Context, inst *process.Instanc
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, `UPDATE process_instances SET status = ?, rev = ?, data = ?, ended_at = ? WHERE tenant = ? AND id = ? AND rev = ?`, string(inst.Status), inst.Rev, string(data), micros(inst.EndedAt), inst.Tenant, inst.ID, inst.Rev-1)
+		res, err := s.exec(ctx, tx, instanceUpdateSQL, string(inst.Status), inst.Rev, string(data), micros(inst.EndedAt), inst.Tenant, inst.ID, inst.Rev-1)
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process instance %s", inst.ID)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var rev int
-			err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT rev FROM process_instances WHERE tenant = ? AND id = ?`), inst.Tenant, inst.ID).Scan(&rev)
+			err := s.queryRow(ctx, tx, instanceRevSQL, inst.Tenant, inst.ID).Scan(&rev)
 			if errors.Is(err, sql.ErrNoRows) {
 				return rathaus.Errorf(rathaus.ENOTFOUND, "no process instance %s", inst.ID)
 			}
@@ -314,7 +367,7 @@ func (s *ProcessStore) UpdateInstance(ctx context.Context, inst *process.Instanc
 
 // PendingEffects implements process.Store.
 func (s *ProcessStore) PendingEffects(ctx context.Context, limit int) ([]process.PendingEffect, error) {
-	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT data, attempts, last_error FROM process_outbox WHERE done = 0 ORDER BY ord LIMIT ?`), limit)
+	rows, err := s.query(ctx, s.db.rd(ctx), pendingSQL, limit)
 	if err != nil {
 		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read outbox")
 	}
@@ -340,7 +393,7 @@ func (s *ProcessStore) Effect(ctx context.Context, tenant, id string) (process.P
 	var data string
 	var done int
 	var pe process.PendingEffect
-	err := s.queryRow(ctx, s.db.rd(ctx), `SELECT data, done, attempts, last_error FROM process_outbox WHERE tenant = ? AND id = ?`, tenant, id).
+	err := s.queryRow(ctx, s.db.rd(ctx), effectSQL, tenant, id).
 		Scan(&data, &done, &pe.Attempts, &pe.LastError)
 	if errors.Is(err, sql.ErrNoRows) {
 		return pe, false, rathaus.Errorf(rathaus.ENOTFOUND, "no effect %s", id)
@@ -357,7 +410,7 @@ func (s *ProcessStore) Effect(ctx context.Context, tenant, id string) (process.P
 // MarkEffectDone implements process.Store.
 func (s *ProcessStore) MarkEffectDone(ctx context.Context, tenant, id string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`), tenant, id)
+		_, err := s.exec(ctx, tx, effectDoneSQL, tenant, id)
 		return err
 	})
 }
@@ -365,7 +418,7 @@ func (s *ProcessStore) MarkEffectDone(ctx context.Context, tenant, id string) er
 // RecordEffectError implements process.Store.
 func (s *ProcessStore) RecordEffectError(ctx context.Context, tenant, id, msg string) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE process_outbox SET attempts = attempts + 1, last_error = ? WHERE tenant = ? AND id = ?`), msg, tenant, id)
+		_, err := s.exec(ctx, tx, effectErrorSQL, msg, tenant, id)
 		return err
 	})
 }
@@ -429,12 +482,12 @@ func (s *ProcessStore) LockInstance(ctx context.Context, tenant, id string) erro
 	if tx == nil {
 		return rathaus.Errorf(rathaus.EINTERNAL, "LockInstance needs a transaction (DB.Atomic)")
 	}
-	q := `SELECT rev FROM process_instances WHERE tenant = ? AND id = ?`
+	q := instanceRevSQL
 	if s.db.dialect == Postgres {
-		q += ` FOR UPDATE`
+		q = instanceLockSQL
 	}
 	var rev int
-	err := tx.QueryRowContext(ctx, s.db.Rebind(q), tenant, id).Scan(&rev)
+	err := s.queryRow(ctx, tx, q, tenant, id).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rathaus.Errorf(rathaus.ENOTFOUND, "no process instance %s", id)
 	}
