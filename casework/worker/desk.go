@@ -116,12 +116,25 @@ func (w *Worker) AddNote(ctx context.Context, actor, ars, caseID, text string) (
 	})
 }
 
+// DefaultRequestDeadline is the answer deadline when the caseworker gives
+// none (the universal process's own default, too).
+const DefaultRequestDeadline = 14 * 24 * time.Hour
+
 // RequestInformation completes the completeness check as incomplete: the
 // process posts message to the citizen's mailbox with the deadline and
-// waits for the answer.
+// waits for the answer until then (the universal process's boundary timer
+// "deadline" fires at it, its reminder halfway there). A zero deadline is
+// DefaultRequestDeadline from now; a deadline not after now is EINVALID.
 func (w *Worker) RequestInformation(ctx context.Context, actor, ars, caseID, message string, deadline time.Time) (*casework.Case, error) {
 	if strings.TrimSpace(message) == "" {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "field message: empty")
+	}
+	now := w.opts.Now().UTC()
+	if deadline.IsZero() {
+		deadline = now.Add(DefaultRequestDeadline)
+	}
+	if !deadline.After(now) {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Feld Frist: Die Frist muss in der Zukunft liegen / field deadline: %s is not in the future", deadline.UTC().Format(time.RFC3339))
 	}
 	return w.step(ctx, actor, ars, caseID, "case.request_information", nil, func(ctx context.Context, tx *sql.Tx, c *casework.Case) error {
 		_, task, err := w.openTask(ctx, c, "check")
@@ -131,10 +144,7 @@ func (w *Worker) RequestInformation(ctx context.Context, actor, ars, caseID, mes
 		if task == nil {
 			return rathaus.Errorf(rathaus.ECONFLICT, "Nachforderung ist nur während der Vollständigkeitsprüfung möglich / information can be requested during the completeness check only")
 		}
-		vars := map[string]any{"complete": false, "missingInfo": message}
-		if !deadline.IsZero() {
-			vars["requestDeadline"] = deadline.UTC().Format(time.RFC3339)
-		}
+		vars := map[string]any{"complete": false, "missingInfo": message, "requestDeadline": deadline.UTC().Format(time.RFC3339)}
 		_, err = w.Runner.CompleteTask(ctx, c.Tenant, c.ID, task.ID, vars)
 		return err
 	})

@@ -355,15 +355,16 @@ func ServiceKey(serviceKey string) string { return "service/" + serviceKey }
 
 // ensureDefinition returns the definition key for a service in tenant: the
 // service's own process if deployed for the tenant or an ancestor, else
-// the universal process; a definition found at an ancestor (e.g. the
-// universal process deployed for Bund) is deployed for the tenant too, so
-// that instances and their definitions share the tenant key.
+// the universal process; a definition found at an ancestor is deployed for
+// the tenant too, so that instances and their definitions share the
+// tenant key. The tenant's universal process is upgraded to this build's
+// model when that changed (running instances keep their version).
 func (w *Worker) ensureDefinition(ctx context.Context, ars, serviceKey string) (string, error) {
 	lineage := tenant.Lineage(ars)
 	if len(lineage) == 0 {
 		lineage = []string{ars}
 	}
-	for _, key := range []string{ServiceKey(serviceKey), process.UniversalKey} {
+	for _, key := range []string{ServiceKey(serviceKey)} {
 		ck := ars + "\x00" + key
 		w.mu.Lock()
 		ok := w.deployed[ck]
@@ -390,9 +391,17 @@ func (w *Worker) ensureDefinition(ctx context.Context, ars, serviceKey string) (
 			return key, nil
 		}
 	}
-	// Nothing deployed anywhere: the universal process for the tenant.
-	if _, _, err := w.DeployUniversal(ctx, ars); err != nil {
-		return "", err
+	ck := ars + "\x00" + process.UniversalKey
+	w.mu.Lock()
+	ok := w.deployed[ck]
+	w.mu.Unlock()
+	if !ok {
+		if _, _, err := w.Runner.EnsureUniversal(ctx, ars, UniversalActions()); err != nil {
+			return "", err
+		}
+		w.mu.Lock()
+		w.deployed[ck] = true
+		w.mu.Unlock()
 	}
 	return process.UniversalKey, nil
 }
@@ -409,15 +418,11 @@ func (w *Worker) DeployUniversal(ctx context.Context, ars string) (process.Defin
 	return w.Runner.DeployUniversal(ctx, ars, UniversalActions())
 }
 
-// EnsureUniversal deploys the universal process for ars unless a version
-// exists already.
+// EnsureUniversal deploys the universal process for ars unless its latest
+// version has this build's model already (see
+// process.Runner.EnsureUniversal); running instances keep their version.
 func (w *Worker) EnsureUniversal(ctx context.Context, ars string) error {
-	if _, err := w.Store.Definition(ctx, ars, process.UniversalKey, 0); err == nil {
-		return nil
-	} else if rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
-		return err
-	}
-	_, _, err := w.DeployUniversal(ctx, ars)
+	_, _, err := w.Runner.EnsureUniversal(ctx, ars, UniversalActions())
 	return err
 }
 
