@@ -3,7 +3,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 
 	"rathaus"
 	"rathaus/form"
@@ -162,18 +164,169 @@ func (h *intakeAPI) submit(r *http.Request) (*intakeReceipt, int, error) {
 	return &intakeReceipt{ID: a.ID, Reference: a.Reference, SubmittedAt: a.SubmittedAt, Replayed: rc.Replayed}, status, nil
 }
 
-// decodeAPIAnswers parses the body: one JSON object, numbers kept exact.
+// decodeAPIAnswers parses the body: one JSON object, numbers kept exact
+// (json.Number). It gives the same values as encoding/json with UseNumber
+// into form.Answers — nested objects map[string]any, arrays []any, null
+// nil, strings with invalid UTF-8 or bad surrogates replaced by U+FFFD,
+// duplicate keys: the last wins — but walks the body once with gjson
+// instead of reflection (FuzzDecodeAPIAnswers checks it against
+// encoding/json). One difference: encoding/json's Decoder.More let a stray
+// "}" or "]" after the object pass; here anything but whitespace after the
+// object is trailing data.
 func decodeAPIAnswers(body []byte) (form.Answers, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var a form.Answers
-	if err := dec.Decode(&a); err != nil || a == nil {
-		return nil, rathaus.Errorf(rathaus.EINVALID, "Body: kein JSON-Objekt mit den Antworten / body: not a JSON object of answers")
+	i := 0
+	for i < len(body) && isJSONSpace(body[i]) {
+		i++
 	}
-	if dec.More() {
-		return nil, rathaus.Errorf(rathaus.EINVALID, "Body: nach dem JSON-Objekt folgt noch etwas / body: trailing data after the JSON object")
+	if i == len(body) || body[i] != '{' {
+		return nil, errNotAnswerObject
 	}
-	return a, nil
+	s := string(body[i:]) // one copy; every key and value below is a substring of it
+	if !gjson.Valid(s) {
+		// Rare: tell a broken object from a good one with more after it.
+		var first json.RawMessage
+		if json.NewDecoder(strings.NewReader(s)).Decode(&first) == nil {
+			return nil, errTrailingAnswers
+		}
+		return nil, errNotAnswerObject
+	}
+	p := answerParser{s: s}
+	v, ok := p.value(1)
+	if !ok {
+		return nil, errNotAnswerObject
+	}
+	return form.Answers(v.(map[string]any)), nil
+}
+
+var (
+	errNotAnswerObject = rathaus.Errorf(rathaus.EINVALID, "Body: kein JSON-Objekt mit den Antworten / body: not a JSON object of answers")
+	errTrailingAnswers = rathaus.Errorf(rathaus.EINVALID, "Body: nach dem JSON-Objekt folgt noch etwas / body: trailing data after the JSON object")
+)
+
+// maxAnswerDepth is encoding/json's nesting limit, kept for the same errors.
+const maxAnswerDepth = 10000
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// answerParser walks JSON text that gjson.Valid accepted, once, building
+// the values encoding/json would. Being valid, the text needs no checks
+// here beyond the nesting depth.
+type answerParser struct {
+	s string
+	i int
+}
+
+func (p *answerParser) space() {
+	for p.i < len(p.s) && isJSONSpace(p.s[p.i]) {
+		p.i++
+	}
+}
+
+// value parses the value at p.i; depth is its nesting level if it is an
+// object or array (false beyond maxAnswerDepth).
+func (p *answerParser) value(depth int) (any, bool) {
+	p.space()
+	switch p.s[p.i] {
+	case '{':
+		if depth > maxAnswerDepth {
+			return nil, false
+		}
+		p.i++
+		m := map[string]any{}
+		p.space()
+		if p.s[p.i] == '}' {
+			p.i++
+			return m, true
+		}
+		for {
+			p.space()
+			k := p.str()
+			p.space()
+			p.i++ // ':'
+			v, ok := p.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			m[k] = v
+			p.space()
+			p.i++ // ',' or '}'
+			if p.s[p.i-1] == '}' {
+				return m, true
+			}
+		}
+	case '[':
+		if depth > maxAnswerDepth {
+			return nil, false
+		}
+		p.i++
+		out := []any{}
+		p.space()
+		if p.s[p.i] == ']' {
+			p.i++
+			return out, true
+		}
+		for {
+			v, ok := p.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, v)
+			p.space()
+			p.i++ // ',' or ']'
+			if p.s[p.i-1] == ']' {
+				return out, true
+			}
+		}
+	case '"':
+		return p.str(), true
+	case 't':
+		p.i += 4
+		return true, true
+	case 'f':
+		p.i += 5
+		return false, true
+	case 'n':
+		p.i += 4
+		return nil, true
+	}
+	start := p.i
+	for p.i < len(p.s) && strings.IndexByte("0123456789+-.eE", p.s[p.i]) >= 0 {
+		p.i++
+	}
+	return json.Number(p.s[start:p.i]), true
+}
+
+// str parses the string literal at p.i: the bytes between the quotes when
+// there is nothing to unescape or repair (no copy), else what encoding/json
+// makes of it (escapes, invalid UTF-8 and lone surrogates as U+FFFD).
+func (p *answerParser) str() string {
+	start := p.i
+	p.i++
+	plain, ascii := true, true
+	for {
+		c := p.s[p.i]
+		if c == '"' {
+			break
+		}
+		if c == '\\' {
+			plain = false
+			p.i += 2
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+		p.i++
+	}
+	p.i++
+	raw := p.s[start:p.i]
+	inner := raw[1 : len(raw)-1]
+	if plain && (ascii || utf8.ValidString(inner)) {
+		return inner
+	}
+	var s string
+	_ = json.Unmarshal([]byte(raw), &s) // valid literal: cannot fail
+	return s
 }
 
 func intakeJSON(w http.ResponseWriter, status int, v any) {
