@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"rathaus"
@@ -34,7 +35,7 @@ type EnqueueFunc func(ctx context.Context, tx *sql.Tx, jobs []submission.Job) er
 // the database is complete. Every intake's jobs go through enqueue in the
 // batch's transaction; nil enqueue refuses intakes that carry jobs.
 func (db *DB) SubmissionStore(enqueue EnqueueFunc) *SubmissionStore {
-	return &SubmissionStore{db: db, enqueue: enqueue}
+	return &SubmissionStore{db: db, enqueue: enqueue, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
 }
 
 // SubmissionStore is the SQL submission.Store (see DB.SubmissionStore).
@@ -42,6 +43,105 @@ type SubmissionStore struct {
 	db      *DB
 	enqueue EnqueueFunc
 	outbox  bool // jobs go to submission_outbox (UseOutbox)
+	stmts   *stmtCache
+}
+
+// stmtCache holds the intake's statements prepared on the writer pool
+// (SQLite only: pgx caches prepared statements by itself). A statement is
+// prepared after the transaction that first wanted it, never inside one:
+// on SQLite that would wait for the one writer connection the transaction
+// holds.
+type stmtCache struct {
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt
+	want []string // queries run unprepared, to prepare after the transaction
+}
+
+// txStmt returns q (rebound) prepared and bound to tx, or nil: then the
+// caller runs q unprepared and prepareWanted prepares it for next time.
+func (s *SubmissionStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	if s.db.dialect != SQLite || s.stmts == nil {
+		return nil
+	}
+	c := s.stmts
+	c.mu.Lock()
+	st, ok := c.m[q]
+	if !ok {
+		c.m[q] = nil // wanted once is enough
+		c.want = append(c.want, q)
+	}
+	c.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
+}
+
+// prepareWanted prepares the statements txStmt missed. Call it outside
+// any transaction. A failure only leaves them unprepared.
+func (s *SubmissionStore) prepareWanted(ctx context.Context) {
+	if s.stmts == nil {
+		return
+	}
+	c := s.stmts
+	c.mu.Lock()
+	want := c.want
+	c.want = nil
+	c.mu.Unlock()
+	for _, q := range want {
+		st, err := s.db.w.PrepareContext(ctx, q)
+		if err != nil {
+			c.mu.Lock()
+			delete(c.m, q) // try again another time
+			c.mu.Unlock()
+			continue
+		}
+		c.mu.Lock()
+		c.m[q] = st
+		c.mu.Unlock()
+	}
+}
+
+// exec runs q (rebound) in tx, prepared when cached.
+func (s *SubmissionStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
+	var err error
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		_, err = st.ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, q, args...)
+	}
+	return err
+}
+
+// query runs q (rebound) in tx, prepared when cached.
+func (s *SubmissionStore) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+// queryRow runs q (rebound) in tx, prepared when cached.
+func (s *SubmissionStore) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}
+
+// chunk returns how many of n remaining rows the next multi-row INSERT
+// takes: on SQLite the largest power of two ≤ min(n, 256), so that at most
+// nine statement shapes per table exist and each is prepared once; on
+// PostgreSQL up to maxRowsPerInsert.
+func (s *SubmissionStore) chunk(n int) int {
+	if s.db.dialect != SQLite {
+		return min(n, maxRowsPerInsert)
+	}
+	k := 256
+	for k > n {
+		k >>= 1
+	}
+	return k
 }
 
 var (
@@ -106,6 +206,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 			int(a.LoA), a.IdP, a.SealedAnswers, string(atts), a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
 	}
 	var outboxArgs []any
+	defer s.prepareWanted(ctx)
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		inserted, err := s.insertApplications(ctx, tx, batch, appArgs)
 		if err != nil {
@@ -119,7 +220,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		for i, in := range batch {
 			a := in.App
 			if !inserted[i] {
-				ex, err := scanApp(tx.QueryRowContext(ctx, byKey, a.Tenant, a.IdempotencyKey))
+				ex, err := scanApp(s.queryRow(ctx, tx, byKey, a.Tenant, a.IdempotencyKey))
 				if errors.Is(err, sql.ErrNoRows) {
 					return rathaus.Errorf(rathaus.ECONFLICT, "application id or reference already taken")
 				}
@@ -184,10 +285,10 @@ func (s *SubmissionStore) insertApplications(ctx context.Context, tx *sql.Tx, ba
 	for i, in := range batch {
 		pos[in.App.ID] = i
 	}
-	for lo := 0; lo < len(batch); lo += maxRowsPerInsert {
-		hi := min(lo+maxRowsPerInsert, len(batch))
+	for lo, hi := 0, 0; lo < len(batch); lo = hi {
+		hi = lo + s.chunk(len(batch)-lo)
 		q := s.db.Rebind(valuesSQL(`INSERT INTO applications (`+appCols+`) VALUES `, appNCols, hi-lo) + ` ON CONFLICT DO NOTHING RETURNING id`)
-		rows, err := tx.QueryContext(ctx, q, args[lo*appNCols:hi*appNCols]...)
+		rows, err := s.query(ctx, tx, q, args[lo*appNCols:hi*appNCols]...)
 		if err != nil {
 			return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Antrag konnte nicht gespeichert werden / application could not be stored")
 		}
@@ -212,12 +313,12 @@ func (s *SubmissionStore) insertApplications(ctx context.Context, tx *sql.Tx, ba
 }
 
 // insertRows runs prefix with one "(?, …)" group of ncols per row of args
-// (len(args) a multiple of ncols), in chunks of maxRowsPerInsert rows.
+// (len(args) a multiple of ncols), in chunks (see chunk).
 func (s *SubmissionStore) insertRows(ctx context.Context, tx *sql.Tx, prefix string, ncols int, args []any, suffix string) error {
 	n := len(args) / ncols
-	for lo := 0; lo < n; lo += maxRowsPerInsert {
-		hi := min(lo+maxRowsPerInsert, n)
-		if _, err := tx.ExecContext(ctx, s.db.Rebind(valuesSQL(prefix, ncols, hi-lo)+suffix), args[lo*ncols:hi*ncols]...); err != nil {
+	for lo, hi := 0, 0; lo < n; lo = hi {
+		hi = lo + s.chunk(n-lo)
+		if err := s.exec(ctx, tx, s.db.Rebind(valuesSQL(prefix, ncols, hi-lo)+suffix), args[lo*ncols:hi*ncols]...); err != nil {
 			return err
 		}
 	}
@@ -253,13 +354,13 @@ func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries 
 	if len(entries) == 0 {
 		return nil
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	q := auditHeadSQL
 	if s.db.dialect == Postgres {
-		q += ` FOR UPDATE`
+		q = auditHeadLockSQL
 	}
 	var seq int64
 	var prev string
-	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &prev); err != nil {
+	if err := s.queryRow(ctx, tx, q).Scan(&seq, &prev); err != nil {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot read audit head")
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -277,7 +378,7 @@ func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries 
 	if err := s.insertRows(ctx, tx, `INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash) VALUES `, 9, args, ""); err != nil {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot append audit entry")
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, prev); err != nil {
+	if err := s.exec(ctx, tx, s.db.Rebind(auditHeadUpdateSQL), seq, prev); err != nil {
 		return rathaus.Wrap(rathaus.EINTERNAL, err, "cannot update audit head")
 	}
 	return nil
