@@ -173,7 +173,9 @@ func compileTimer(kind, s string) (timerSpec, error) {
 			}
 		}
 	}
-	return timerSpec{}, fmt.Errorf("%s %s: not a valid expression: %v", kind, strings.TrimSpace(s), err)
+	// expr-lang appends a source excerpt on further lines; one line here.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return timerSpec{}, fmt.Errorf("%s %s: not a valid expression: %s", kind, strings.TrimSpace(s), msg)
 }
 
 // checkCalls refuses calls of unknown functions (a typo would otherwise

@@ -131,6 +131,9 @@ func TestTimerExpressionCompileProblems(t *testing.T) {
 			var all []string
 			for _, p := range problems {
 				all = append(all, p.String())
+				if strings.Contains(p.Reason, "\n") {
+					t.Errorf("problem on several lines: %q", p.Reason)
+				}
 			}
 			if j := strings.Join(all, "\n"); !strings.Contains(j, tt.want) || !strings.Contains(j, "line ") {
 				t.Errorf("problems %q, want %q with a line", j, tt.want)
