@@ -259,3 +259,30 @@ func FuzzTimerSpec(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTimerDue measures scheduling the universal process's deadline
+// timer (an expression over ~20 variables) against a literal duration.
+func BenchmarkTimerDue(b *testing.B) {
+	vars := map[string]any{"requestDeadline": "2026-03-05T23:59:00Z"}
+	for i := range 20 {
+		vars["v"+strconv.Itoa(i)] = i
+	}
+	for _, bc := range []struct{ name, date, duration string }{
+		{"Literal", "", "P14D"},
+		{"Expression", "${empty requestDeadline ? addDuration(now(), 'P14D') : requestDeadline}", ""},
+		{"Halfway", "${halfway(empty requestDeadline ? addDuration(now(), 'P14D') : requestDeadline)}", ""},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			spec, err := parseTimer(bc.duration, bc.date)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := spec.due(t0, vars); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
