@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,7 +108,63 @@ func (h *intakeAPI) post(w http.ResponseWriter, r *http.Request) {
 		intakeJSON(w, st, map[string]any{"error": body})
 		return
 	}
-	intakeJSON(w, status, rc)
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	_, _ = w.Write(rc.appendJSON(make([]byte, 0, 160)))
+}
+
+// jsonContentType is the Content-Type header value of every intake answer
+// (shared: net/http only reads it).
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+// appendJSON appends the receipt as encoding/json would write it (with
+// json.Encoder's newline), without reflection.
+func (rc *intakeReceipt) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, rc.ID)
+	b = append(b, `,"reference":`...)
+	b = appendJSONString(b, rc.Reference)
+	b = append(b, `,"submitted_at":"`...)
+	b = rc.SubmittedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","replayed":`...)
+	b = strconv.AppendBool(b, rc.Replayed)
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string like encoding/json (which
+// also escapes <, > and &); plain ASCII is copied as is.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// readBody reads the request body; with a Content-Length into one buffer
+// of that size (io.ReadAll grows its buffer from 512 bytes). The limit is
+// enforced by the route's MaxBytesReader either way.
+func readBody(r *http.Request) ([]byte, error) {
+	n := r.ContentLength
+	if n <= 0 || n > 1<<20 {
+		return io.ReadAll(r.Body)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		return nil, err
+	}
+	var one [1]byte
+	if m, err := r.Body.Read(one[:]); m > 0 || (err != nil && err != io.EOF) {
+		if err == nil {
+			err = errors.New("body longer than Content-Length")
+		}
+		return nil, err
+	}
+	return body, nil
 }
 
 func (h *intakeAPI) submit(r *http.Request) (*intakeReceipt, int, error) {
@@ -132,7 +189,7 @@ func (h *intakeAPI) submit(r *http.Request) (*intakeReceipt, int, error) {
 	} else if h.f.AllowAnonymous != nil && !h.f.AllowAnonymous(key) {
 		return nil, 0, rathaus.Errorf(rathaus.EUNAUTHORIZED, "Für diese Leistung ist eine Anmeldung nötig / this service needs a login")
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, 0, rathaus.Errorf(rathaus.EINVALID, "Anfrage zu groß / request too large")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -146,5 +147,22 @@ func BenchmarkDecodeAPIAnswers(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestIntakeReceiptJSON checks the hand-written receipt against encoding/json.
+func TestIntakeReceiptJSON(t *testing.T) {
+	for _, rc := range []intakeReceipt{
+		{ID: "0192f0e4-7c1a-7b3e-9d2a-1234567890ab", Reference: "DA-2026-ABCD-EFGH", SubmittedAt: time.Date(2026, 11, 28, 19, 0, 0, 123456000, time.UTC)},
+		{ID: "x", Reference: "r", SubmittedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Replayed: true},
+		{ID: "ü<&>\"\\\n\x01", Reference: "", SubmittedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("", 3600))},
+	} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(&rc); err != nil {
+			t.Fatal(err)
+		}
+		if got := rc.appendJSON(nil); string(got) != want.String() {
+			t.Errorf("appendJSON = %s, want %s", got, want.String())
+		}
 	}
 }
