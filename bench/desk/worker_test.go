@@ -254,6 +254,41 @@ func (r *workerRun) run(b *testing.B, n int) {
 	b.ReportMetric(0, "ns/op") // the run is the unit, see instances/s
 }
 
+// queueConfigs are the River settings compared by BenchmarkWorkerEngine,
+// or the one given as RATHAUS_BENCH_QUEUE=MaxWorkers/PollInterval/FetchCooldown
+// (e.g. 16/50ms/5ms).
+func queueConfigs(b *testing.B) []struct {
+	name string
+	opts jobs.Options
+} {
+	type qc = struct {
+		name string
+		opts jobs.Options
+	}
+	if s := os.Getenv("RATHAUS_BENCH_QUEUE"); s != "" {
+		var o jobs.Options
+		parts := strings.Split(s, "/")
+		var err error
+		if len(parts) != 3 {
+			b.Fatalf("RATHAUS_BENCH_QUEUE=%q: want MaxWorkers/PollInterval/FetchCooldown", s)
+		}
+		if _, err = fmt.Sscan(parts[0], &o.MaxWorkers); err == nil {
+			if o.PollInterval, err = time.ParseDuration(parts[1]); err == nil {
+				o.FetchCooldown, err = time.ParseDuration(parts[2])
+			}
+		}
+		if err != nil {
+			b.Fatalf("RATHAUS_BENCH_QUEUE=%q: %v", s, err)
+		}
+		return []qc{{fmt.Sprintf("rw=%d,poll=%s,cool=%s", o.MaxWorkers, o.PollInterval, o.FetchCooldown), o}}
+	}
+	return []qc{
+		{"serve", jobs.Options{}}, // jobs.New's defaults, as serve runs today
+		{"rw=4,poll=10ms", jobs.Options{MaxWorkers: 4, PollInterval: 10 * time.Millisecond}},
+		{"rw=16,poll=10ms", jobs.Options{MaxWorkers: 16, PollInterval: 10 * time.Millisecond}},
+	}
+}
+
 // BenchmarkWorkerEngine runs the approval process
 // (bench/bpmn/approval.bpmn, its review as the desk's decision task) the
 // production way: b.N applications, each started by a process.start job
@@ -264,23 +299,16 @@ func (r *workerRun) run(b *testing.B, n int) {
 // process.effect job that enqueues a (no-op) delivery.send job, until every
 // instance has completed. Reported: instances/s over the whole run, from
 // Queue.Start to the last completion, and p50/p99 of a Decide call.
-// Sub-benchmarks: caseworkers (cw) × River workers (rw) × queue polling
-// (serve's defaults, jobs.Options{}, or a 10 ms poll). Use -benchtime
-// 1000x: b.N is the number of instances.
+// Sub-benchmarks: River settings (queueConfigs) × caseworkers (cw). Use
+// -benchtime 1000x: b.N is the number of instances.
 func BenchmarkWorkerEngine(b *testing.B) {
-	polls := []struct {
-		name string
-		d    time.Duration
-	}{{"poll=default", 0}, {"poll=10ms", 10 * time.Millisecond}}
-	for _, p := range polls {
-		for _, rw := range []int{4, 16} {
-			for _, cw := range []int{8, 32} {
-				b.Run(fmt.Sprintf("%s/rw=%d/cw=%d", p.name, rw, cw), func(b *testing.B) {
-					r := newWorkerRun(b, cw, jobs.Options{MaxWorkers: rw, PollInterval: p.d})
-					r.submit(b, b.N)
-					r.run(b, b.N)
-				})
-			}
+	for _, qc := range queueConfigs(b) {
+		for _, cw := range []int{8, 32} {
+			b.Run(fmt.Sprintf("%s/cw=%d", qc.name, cw), func(b *testing.B) {
+				r := newWorkerRun(b, cw, qc.opts)
+				r.submit(b, b.N)
+				r.run(b, b.N)
+			})
 		}
 	}
 }
