@@ -176,7 +176,11 @@ func (r *Runner) step(ctx context.Context, tenant, id string, ev Event, done str
 		if err != nil {
 			return nil, err
 		}
-		err = r.Store.UpdateInstance(ctx, next, effects, done)
+		if sw, ok := r.Store.(StepWriter); ok {
+			err = sw.UpdateInstanceFrom(ctx, inst, next, effects, done)
+		} else {
+			err = r.Store.UpdateInstance(ctx, next, effects, done)
+		}
 		if rathaus.ErrorCode(err) == rathaus.ECONFLICT && attempt < 3 {
 			continue
 		}

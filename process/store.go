@@ -94,6 +94,13 @@ type DefinitionVersioner interface {
 	LatestDefinitionVersion(ctx context.Context, tenant, key string) (int, error)
 }
 
+// StepWriter is implemented by stores that write only what a step
+// changed. UpdateInstanceFrom is UpdateInstance given prev, the instance
+// as read from the store (revision inst.Rev-1) that the step started from.
+type StepWriter interface {
+	UpdateInstanceFrom(ctx context.Context, prev, inst *Instance, effects []Effect, done string) error
+}
+
 // MemStore is an in-memory Store for tests and the embedded demo. It keeps
 // instances JSON-encoded, like a SQL store would, so nothing is shared
 // with callers.

@@ -48,11 +48,12 @@ const (
 	instanceDataSQL   = `SELECT data FROM process_instances WHERE tenant = ? AND id = ?`
 	instanceRevSQL    = `SELECT rev FROM process_instances WHERE tenant = ? AND id = ?`
 	instanceLockSQL   = `SELECT rev FROM process_instances WHERE tenant = ? AND id = ? FOR UPDATE`
-	instanceCountSQL  = `SELECT count(*) FROM process_instances WHERE tenant = ? AND id = ?`
 	instanceInsertSQL = `INSERT INTO process_instances (tenant, id, def_key, def_version, status, rev, data, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	instanceUpdateSQL = `UPDATE process_instances SET status = ?, rev = ?, data = ?, ended_at = ? WHERE tenant = ? AND id = ? AND rev = ?`
 	tasksDeleteSQL    = `DELETE FROM process_tasks WHERE tenant = ? AND instance_id = ?`
 	timersDeleteSQL   = `DELETE FROM process_timers WHERE tenant = ? AND instance_id = ?`
+	taskDeleteSQL     = `DELETE FROM process_tasks WHERE tenant = ? AND instance_id = ? AND task_id = ?`
+	timerDeleteSQL    = `DELETE FROM process_timers WHERE tenant = ? AND instance_id = ? AND timer_id = ?`
 	taskInsertSQL     = `INSERT INTO process_tasks (tenant, instance_id, task_id, role, created, data) VALUES (?, ?, ?, ?, ?, ?)`
 	timerInsertSQL    = `INSERT INTO process_timers (tenant, instance_id, timer_id, due) VALUES (?, ?, ?, ?)`
 	effectDoneSQL     = `UPDATE process_outbox SET done = 1 WHERE tenant = ? AND id = ?`
@@ -70,8 +71,8 @@ const (
 // hotProcessStatements are the statements of every step, prepared by
 // Prepare, with the dialect they are for ("" both).
 var hotProcessStatements = []struct{ q, dialect string }{
-	{instanceDataSQL, ""}, {instanceRevSQL, ""}, {instanceLockSQL, Postgres}, {instanceCountSQL, ""}, {instanceInsertSQL, ""},
-	{instanceUpdateSQL, ""}, {tasksDeleteSQL, ""}, {timersDeleteSQL, ""}, {taskInsertSQL, ""}, {timerInsertSQL, ""},
+	{instanceDataSQL, ""}, {instanceRevSQL, ""}, {instanceLockSQL, Postgres}, {instanceInsertSQL, ""},
+	{instanceUpdateSQL, ""}, {tasksDeleteSQL, ""}, {timersDeleteSQL, ""}, {taskDeleteSQL, ""}, {timerDeleteSQL, ""}, {taskInsertSQL, ""}, {timerInsertSQL, ""},
 	{effectDoneSQL, ""}, {effectErrorSQL, ""}, {effectSQL, ""}, {pendingSQL, ""}, {definitionSQL, ""}, {latestDefSQL, ""},
 	{latestVersionSQL, ""}, {outboxInsertSQLite, SQLite}, {outboxInsertPostgres, Postgres},
 	{auditHeadSQL, SQLite}, {auditHeadLockSQL, Postgres}, {auditInsertSQL, ""}, {auditHeadUpdateSQL, ""},
@@ -238,48 +239,70 @@ func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instanc
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := s.queryRow(ctx, tx, instanceCountSQL, inst.Tenant, inst.ID).Scan(&n); err != nil {
-			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process instance")
-		}
-		if n > 0 {
-			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s exists", inst.ID)
-		}
 		res, err := s.exec(ctx, tx, instanceInsertSQL, inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
 			micros(inst.StartedAt), micros(inst.EndedAt))
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process instance")
 		}
-		if n, _ := res.RowsAffected(); n == 0 { // created concurrently
+		if n, _ := res.RowsAffected(); n == 0 { // started before
 			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s exists", inst.ID)
 		}
-		return s.commitStep(ctx, tx, inst, effects, "", false)
+		return s.commitStep(ctx, tx, nil, inst, effects, "", false)
 	})
 }
 
 // commitStep writes the derived rows, the effects, the done mark, the audit
-// entry and runs OnCommit, all inside tx.
-func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect, done string, replace bool) error {
-	if replace {
+// entry and runs OnCommit, all inside tx. With replace, the open tasks and
+// timers of the instance replace the stored ones: only those that differ
+// from prev (the instance as stored before, whose rows are in the tables)
+// if prev is not nil, else all of them.
+func (s *ProcessStore) commitStep(ctx context.Context, tx *sql.Tx, prev, inst *process.Instance, effects []process.Effect, done string, replace bool) error {
+	if replace && prev == nil {
 		for _, q := range []string{tasksDeleteSQL, timersDeleteSQL} {
 			if _, err := s.exec(ctx, tx, q, inst.Tenant, inst.ID); err != nil {
 				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process tasks")
 			}
 		}
 	}
+	var oldTasks, newTasks []*process.Task
+	var oldTimers, newTimers []*process.Timer
+	if replace && prev != nil && prev.Status == process.StatusRunning {
+		oldTasks, oldTimers = prev.OpenTasks(), prev.OpenTimers()
+	}
 	if inst.Status == process.StatusRunning {
-		for _, t := range inst.OpenTasks() {
-			data, _ := json.Marshal(t)
-			if _, err := s.exec(ctx, tx, taskInsertSQL,
-				inst.Tenant, inst.ID, t.ID, t.Role, micros(t.Created), string(data)); err != nil {
-				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process task")
+		newTasks, newTimers = inst.OpenTasks(), inst.OpenTimers()
+	}
+	for _, t := range oldTasks {
+		if !holds(newTasks, t, func(t *process.Task) string { return t.ID }) {
+			if _, err := s.exec(ctx, tx, taskDeleteSQL, inst.Tenant, inst.ID, t.ID); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process tasks")
 			}
 		}
-		for _, t := range inst.OpenTimers() {
-			if _, err := s.exec(ctx, tx, timerInsertSQL,
-				inst.Tenant, inst.ID, t.ID, micros(t.Due)); err != nil {
-				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process timer")
+	}
+	for _, t := range oldTimers {
+		if !holds(newTimers, t, func(t *process.Timer) string { return t.ID }) {
+			if _, err := s.exec(ctx, tx, timerDeleteSQL, inst.Tenant, inst.ID, t.ID); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process timers")
 			}
+		}
+	}
+	for _, t := range newTasks {
+		if holds(oldTasks, t, func(t *process.Task) string { return t.ID }) {
+			continue // stored as it is
+		}
+		data, _ := json.Marshal(t)
+		if _, err := s.exec(ctx, tx, taskInsertSQL,
+			inst.Tenant, inst.ID, t.ID, t.Role, micros(t.Created), string(data)); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process task")
+		}
+	}
+	for _, t := range newTimers {
+		if holds(oldTimers, t, func(t *process.Timer) string { return t.ID }) {
+			continue
+		}
+		if _, err := s.exec(ctx, tx, timerInsertSQL,
+			inst.Tenant, inst.ID, t.ID, micros(t.Due)); err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store process timer")
 		}
 	}
 	ins := outboxInsertSQLite
@@ -344,6 +367,17 @@ func (s *ProcessStore) instance(ctx context.Context, q queryer, tenant, id strin
 
 // UpdateInstance implements process.Store.
 func (s *ProcessStore) UpdateInstance(ctx context.Context, inst *process.Instance, effects []process.Effect, done string) error {
+	return s.UpdateInstanceFrom(ctx, nil, inst, effects, done)
+}
+
+// UpdateInstanceFrom implements process.StepWriter: UpdateInstance that
+// rewrites only the task and timer rows that differ between prev (as read
+// from the store) and inst. The version check makes sure the stored rows
+// are prev's; a prev of another revision or instance is ignored.
+func (s *ProcessStore) UpdateInstanceFrom(ctx context.Context, prev, inst *process.Instance, effects []process.Effect, done string) error {
+	if prev != nil && (prev.Rev != inst.Rev-1 || prev.Tenant != inst.Tenant || prev.ID != inst.ID) {
+		prev = nil
+	}
 	data, err := json.Marshal(inst)
 	if err != nil {
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
@@ -361,8 +395,19 @@ func (s *ProcessStore) UpdateInstance(ctx context.Context, inst *process.Instanc
 			}
 			return rathaus.Errorf(rathaus.ECONFLICT, "instance %s was changed concurrently (rev %d, update from %d)", inst.ID, rev, inst.Rev-1)
 		}
-		return s.commitStep(ctx, tx, inst, effects, done, true)
+		return s.commitStep(ctx, tx, prev, inst, effects, done, true)
 	})
+}
+
+// holds reports whether list has an element equal to x (same id, same
+// fields: a stored row that is still right).
+func holds[T comparable](list []*T, x *T, id func(*T) string) bool {
+	for _, y := range list {
+		if id(y) == id(x) {
+			return *y == *x
+		}
+	}
+	return false
 }
 
 // PendingEffects implements process.Store.
