@@ -387,7 +387,7 @@ type stepPage struct {
 	N, Total    int
 	Title, Help string
 	Nodes       []nodeView
-	Body        template.HTML // the controls (renderNodes)
+	Body        template.HTML // the controls: bodyMarker, spliced by renderSplice
 	Errors      []errLink
 	Multipart   bool
 	Action      string
@@ -475,14 +475,15 @@ func (h *antrag) stepGet(w http.ResponseWriter, r *http.Request) error {
 
 func (h *antrag) stepNo(step string, m *form.Model) (int, error) {
 	n, err := strconv.Atoi(step)
-	if err != nil || n < 1 || n > len(m.Steps()) {
+	if err != nil || n < 1 || n > len(infoOf(m).steps) {
 		return 0, errNotFound
 	}
 	return n, nil
 }
 
 func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, d *submission.Draft, m *form.Model, n int, sc stepCtx, errs []form.FieldError, notice string) {
-	steps := m.Steps()
+	mi := infoOf(m)
+	steps := mi.steps
 	st := steps[n-1]
 	lang := Lang(r.Context())
 	sc.m, sc.lang = m, lang
@@ -508,7 +509,7 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 		sc.prefill = prefilledPaths(m, ans, p.User.Profile, m.ID == submission.UniversalFormID)
 	}
 	pg := stepPage{Draft: d, Form: m, ServiceName: h.serviceName(r, d), N: n, Total: len(steps), Title: st.Title, Help: st.Help,
-		Action: stepURL(d, strconv.Itoa(n)), Notice: notice, LoggedIn: h.s.principal(r) != nil, Rules: rulesJSON(rootRules(m))}
+		Action: stepURL(d, strconv.Itoa(n)), Notice: notice, LoggedIn: h.s.principal(r) != nil, Rules: mi.rootJSON}
 	pg.Nodes = sc.buildStep(st, ans)
 	// Error summary in document order of the fields.
 	seen := map[string]bool{}
@@ -558,8 +559,11 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	pg.Errors = links
 	pg.Multipart = hasFile(st.Items)
-	pg.Body = renderNodes(pg.Nodes)
-	h.s.render(w, r, status, "antrag_step", pg)
+	pg.Body = bodyMarker
+	body := getHW()
+	body.nodes(pg.Nodes)
+	h.s.renderSplice(w, r, status, "antrag_step", pg, body.Bytes())
+	putHW(body)
 }
 
 func hasFile(items []form.Item) bool {

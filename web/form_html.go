@@ -5,10 +5,12 @@ package web
 import (
 	"bytes"
 	"html"
-	"html/template"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"rathaus/form"
 )
 
 // The form controls of a step are written by hand rather than through
@@ -28,27 +30,51 @@ func (w *hw) s(parts ...string) {
 	}
 }
 
-// e writes escaped text.
+// e writes escaped text: the same replacements as html.EscapeString,
+// written piecewise into the buffer without an intermediate string.
 func (w *hw) e(s string) {
-	if strings.ContainsAny(s, `<>&'"`) {
-		w.WriteString(html.EscapeString(s))
-		return
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
 	}
-	w.WriteString(s)
+	w.WriteString(s[last:])
 }
 
-// renderNodes returns the HTML of a step's controls.
-func renderNodes(nodes []nodeView) template.HTML {
+// getHW returns an empty writer from the pool; putHW gives it back.
+func getHW() *hw {
 	w := hwPool.Get().(*hw)
 	w.Reset()
-	for i := range nodes {
-		w.node(&nodes[i])
-	}
-	out := template.HTML(w.String()) //nolint:gosec // built from escaped parts only
+	return w
+}
+
+func putHW(w *hw) {
 	if w.Cap() <= 1<<20 {
 		hwPool.Put(w)
 	}
-	return out
+}
+
+// nodes writes the HTML of a step's controls.
+func (w *hw) nodes(nodes []nodeView) {
+	for i := range nodes {
+		w.node(&nodes[i])
+	}
 }
 
 func (w *hw) node(n *nodeView) {
@@ -389,6 +415,9 @@ func (w *hw) field(f *fieldView) {
 			w.s(`><option value="">`)
 			w.e(f.X.Choose)
 			w.s("</option>\n")
+			if f.list != nil {
+				f.list.write(w, f.Value)
+			}
 			for _, o := range f.Options {
 				w.s("<option")
 				w.attr("value", o.Code)
@@ -437,4 +466,67 @@ func (w *hw) field(f *fieldView) {
 	}
 	w.prefilled(f)
 	w.s("</div>\n")
+}
+
+// optionList is the pre-rendered <option> markup of a select's choices
+// (code lists have hundreds of rows): built once per list of values, with
+// the offsets where " selected" goes for each code.
+type optionList struct {
+	html []byte
+	at   map[string][]int // code → offsets just after value="…"
+	n    int              // number of values (guards against a reused key)
+}
+
+// optionLists caches optionList by the first element of the values slice;
+// the slices are the model's (inline values) or options' cache (code
+// lists), so the key keeps them alive and is never reused for another
+// list. Bounded: cleared when it grows past optionListMax entries.
+var (
+	optionLists     sync.Map // *form.Value → *optionList
+	optionListCount atomic.Int64
+)
+
+const optionListMax = 2000
+
+// cachedOptions returns the option markup of vals (non-empty).
+func cachedOptions(vals []form.Value) *optionList {
+	key := &vals[0]
+	if v, ok := optionLists.Load(key); ok {
+		if l := v.(*optionList); l.n == len(vals) {
+			return l
+		}
+	}
+	w := getHW()
+	l := &optionList{at: make(map[string][]int, len(vals)), n: len(vals)}
+	for _, o := range vals {
+		w.s("<option")
+		w.attr("value", o.Code)
+		l.at[o.Code] = append(l.at[o.Code], w.Len())
+		w.s(">")
+		name := o.Name
+		if name == "" {
+			name = o.Code
+		}
+		w.e(name)
+		w.s("</option>\n")
+	}
+	l.html = bytes.Clone(w.Bytes())
+	putHW(w)
+	if optionListCount.Add(1) > optionListMax {
+		optionLists.Clear()
+		optionListCount.Store(1)
+	}
+	optionLists.Store(key, l)
+	return l
+}
+
+// write writes the options with those whose code is value selected.
+func (l *optionList) write(w *hw, value string) {
+	last := 0
+	for _, off := range l.at[value] {
+		w.Write(l.html[last:off])
+		w.s(" selected")
+		last = off
+	}
+	w.Write(l.html[last:])
 }

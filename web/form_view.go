@@ -48,6 +48,7 @@ type fieldView struct {
 	Required         bool
 	Value            string
 	Options          []optView
+	list             *optionList // a select's options when not filtered (Options is then empty)
 	Filter           string // current filter text of a long select
 	Filterable       bool
 	Error            string
@@ -130,6 +131,9 @@ type stepCtx struct {
 }
 
 var idReplacer = strings.NewReplacer("[", "-", "]", "", ".", "_")
+
+// indexed returns path[i].
+func indexed(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // fid is the HTML id of the element at an answer path.
 func fid(path string) string { return "f-" + idReplacer.Replace(path) }
@@ -309,11 +313,11 @@ func conditions(m *form.Model, ans map[string]any) (hidden, required map[string]
 				if sub == nil {
 					sub = map[string]any{}
 				}
-				scope(it.Items, scopeRules(it), sub, fmt.Sprintf("%s[%d]", p, n), hid, req)
+				scope(it.Items, scopeOf(it).rules, sub, indexed(p, n), hid, req)
 			}
 		}
 	}
-	scope(m.Root, rootRules(m), ans, "", map[string]bool{}, map[string]bool{})
+	scope(m.Root, infoOf(m).rootRules, ans, "", map[string]bool{}, map[string]bool{})
 	return hidden, required
 }
 
@@ -354,11 +358,11 @@ func (sc *stepCtx) nodes(items []form.Item, obj map[string]any, path string, top
 		if it.Repeatable() { // files: one node per uploaded file plus one empty input
 			vals := instances(obj[it.ID])
 			for n, v := range vals {
-				f := sc.field(it, v, fmt.Sprintf("%s[%d]", p, n), hidden)
+				f := sc.field(it, v, indexed(p, n), hidden)
 				out = append(out, nodeView{Field: f})
 			}
 			if it.Max < 0 || len(vals) < it.Max {
-				f := sc.field(it, nil, fmt.Sprintf("%s[%d]", p, len(vals)), hidden)
+				f := sc.field(it, nil, indexed(p, len(vals)), hidden)
 				f.Required = f.Required && len(vals) < it.Min
 				out = append(out, nodeView{Field: f})
 			}
@@ -406,12 +410,12 @@ func (sc *stepCtx) group(it *form.Item, val any, path string, hidden, top bool) 
 		if sub == nil {
 			sub = map[string]any{}
 		}
-		ip := fmt.Sprintf("%s[%d]", path, i)
+		ip := indexed(path, i)
 		if e, ok := sc.errs[ip]; ok && g.Error == "" {
 			g.Error = e
 		}
 		g.Instances = append(g.Instances, instanceView{X: sc.tx, Path: ip, N: i + 1, Nodes: sc.nodes(it.Items, sub, ip, false),
-			CanRemove: g.Repeatable && n > it.Min && n > 0, Rules: rulesJSON(scopeRules(it))})
+			CanRemove: g.Repeatable && n > it.Min && n > 0, Rules: scopeOf(it).json})
 	}
 	return g
 }
@@ -426,7 +430,7 @@ func (sc *stepCtx) repeated(it *form.Item, val any, path string, hidden bool) *r
 		if i < len(vals) {
 			v = vals[i]
 		}
-		f := sc.field(it, v, fmt.Sprintf("%s[%d]", path, i), hidden)
+		f := sc.field(it, v, indexed(path, i), hidden)
 		f.Label = fmt.Sprintf("%s (%d)", label(it), i+1)
 		f.Required = i < it.Min
 		rv.Items = append(rv.Items, f)
@@ -479,6 +483,10 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 		f.Filterable = len(opts) > filterLimit
 		f.Filter = sc.filters[path]
 		needle := strings.ToLower(strings.TrimSpace(f.Filter))
+		if f.Control == "select" && needle == "" {
+			f.list = cachedOptions(opts)
+			return f
+		}
 		f.Options = make([]optView, 0, len(opts))
 		for i, o := range opts {
 			sel := o.Code == f.Value
@@ -649,7 +657,7 @@ func parseItem(m *form.Model, it *form.Item, vals url.Values, path string, old a
 			if i < len(olds) {
 				oldObj, _ = olds[i].(map[string]any)
 			}
-			if g := parseGroup(m, it, vals, fmt.Sprintf("%s[%d]", path, i), oldObj, counts); g != nil {
+			if g := parseGroup(m, it, vals, indexed(path, i), oldObj, counts); g != nil {
 				arr = append(arr, g)
 			}
 		}
@@ -676,7 +684,7 @@ func parseItem(m *form.Model, it *form.Item, vals url.Values, path string, old a
 	n := postedCount(vals, path, counts, it)
 	var arr []any
 	for i := 0; i < n; i++ {
-		if v := parseScalar(it, vals.Get(fmt.Sprintf("%s[%d]", path, i))); v != nil {
+		if v := parseScalar(it, vals.Get(indexed(path, i))); v != nil {
 			arr = append(arr, v)
 		}
 	}
@@ -779,7 +787,7 @@ func removePaths(items []form.Item, obj map[string]any, path string, hidden map[
 		if it.Kind == form.KindGroup {
 			for n, inst := range instances(obj[it.ID]) {
 				if sub, ok := inst.(map[string]any); ok {
-					if removePaths(it.Items, sub, fmt.Sprintf("%s[%d]", p, n), hidden) {
+					if removePaths(it.Items, sub, indexed(p, n), hidden) {
 						changed = true
 					}
 				}

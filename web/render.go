@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 
@@ -83,6 +84,26 @@ func (v *view) T(id string, kv ...any) string { return v.s.i18n.T(v.Lang, id, kv
 
 // render executes the named page into a buffer and writes it with status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	s.execute(w, r, status, name, data, nil, false)
+}
+
+// bodyMarker stands in a page's data for a large pre-rendered part (see
+// renderSplice). NUL never comes out of html/template's escapers (they
+// write U+FFFD), so no data can produce the marker.
+const bodyMarker = template.HTML("\x00rathaus:body\x00")
+
+// pageBufs pools the buffers pages are executed into.
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// renderSplice is render for a page whose data prints bodyMarker in place
+// of body: the template's output is written around body, which saves
+// copying a large part of the page (the controls of a form step) through
+// the template.
+func (s *Server) renderSplice(w http.ResponseWriter, r *http.Request, status int, name string, data any, body []byte) {
+	s.execute(w, r, status, name, data, body, true)
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int, name string, data any, body []byte, splice bool) {
 	t := s.pages.byName[name]
 	lang := Lang(r.Context())
 	other := "en"
@@ -105,22 +126,40 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			v.Municipality = t
 		}
 	}
-	var buf bytes.Buffer
 	if t == nil {
 		s.logger(r).ErrorContext(r.Context(), "render: no such page", "page", name)
 		http.Error(w, "Interner Fehler. / Internal error.", http.StatusInternalServerError)
 		return
 	}
-	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+	buf := pageBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			pageBufs.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout.html", v); err != nil {
 		s.logger(r).ErrorContext(r.Context(), "render", "page", name, "error", err.Error())
 		http.Error(w, "Interner Fehler. / Internal error.", http.StatusInternalServerError)
 		return
+	}
+	head, tail := buf.Bytes(), []byte(nil)
+	if splice {
+		if i := bytes.Index(head, []byte(bodyMarker)); i >= 0 {
+			head, tail = head[:i], head[i+len(bodyMarker):]
+		} else {
+			splice = false
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// Pages depend on the language and on the chosen municipality.
 	w.Header().Set("Vary", "Cookie, Accept-Language")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(head)
+	if splice {
+		_, _ = w.Write(body)
+		_, _ = w.Write(tail)
+	}
 }
 
 // municipality returns the ARS of the visitor's chosen municipality: the
