@@ -24,7 +24,10 @@ const JobSessionCleanup = "sessions.cleanup"
 // vault master key is configured — one vault and one intake, so that every
 // application goes through the same group-commit writer and every job of
 // a submission (process.start, delivery.send) lands in the queue that runs
-// its handler.
+// its handler. The intake commits those jobs into the slim outbox
+// (SubmissionStore.UseOutbox) on its hot path; the Service's pump moves them
+// into River in the background within OutboxDelay (100 ms) of the commit,
+// or OutboxMaxLag (2 s) under a sustained peak, and on Close.
 type serveCore struct {
 	DB     *sqlstore.DB
 	Log    *slog.Logger
@@ -71,7 +74,7 @@ func newServeCore(ctx context.Context, env *Env, db *sqlstore.DB, log *slog.Logg
 				jj[i] = jobs.Job{Kind: j.Kind, Args: j.Args}
 			}
 			return q.EnqueueMany(ctx, tx, jj)
-		})
+		}).UseOutbox()
 		c.Intake = submission.New(c.Store, c.Vault, submission.Options{})
 	}
 	return c, nil
