@@ -165,6 +165,57 @@ func (in *Instance) Clone() *Instance {
 	return &c
 }
 
+// DeepClone returns a copy of the instance that shares nothing mutable
+// with it: Clone, and the variables and action parameters copied too
+// (nested maps and slices of JSON values; other values are shared).
+// Nil and empty stay apart, so the copy encodes like the original.
+func (in *Instance) DeepClone() *Instance {
+	c := *in
+	if in.Vars != nil {
+		c.Vars = cloneJSON(in.Vars).(map[string]any)
+	}
+	c.Tokens = cloneAll(in.Tokens)
+	c.Tasks = cloneAll(in.Tasks)
+	c.Timers = cloneAll(in.Timers)
+	c.Waits = cloneAll(in.Waits)
+	c.Actions = cloneAll(in.Actions)
+	for _, a := range c.Actions {
+		if a.Params != nil {
+			a.Params = cloneJSON(a.Params).(map[string]any)
+		}
+	}
+	if in.History != nil {
+		c.History = append(make([]Step, 0, len(in.History)), in.History...)
+	}
+	return &c
+}
+
+// cloneJSON copies the maps and slices of a decoded JSON value.
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = cloneJSON(x)
+		}
+		return m
+	case []any:
+		if v == nil {
+			return v
+		}
+		s := make([]any, len(v))
+		for i, x := range v {
+			s[i] = cloneJSON(x)
+		}
+		return s
+	default:
+		return v
+	}
+}
+
 func cloneAll[T any](s []*T) []*T {
 	if s == nil {
 		return nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"rathaus"
@@ -40,6 +41,9 @@ type ProcessStore struct {
 	NoAudit bool
 
 	stmts  map[string]*sql.Stmt // prepared hot statements on the writer (see Prepare)
+	// decoded remembers the last decoding of instances: a step reads the
+	// state its caller has just read (an inbox, the desk, runEffect).
+	decoded decodeCache
 	rstmts map[string]*sql.Stmt // the reads of them on the reader pool
 }
 
@@ -358,11 +362,51 @@ func (s *ProcessStore) instance(ctx context.Context, q queryer, tenant, id strin
 	if err != nil {
 		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read process instance %s", id)
 	}
+	if inst := s.decoded.get(tenant, id, data); inst != nil {
+		return inst, nil
+	}
 	var inst process.Instance
 	if err := json.Unmarshal([]byte(data), &inst); err != nil {
 		return nil, rathaus.Wrap(rathaus.EINTERNAL, err, "instance %s unreadable", id)
 	}
+	s.decoded.put(tenant, id, data, &inst)
 	return &inst, nil
+}
+
+// decodeCache maps the stored JSON of an instance to its decoding. An
+// entry is used only for exactly the same JSON, so it is never stale; it
+// hands out deep copies, so callers cannot change it.
+type decodeCache struct {
+	mu sync.Mutex
+	m  map[[2]string]decodedInstance
+}
+
+type decodedInstance struct {
+	data string
+	inst *process.Instance
+}
+
+// maxDecoded bounds the cache; when full it starts over.
+const maxDecoded = 4096
+
+func (c *decodeCache) get(tenant, id, data string) *process.Instance {
+	c.mu.Lock()
+	d, ok := c.m[[2]string{tenant, id}]
+	c.mu.Unlock()
+	if !ok || d.data != data {
+		return nil
+	}
+	return d.inst.DeepClone()
+}
+
+func (c *decodeCache) put(tenant, id, data string, inst *process.Instance) {
+	own := inst.DeepClone()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxDecoded {
+		c.m = make(map[[2]string]decodedInstance)
+	}
+	c.m[[2]string{tenant, id}] = decodedInstance{data, own}
 }
 
 // UpdateInstance implements process.Store.

@@ -150,3 +150,48 @@ func TestProcessStepRows(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessInstanceReadsIndependent: instances read again (decoded once,
+// then copied) are equal and independent of what earlier readers changed,
+// and a new state is read as such.
+func TestProcessInstanceReadsIndependent(t *testing.T) {
+	ctx := context.Background()
+	const ars = "091620000000"
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			s := sqltest.Open(t, d).Process()
+			r := process.NewRunner(s, nil)
+			if _, _, err := r.Deploy(ctx, ars, "steps", []byte(stepModel), "p", nil); err != nil {
+				t.Fatal(err)
+			}
+			inst, err := r.Start(ctx, ars, "steps", map[string]any{"nested": map[string]any{"list": []any{"a"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := s.Instance(ctx, ars, inst.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first.Vars["nested"].(map[string]any)["list"].([]any)[0] = "changed"
+			first.Vars["top"] = true
+			first.Tasks[0].State = process.StateDone
+			second, err := s.Instance(ctx, ars, inst.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := second.Vars["nested"].(map[string]any)["list"].([]any)[0]; got != "a" || second.Vars["top"] != nil || second.Tasks[0].State != process.StateOpen {
+				t.Fatalf("second read sees the first reader's changes: %v", second.Vars)
+			}
+			if _, err := r.CompleteTask(ctx, ars, inst.ID, second.TaskByNode("a").ID, map[string]any{"x": "y"}); err != nil {
+				t.Fatal(err)
+			}
+			third, err := s.Instance(ctx, ars, inst.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if third.Rev != second.Rev+1 || third.Vars["x"] != "y" || third.TaskByNode("a") != nil {
+				t.Errorf("after the step: rev %d (want %d), vars %v", third.Rev, second.Rev+1, third.Vars)
+			}
+		})
+	}
+}
