@@ -101,6 +101,8 @@ type antrag struct {
 	models   map[string]cachedModel
 	tx       sync.Map // lang → *nodeTexts
 	svcNames sync.Map // tenant "\x00" service key → cachedName
+	stx      sync.Map // lang → *stepTexts
+	progs    sync.Map // progressKey → "Schritt N von M"
 }
 
 // texts returns the control texts of a language (cached).
@@ -394,6 +396,8 @@ type stepPage struct {
 	Notice      string
 	Rules       string
 	LoggedIn    bool
+	X           *stepTexts // the page's fixed texts in its language
+	Progress    string     // "Schritt N von M"
 }
 
 type errLink struct {
@@ -509,7 +513,8 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 		sc.prefill = prefilledPaths(m, ans, p.User.Profile, m.ID == submission.UniversalFormID)
 	}
 	pg := stepPage{Draft: d, Form: m, ServiceName: h.serviceName(r, d), N: n, Total: len(steps), Title: st.Title, Help: st.Help,
-		Action: stepURL(d, strconv.Itoa(n)), Notice: notice, LoggedIn: h.s.principal(r) != nil, Rules: mi.rootJSON}
+		Action: stepURL(d, strconv.Itoa(n)), Notice: notice, LoggedIn: h.s.principal(r) != nil, Rules: mi.rootJSON,
+		X: h.stepTexts(lang), Progress: h.progress(lang, n, len(steps))}
 	pg.Nodes = sc.buildStep(st, ans)
 	// Error summary in document order of the fields.
 	seen := map[string]bool{}

@@ -92,3 +92,39 @@ func scopeOf(g *form.Item) *scopeInfo {
 	scopeInfos.Store(key, si)
 	return si
 }
+
+// stepTexts are the fixed texts of a step page (antrag_step.html), looked
+// up once per language instead of by a template call each.
+type stepTexts struct {
+	ErrorsPrefix, Service, ErrorsTitle, RequiredNote, Next, ToCheck, Back, Save, SaveAnon string
+}
+
+// stepTexts returns the step page texts of lang (cached).
+func (h *antrag) stepTexts(lang string) *stepTexts {
+	if v, ok := h.stx.Load(lang); ok {
+		return v.(*stepTexts)
+	}
+	t := func(id string) string { return h.s.i18n.T(lang, id) }
+	x := &stepTexts{ErrorsPrefix: t("antrag.errors.prefix"), Service: t("antrag.service"), ErrorsTitle: t("antrag.errors.title"),
+		RequiredNote: t("antrag.required.note"), Next: t("antrag.next"), ToCheck: t("antrag.tocheck"), Back: t("antrag.back"),
+		Save: t("antrag.save"), SaveAnon: t("antrag.save.anon")}
+	h.stx.Store(lang, x)
+	return x
+}
+
+type progressKey struct {
+	lang     string
+	n, total int
+}
+
+// progress returns "Schritt n von total" in lang (cached: go-i18n runs a
+// template for messages with data).
+func (h *antrag) progress(lang string, n, total int) string {
+	k := progressKey{lang, n, total}
+	if v, ok := h.progs.Load(k); ok {
+		return v.(string)
+	}
+	s := h.s.i18n.T(lang, "antrag.progress", "N", n, "Total", total)
+	h.progs.Store(k, s)
+	return s
+}

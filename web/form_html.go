@@ -30,11 +30,17 @@ func (w *hw) s(parts ...string) {
 	}
 }
 
+// htmlSpecial marks the bytes e escapes.
+var htmlSpecial = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
+
 // e writes escaped text: the same replacements as html.EscapeString,
 // written piecewise into the buffer without an intermediate string.
 func (w *hw) e(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
+		if !htmlSpecial[s[i]] {
+			continue
+		}
 		var esc string
 		switch s[i] {
 		case '<':

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"rathaus/form"
 	"rathaus/identity"
@@ -130,13 +131,27 @@ type stepCtx struct {
 	tx       *nodeTexts
 }
 
-var idReplacer = strings.NewReplacer("[", "-", "]", "", ".", "_")
-
 // indexed returns path[i].
 func indexed(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-// fid is the HTML id of the element at an answer path.
-func fid(path string) string { return "f-" + idReplacer.Replace(path) }
+// fid is the HTML id of the element at an answer path: "f-" and the path
+// with "[" → "-", "]" dropped and "." → "_".
+func fid(path string) string {
+	b := make([]byte, 2, len(path)+2)
+	b[0], b[1] = 'f', '-'
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; c {
+		case '[':
+			b = append(b, '-')
+		case ']':
+		case '.':
+			b = append(b, '_')
+		default:
+			b = append(b, c)
+		}
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
 
 func joinPath(parent, id string) string {
 	if parent == "" {
