@@ -7,9 +7,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"rathaus"
 	"rathaus/audit"
@@ -196,14 +198,36 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 	}
 	// Everything that needs no database is prepared before the writer is taken.
 	appArgs := make([]any, 0, len(batch)*appNCols)
-	for _, in := range batch {
+	details := make([]string, len(batch)) // JSON of each audit entry's details
+	var jobsJSON [][]string               // with the outbox: JSON of each intake's job arguments
+	if s.outbox {
+		jobsJSON = make([][]string, len(batch))
+	}
+	for i, in := range batch {
 		a := in.App
-		atts, err := json.Marshal(a.Attachments)
-		if err != nil {
-			return err
+		atts := "[]"
+		if len(a.Attachments) > 0 {
+			b, err := json.Marshal(a.Attachments)
+			if err != nil {
+				return err
+			}
+			atts = string(b)
 		}
 		appArgs = append(appArgs, a.Tenant, a.ID, a.Reference, a.ServiceKey, a.FormID, a.FormVersion, a.ApplicantUserID,
-			int(a.LoA), a.IdP, a.SealedAnswers, string(atts), a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
+			int(a.LoA), a.IdP, a.SealedAnswers, atts, a.Status, micros(a.SubmittedAt), a.IdempotencyKey)
+		if in.Audit.Action != "" {
+			details[i] = detailsJSON(in.Audit.Details)
+		}
+		if s.outbox && len(in.Jobs) > 0 {
+			raws := make([]string, len(in.Jobs))
+			for k, j := range in.Jobs {
+				var err error
+				if raws[k], err = jobArgsJSON(j); err != nil {
+					return err
+				}
+			}
+			jobsJSON[i] = raws
+		}
 	}
 	var outboxArgs []any
 	defer s.prepareWanted(ctx)
@@ -215,6 +239,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		var blobArgs []any
 		var jobs []submission.Job
 		var entries []audit.Entry
+		var entryDetails []string
 		outboxArgs = outboxArgs[:0]
 		byKey := s.db.Rebind(`SELECT ` + appCols + ` FROM applications WHERE tenant = ? AND idempotency_key = ?`)
 		for i, in := range batch {
@@ -235,14 +260,11 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 			}
 			if in.Audit.Action != "" {
 				entries = append(entries, in.Audit)
+				entryDetails = append(entryDetails, details[i])
 			}
 			if s.outbox {
-				for _, j := range in.Jobs {
-					raw, err := jobJSON(j)
-					if err != nil {
-						return err
-					}
-					outboxArgs = append(outboxArgs, j.Kind, raw)
+				for k, j := range in.Jobs {
+					outboxArgs = append(outboxArgs, j.Kind, jobsJSON[i][k])
 				}
 			} else {
 				jobs = append(jobs, in.Jobs...)
@@ -251,7 +273,7 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		if err := s.insertRows(ctx, tx, `INSERT INTO application_blobs (tenant, application_id, attachment_id, content) VALUES `, 4, blobArgs, ""); err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anhang konnte nicht gespeichert werden / attachment could not be stored")
 		}
-		if err := s.appendAudits(ctx, tx, entries); err != nil {
+		if err := s.appendAudits(ctx, tx, entries, entryDetails); err != nil {
 			return err
 		}
 		if s.outbox {
@@ -350,7 +372,8 @@ func valuesSQL(prefix string, ncols, n int) string {
 // does one by one (same columns, same hash: one entry per application), but
 // reads and updates the head record once for the whole batch, chains the
 // hashes in memory and inserts the entries with multi-row INSERTs.
-func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
+// details[i] is the JSON of entries[i].Details (detailsJSON).
+func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries []audit.Entry, details []string) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -365,14 +388,10 @@ func (s *SubmissionStore) appendAudits(ctx context.Context, tx *sql.Tx, entries 
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	args := make([]any, 0, 9*len(entries))
-	for _, e := range entries {
+	for i, e := range entries {
 		e.Seq, e.Time, e.Prev = seq+1, now, prev
 		e.Hash = audit.ComputeHash(e)
-		details, err := json.Marshal(e.Details)
-		if err != nil {
-			return err
-		}
-		args = append(args, e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, string(details), e.Prev, e.Hash)
+		args = append(args, e.Seq, micros(e.Time), e.Tenant, e.Actor, e.Action, e.Object, details[i], e.Prev, e.Hash)
 		seq, prev = e.Seq, e.Hash
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO audit_log (seq, time, tenant, actor, action, object, details, prev, hash) VALUES `, 9, args, ""); err != nil {
@@ -527,4 +546,59 @@ func (s *SubmissionStore) DeleteDraft(ctx context.Context, tenant, id string) er
 		_, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM drafts WHERE tenant = ? AND id = ?`), tenant, id)
 		return err
 	})
+}
+
+// detailsJSON returns what json.Marshal makes of an audit entry's details
+// (keys sorted, "null" for nil) without reflection.
+func detailsJSON(d map[string]string) string {
+	if d == nil {
+		return "null"
+	}
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, d[k])
+	}
+	return string(append(b, '}'))
+}
+
+// jobArgsJSON is jobJSON, without reflection for submission.JobArgs.
+func jobArgsJSON(j submission.Job) (string, error) {
+	a, ok := j.Args.(submission.JobArgs)
+	if !ok {
+		return jobJSON(j)
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, `{"tenant":`...)
+	b = appendJSONString(b, a.Tenant)
+	b = append(b, `,"application_id":`...)
+	b = appendJSONString(b, a.ApplicationID)
+	b = append(b, `,"service_key":`...)
+	b = appendJSONString(b, a.ServiceKey)
+	return string(append(b, '}')), nil
+}
+
+// appendJSONString appends s as a JSON string like encoding/json (which
+// also escapes <, > and &, and repairs invalid UTF-8); plain ASCII is copied
+// as is.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
