@@ -20,7 +20,12 @@ import (
 const noDue = int64(1) << 62
 
 // CaseStore is the SQL casework.Store.
-type CaseStore struct{ db *DB }
+type CaseStore struct {
+	db *DB
+	// w and r are the statements of Case and PutCase prepared on the
+	// writer and the reader pool (see Prepare); nil unprepared.
+	w, r map[string]*sql.Stmt
+}
 
 var _ casework.Store = (*CaseStore)(nil)
 
@@ -28,6 +33,37 @@ var _ casework.Store = (*CaseStore)(nil)
 func (db *DB) Cases() *CaseStore { return &CaseStore{db: db} }
 
 const caseCols = `tenant, id, reference, service_key, title, office, role, status, assignee, applicant, decision, due_at, created_at, updated_at`
+
+// The statements of every process step on a case (see Prepare).
+const (
+	caseReadSQL   = `SELECT ` + caseCols + ` FROM casework_cases WHERE tenant = ? AND id = ?`
+	caseUpsertSQL = `INSERT INTO casework_cases (` + caseCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant, id) DO UPDATE SET reference = excluded.reference, service_key = excluded.service_key, title = excluded.title,
+			office = excluded.office, role = excluded.role, status = excluded.status, assignee = excluded.assignee, applicant = excluded.applicant,
+			decision = excluded.decision, due_at = excluded.due_at, updated_at = excluded.updated_at`
+)
+
+// Prepare prepares the statements of Case and PutCase, which every
+// process step runs (casework/worker). Call it once, outside any
+// transaction, before the store is used concurrently; without it the store
+// works the same, only slower.
+func (s *CaseStore) Prepare(ctx context.Context) error {
+	w, r := map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
+	for _, q := range []string{caseReadSQL, caseUpsertSQL} {
+		st, err := s.db.w.PrepareContext(ctx, s.db.Rebind(q))
+		if err != nil {
+			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot prepare case statements")
+		}
+		w[q], r[q] = st, st
+		if q == caseReadSQL && s.db.r != s.db.w {
+			if r[q], err = s.db.r.PrepareContext(ctx, s.db.Rebind(q)); err != nil {
+				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot prepare case statements")
+			}
+		}
+	}
+	s.w, s.r = w, r
+	return nil
+}
 
 func scanCase(sc interface{ Scan(...any) error }) (*casework.Case, error) {
 	var c casework.Case
@@ -63,12 +99,14 @@ func (s *CaseStore) PutCase(ctx context.Context, c *casework.Case) error {
 		c.UpdatedAt = now
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO casework_cases (`+caseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant, id) DO UPDATE SET reference = excluded.reference, service_key = excluded.service_key, title = excluded.title,
-			office = excluded.office, role = excluded.role, status = excluded.status, assignee = excluded.assignee, applicant = excluded.applicant,
-			decision = excluded.decision, due_at = excluded.due_at, updated_at = excluded.updated_at`),
-			c.Tenant, c.ID, c.Reference, c.ServiceKey, c.Title, c.Office, c.Role, c.Status, c.Assignee, c.Applicant, c.Decision,
-			dueMicros(c.DueAt), micros(c.CreatedAt), micros(c.UpdatedAt))
+		args := []any{c.Tenant, c.ID, c.Reference, c.ServiceKey, c.Title, c.Office, c.Role, c.Status, c.Assignee, c.Applicant, c.Decision,
+			dueMicros(c.DueAt), micros(c.CreatedAt), micros(c.UpdatedAt)}
+		var err error
+		if st := s.w[caseUpsertSQL]; st != nil {
+			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.db.Rebind(caseUpsertSQL), args...)
+		}
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot store case %s", c.ID)
 		}
@@ -78,7 +116,15 @@ func (s *CaseStore) PutCase(ctx context.Context, c *casework.Case) error {
 
 // Case implements casework.Store.
 func (s *CaseStore) Case(ctx context.Context, tenant, id string) (*casework.Case, error) {
-	c, err := scanCase(s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT `+caseCols+` FROM casework_cases WHERE tenant = ? AND id = ?`), tenant, id))
+	var row *sql.Row
+	if tx := txFrom(ctx); tx != nil && s.w[caseReadSQL] != nil {
+		row = tx.StmtContext(ctx, s.w[caseReadSQL]).QueryRowContext(ctx, tenant, id)
+	} else if tx == nil && s.r[caseReadSQL] != nil {
+		row = s.r[caseReadSQL].QueryRowContext(ctx, tenant, id)
+	} else {
+		row = s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(caseReadSQL), tenant, id)
+	}
+	c, err := scanCase(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, rathaus.Errorf(rathaus.ENOTFOUND, "Vorgang nicht gefunden / case not found")
 	}

@@ -148,6 +148,9 @@ func New(opts Options) (*Worker, error) {
 	if err := w.Store.Prepare(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := w.Cases.Prepare(context.Background()); err != nil {
+		return nil, err
+	}
 	// onCommit carries out everything but actions inside the step.
 	w.Store.DoneKinds = map[process.EffectKind]bool{process.EffectCreateTask: true, process.EffectCancelTask: true, process.EffectScheduleTimer: true,
 		process.EffectCancelTimer: true, process.EffectCompleted: true, process.EffectFailed: true}
@@ -200,7 +203,9 @@ type startArgs struct {
 }
 
 // onCommit runs inside every step's transaction: it enqueues the jobs for
-// the new effects and updates the case row.
+// the new effects and updates the case row if what it derives from the
+// instance (status, role, decision, deadline) changed; UpdatedAt is the
+// time of that change.
 func (w *Worker) onCommit(ctx context.Context, tx *sql.Tx, inst *process.Instance, effects []process.Effect) error {
 	if q := w.opts.Queue; q != nil {
 		for _, e := range effects {
@@ -223,7 +228,11 @@ func (w *Worker) onCommit(ctx context.Context, tx *sql.Tx, inst *process.Instanc
 	if err != nil {
 		return err
 	}
+	before := *c
 	Derive(c, inst, w.opts.Deadline)
+	if c.Status == before.Status && c.Role == before.Role && c.Decision == before.Decision && c.DueAt.Equal(before.DueAt) {
+		return nil // the row says it already
+	}
 	c.UpdatedAt = w.opts.Now().UTC()
 	return w.Cases.PutCase(ctx, c)
 }
