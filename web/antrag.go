@@ -389,7 +389,7 @@ type stepPage struct {
 	N, Total    int
 	Title, Help string
 	Nodes       []nodeView
-	Body        template.HTML // the controls: bodyMarker, spliced by renderSplice
+	Body        template.HTML // bodyMarker: the content block (stepContent) is spliced in by renderSplice
 	Errors      []errLink
 	Multipart   bool
 	Action      string
@@ -566,7 +566,7 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	pg.Multipart = hasFile(st.Items)
 	pg.Body = bodyMarker
 	body := getHW()
-	body.nodes(pg.Nodes)
+	body.stepContent(&pg)
 	h.s.renderSplice(w, r, status, "antrag_step", pg, body.Bytes())
 	putHW(body)
 }

@@ -5,6 +5,7 @@ package web
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"weak"
@@ -127,4 +128,143 @@ func (h *antrag) progress(lang string, n, total int) string {
 	s := h.s.i18n.T(lang, "antrag.progress", "N", n, "Total", total)
 	h.progs.Store(k, s)
 	return s
+}
+
+// The content block of a step page is written by hand like the controls
+// (antrag_step.html prints it through bodyMarker); the layout stays a
+// template. The texts are escaped as html/template escapes them in these
+// contexts (FuzzTemplateEscapers checks that against html/template).
+
+// templateSpecial is html/template's htmlReplacementTable (text and quoted
+// attribute values): NUL, '"', '&', '\'', '+', '<', '>'.
+var templateSpecial = [256]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
+
+// te writes s escaped as html/template escapes text and attribute values.
+func (w *hw) te(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if r := templateSpecial[s[i]]; r != "" {
+			w.WriteString(s[last:i])
+			w.WriteString(r)
+			last = i + 1
+		}
+	}
+	w.WriteString(s[last:])
+}
+
+// tu writes s as html/template writes a value into a quoted URL attribute
+// (href, action): unsafe schemes become "#ZgotmplZ", the URL is normalised
+// (bytes outside RFC 3986 percent-encoded, valid escapes kept) and then
+// escaped as an attribute value.
+func (w *hw) tu(s string) {
+	if i := strings.IndexByte(s, ':'); i >= 0 && !strings.Contains(s[:i], "/") {
+		switch strings.ToLower(s[:i]) {
+		case "http", "https", "mailto":
+		default:
+			w.WriteString("#ZgotmplZ")
+			return
+		}
+	}
+	const hex = "0123456789abcdef"
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			continue
+		case strings.IndexByte("!#$*,/:;=?@[]-._~", c) >= 0:
+			continue
+		case c == '&' || c == '+':
+			w.te(s[last:i])
+			w.WriteString(templateSpecial[c])
+			last = i + 1
+			continue
+		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
+			continue
+		}
+		w.te(s[last:i])
+		w.Write([]byte{'%', hex[c>>4], hex[c&15]})
+		last = i + 1
+	}
+	w.te(s[last:])
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// stepContent writes the content block of a step page (what
+// antrag_step.html's "content" printed) with the controls.
+func (w *hw) stepContent(pg *stepPage) {
+	x := pg.X
+	w.s("\n\n<link rel=\"stylesheet\" href=\"/static/form.css\">\n<p class=\"meta\">")
+	w.te(x.Service)
+	w.s(": ")
+	w.te(pg.ServiceName)
+	w.s("</p>\n<p class=\"progress\" id=\"schritt\">")
+	w.te(pg.Progress)
+	w.s("</p>\n")
+	if len(pg.Errors) > 0 {
+		w.s("\n<div class=\"error-summary\" id=\"fehler\" role=\"alert\" tabindex=\"-1\" autofocus aria-labelledby=\"fehler-h\">\n<h2 id=\"fehler-h\">")
+		w.te(x.ErrorsTitle)
+		w.s("</h2>\n<ul>")
+		for _, e := range pg.Errors {
+			w.s(`<li><a href="`)
+			w.tu(e.Href)
+			w.s(`">`)
+			w.te(e.Message)
+			w.s("</a></li>")
+		}
+		w.s("</ul>\n</div>\n")
+	}
+	w.s("\n")
+	if pg.Notice != "" {
+		w.s(`<p class="notice" role="status">`)
+		w.te(pg.Notice)
+		w.s("</p>")
+	}
+	w.s("\n<h1>")
+	w.te(pg.Title)
+	w.s("</h1>\n")
+	if pg.Help != "" {
+		w.s(`<p class="hint">`)
+		w.te(pg.Help)
+		w.s("</p>")
+	}
+	w.s("\n<p class=\"hint\">")
+	w.te(x.RequiredNote)
+	w.s("</p>\n<form method=\"post\" action=\"")
+	w.tu(pg.Action)
+	w.s(`" novalidate class="antrag"`)
+	if pg.Multipart {
+		w.s(` enctype="multipart/form-data"`)
+	}
+	if pg.Rules != "" {
+		w.s(` data-rules="`)
+		w.te(pg.Rules)
+		w.s(`"`)
+	}
+	w.s(">\n<input type=\"hidden\" name=\"js\" value=\"\" data-js>\n<button type=\"submit\" name=\"action\" value=\"weiter\" hidden>")
+	w.te(x.Next)
+	w.s("</button>\n")
+	w.nodes(pg.Nodes)
+	w.s("\n<div class=\"actions\">\n<button type=\"submit\" name=\"action\" value=\"weiter\" id=\"weiter\">")
+	if pg.N == pg.Total {
+		w.te(x.ToCheck)
+	} else {
+		w.te(x.Next)
+	}
+	w.s("</button>\n")
+	if pg.N > 1 {
+		w.s(`<button type="submit" name="action" value="zurueck" class="secondary">`)
+		w.te(x.Back)
+		w.s("</button>")
+	}
+	w.s("\n<button type=\"submit\" name=\"action\" value=\"speichern\" class=\"secondary\">")
+	if pg.LoggedIn {
+		w.te(x.Save)
+	} else {
+		w.te(x.SaveAnon)
+	}
+	w.s("</button>\n</div>\n</form>\n\n<script src=\"/static/form.js\" defer></script>\n")
 }

@@ -4,6 +4,7 @@ package web
 
 import (
 	"html"
+	"html/template"
 	"strings"
 	"testing"
 
@@ -81,4 +82,35 @@ func TestOptionList(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzTemplateEscapers checks the step content writer's escaping against
+// html/template in the contexts antrag_step.html used: text, a data
+// attribute, and URL attributes (href, action).
+func FuzzTemplateEscapers(f *testing.F) {
+	for _, s := range []string{"", "#f-G1-0_F2", "#schritt", "/antrag/entwurf/064110000000/ab12/3", "a+b & 'c' <d> \"e\"",
+		"javascript:alert(1)", "HTTPS://x.test/a b", "mailto:a@b", "/x:y", "%41%zz%", "ä ö\x00\xff", `[{"Kind":"show_if"}]`} {
+		f.Add(s)
+	}
+	tmpl := template.Must(template.New("").Parse(`<p>{{.}}</p><form data-rules="{{.}}" action="{{.}}"><a href="{{.}}">x</a>`))
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		if err := tmpl.Execute(&want, s); err != nil {
+			t.Skip()
+		}
+		w := getHW()
+		defer putHW(w)
+		w.s("<p>")
+		w.te(s)
+		w.s(`</p><form data-rules="`)
+		w.te(s)
+		w.s(`" action="`)
+		w.tu(s)
+		w.s(`"><a href="`)
+		w.tu(s)
+		w.s(`">x</a>`)
+		if got := w.String(); got != want.String() {
+			t.Fatalf("%q:\n got %s\nwant %s", s, got, want.String())
+		}
+	})
 }
