@@ -41,15 +41,39 @@ const (
 			ON CONFLICT (tenant, id) DO UPDATE SET reference = excluded.reference, service_key = excluded.service_key, title = excluded.title,
 			office = excluded.office, role = excluded.role, status = excluded.status, assignee = excluded.assignee, applicant = excluded.applicant,
 			decision = excluded.decision, due_at = excluded.due_at, updated_at = excluded.updated_at`
+	historyKeySQL    = `SELECT count(*) FROM casework_history WHERE tenant = ? AND case_id = ? AND key = ?`
+	historyLockSQL   = `SELECT pg_advisory_xact_lock(hashtext(?))`
+	historyInsertSQL = `INSERT INTO casework_history (tenant, case_id, seq, at, actor, kind, text, key)
+				VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM casework_history WHERE tenant = ? AND case_id = ?), ?, ?, ?, ?, ?)`
 )
 
-// Prepare prepares the statements of Case and PutCase, which every
-// process step runs (casework/worker). Call it once, outside any
+// txStmt returns q prepared and bound to tx, or nil if Prepare did not run.
+func (s *CaseStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	if st := s.w[q]; st != nil {
+		return tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+// exec runs q (written with "?") in tx, prepared if Prepare ran.
+func (s *CaseStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st := s.txStmt(ctx, tx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, s.db.Rebind(q), args...)
+}
+
+// Prepare prepares the statements of Case, PutCase and Append, which
+// every process step runs (casework/worker). Call it once, outside any
 // transaction, before the store is used concurrently; without it the store
 // works the same, only slower.
 func (s *CaseStore) Prepare(ctx context.Context) error {
 	w, r := map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
-	for _, q := range []string{caseReadSQL, caseUpsertSQL} {
+	qs := []string{caseReadSQL, caseUpsertSQL, historyKeySQL, historyInsertSQL}
+	if s.db.dialect == Postgres {
+		qs = append(qs, historyLockSQL)
+	}
+	for _, q := range qs {
 		st, err := s.db.w.PrepareContext(ctx, s.db.Rebind(q))
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot prepare case statements")
@@ -102,8 +126,8 @@ func (s *CaseStore) PutCase(ctx context.Context, c *casework.Case) error {
 		args := []any{c.Tenant, c.ID, c.Reference, c.ServiceKey, c.Title, c.Office, c.Role, c.Status, c.Assignee, c.Applicant, c.Decision,
 			dueMicros(c.DueAt), micros(c.CreatedAt), micros(c.UpdatedAt)}
 		var err error
-		if st := s.w[caseUpsertSQL]; st != nil {
-			_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		if st := s.txStmt(ctx, tx, caseUpsertSQL); st != nil {
+			_, err = st.ExecContext(ctx, args...)
 		} else {
 			_, err = tx.ExecContext(ctx, s.db.Rebind(caseUpsertSQL), args...)
 		}
@@ -299,7 +323,13 @@ func (s *CaseStore) Append(ctx context.Context, es ...casework.Entry) error {
 			}
 			if e.Key != "" {
 				var n int
-				if err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT count(*) FROM casework_history WHERE tenant = ? AND case_id = ? AND key = ?`), e.Tenant, e.CaseID, e.Key).Scan(&n); err != nil {
+				var row *sql.Row
+				if st := s.txStmt(ctx, tx, historyKeySQL); st != nil {
+					row = st.QueryRowContext(ctx, e.Tenant, e.CaseID, e.Key)
+				} else {
+					row = tx.QueryRowContext(ctx, s.db.Rebind(historyKeySQL), e.Tenant, e.CaseID, e.Key)
+				}
+				if err := row.Scan(&n); err != nil {
 					return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot read history")
 				}
 				if n > 0 {
@@ -310,12 +340,11 @@ func (s *CaseStore) Append(ctx context.Context, es ...casework.Entry) error {
 				e.At = time.Now().UTC()
 			}
 			if s.db.dialect == Postgres {
-				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "case/"+e.Tenant+"/"+e.CaseID); err != nil {
+				if _, err := s.exec(ctx, tx, historyLockSQL, "case/"+e.Tenant+"/"+e.CaseID); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO casework_history (tenant, case_id, seq, at, actor, kind, text, key)
-				VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM casework_history WHERE tenant = ? AND case_id = ?), ?, ?, ?, ?, ?)`),
+			if _, err := s.exec(ctx, tx, historyInsertSQL,
 				e.Tenant, e.CaseID, e.Tenant, e.CaseID, micros(e.At), e.Actor, e.Kind, e.Text, e.Key); err != nil {
 				return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot append history")
 			}

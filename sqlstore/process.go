@@ -41,10 +41,10 @@ type ProcessStore struct {
 	NoAudit bool
 
 	stmts  map[string]*sql.Stmt // prepared hot statements on the writer (see Prepare)
+	rstmts map[string]*sql.Stmt // the reads of them on the reader pool
 	// decoded remembers the last decoding of instances: a step reads the
 	// state its caller has just read (an inbox, the desk, runEffect).
 	decoded decodeCache
-	rstmts map[string]*sql.Stmt // the reads of them on the reader pool
 }
 
 // SQL of the process store, written with "?".
@@ -224,6 +224,12 @@ func (s *ProcessStore) Definition(ctx context.Context, tenant, key string, versi
 	}
 	rec.CreatedAt = fromMicros(created)
 	return rec, nil
+}
+
+// AppendAudit is DB.AppendAudit with the statements prepared by Prepare,
+// for steps that add their own audit entry to the transaction.
+func (s *ProcessStore) AppendAudit(ctx context.Context, tx *sql.Tx, e audit.Entry) (*audit.Entry, error) {
+	return s.db.appendAudit(ctx, tx, e, func(q string) *sql.Stmt { return s.txStmt(ctx, tx, q) })
 }
 
 // LatestDefinitionVersion implements process.DefinitionVersioner: the

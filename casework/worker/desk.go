@@ -53,7 +53,7 @@ func (w *Worker) step(ctx context.Context, actor, ars, caseID, action string, de
 			return err
 		}
 		out = cur
-		_, err = w.DB.AppendAudit(ctx, tx, auditEntry(ars, actor, action, caseID, details))
+		_, err = w.Store.AppendAudit(ctx, tx, auditEntry(ars, actor, action, caseID, details))
 		return err
 	})
 	return out, err

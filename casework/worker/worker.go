@@ -347,7 +347,7 @@ func (w *Worker) StartCase(ctx context.Context, tenantARS, applicationID string)
 				}
 			}
 		}
-		_, err = w.DB.AppendAudit(ctx, tx, auditEntry(c.Tenant, "system", "case.create", c.ID, map[string]string{"process": key, "rule_decision": out.Decision}))
+		_, err = w.Store.AppendAudit(ctx, tx, auditEntry(c.Tenant, "system", "case.create", c.ID, map[string]string{"process": key, "rule_decision": out.Decision}))
 		return err
 	})
 	if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
