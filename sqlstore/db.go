@@ -47,8 +47,9 @@
 // use the writer pool (DB.SQL, another InTx with a fresh ctx) — it would
 // wait for the committer that waits for fn. A caller whose ctx ends before
 // its turn gets ctx.Err() and runs nothing. If SQLite rolls back the whole
-// transaction (e.g. a write interrupted by a cancelled ctx), every caller
-// of that group gets an EUNAVAILABLE error. DB.Stats and DB.Collectors
+// transaction (e.g. a write interrupted by a cancelled ctx), the callers
+// whose fn already ran in that group get an EUNAVAILABLE error (retryable)
+// and those whose turn had not come move on to the next group. DB.Stats and DB.Collectors
 // (rathaus_db_group_commits_total, rathaus_db_group_size) count the groups.
 //
 // # Time values

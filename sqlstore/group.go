@@ -36,7 +36,8 @@ const savepoint = "rathaus_group"
 type GroupStats struct {
 	// Enabled tells whether group commit is on for this store.
 	Enabled bool
-	// Commits is the number of COMMITs (or attempts) of groups.
+	// Commits is the number of group transactions in which at least one
+	// fn ran (committed, or rolled back when all failed or it broke).
 	Commits uint64
 	// Transactions is the number of InTx/Atomic calls that ran their fn
 	// in a group (committed, failed or rolled back).
@@ -189,12 +190,13 @@ func (g *groupCommitter) run() {
 	defer close(g.stopped)
 	batch := make([]*groupReq, 0, maxGroup)
 	for {
-		batch = batch[:0]
-		select {
-		case r := <-g.queue:
-			batch = append(batch, r)
-		case <-g.quit:
-			return
+		if len(batch) == 0 {
+			select {
+			case r := <-g.queue:
+				batch = append(batch, r)
+			case <-g.quit:
+				return
+			}
 		}
 	drain:
 		for len(batch) < maxGroup {
@@ -205,27 +207,25 @@ func (g *groupCommitter) run() {
 				break drain
 			}
 		}
-		g.runGroup(batch)
-		clear(batch)
+		left := g.runGroup(batch)
+		n := copy(batch, left) // callers whose fn did not run go first next time
+		clear(batch[n:])
+		batch = batch[:n]
 	}
 }
 
 // runGroup runs the requests of batch in one transaction and commits once.
-func (g *groupCommitter) runGroup(batch []*groupReq) {
-	// Take the requests whose callers still wait; answer the others.
-	live := batch[:0]
+// It returns the requests that it did not get to run because the
+// transaction broke before their turn: they join the next group.
+func (g *groupCommitter) runGroup(batch []*groupReq) (left []*groupReq) {
+	live := make([]*groupReq, 0, len(batch))
 	for _, r := range batch {
-		if !r.state.CompareAndSwap(reqQueued, reqTaken) {
-			continue // abandoned: the caller returned ctx.Err()
+		if r.state.Load() == reqQueued { // else abandoned: the caller returned ctx.Err()
+			live = append(live, r)
 		}
-		if err := r.ctx.Err(); err != nil {
-			r.turn <- groupTurn{err: err}
-			continue
-		}
-		live = append(live, r)
 	}
 	if len(live) == 0 {
-		return
+		return nil
 	}
 	// The group's transaction does not belong to any caller's ctx: one
 	// caller giving up must not roll back the others.
@@ -234,27 +234,25 @@ func (g *groupCommitter) runGroup(batch []*groupReq) {
 	if err != nil {
 		err = rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Datenbank nicht verfügbar / database unavailable")
 		for _, r := range live {
-			r.turn <- groupTurn{err: err}
+			if r.state.CompareAndSwap(reqQueued, reqTaken) {
+				r.turn <- groupTurn{err: err}
+			}
 		}
-		return
-	}
-	g.commitsC.Inc()
-	g.commits.Add(1)
-	g.txs.Add(uint64(len(live)))
-	g.sizeH.Observe(float64(len(live)))
-	for n := uint64(len(live)); ; {
-		l := g.largest.Load()
-		if n <= l || g.largest.CompareAndSwap(l, n) {
-			break
-		}
+		return nil
 	}
 	single := len(live) == 1 // no savepoint needed: the transaction is the caller's
-	kept := live[:0]
-	var fatal error // the transaction is broken: every kept caller fails
-	for _, r := range live {
+	var (
+		kept  []*groupReq
+		ran   int
+		fatal error // the transaction is broken: every kept caller fails
+	)
+	for i, r := range live {
 		if fatal != nil {
-			r.turn <- groupTurn{err: fatal}
-			continue
+			left = live[i:]
+			break
+		}
+		if !r.state.CompareAndSwap(reqQueued, reqTaken) {
+			continue // abandoned while waiting for its turn
 		}
 		if err := r.ctx.Err(); err != nil {
 			r.turn <- groupTurn{err: err} // done before its turn: skipped
@@ -267,6 +265,7 @@ func (g *groupCommitter) runGroup(batch []*groupReq) {
 				continue
 			}
 		}
+		ran++
 		r.turn <- groupTurn{tx: tx}
 		d := <-r.done
 		if d.err != nil || d.panicked {
@@ -292,6 +291,18 @@ func (g *groupCommitter) runGroup(batch []*groupReq) {
 		}
 		kept = append(kept, r)
 	}
+	if ran > 0 {
+		g.commitsC.Inc()
+		g.commits.Add(1)
+		g.txs.Add(uint64(ran))
+		g.sizeH.Observe(float64(ran))
+		for n := uint64(ran); ; {
+			l := g.largest.Load()
+			if n <= l || g.largest.CompareAndSwap(l, n) {
+				break
+			}
+		}
+	}
 	if fatal == nil && len(kept) > 0 {
 		if err := tx.Commit(); err != nil {
 			fatal = rathaus.Wrap(rathaus.EUNAVAILABLE, err, "commit failed")
@@ -302,6 +313,7 @@ func (g *groupCommitter) runGroup(batch []*groupReq) {
 	for _, r := range kept {
 		r.result <- fatal
 	}
+	return left
 }
 
 // Stats returns the counters of the group committer.
