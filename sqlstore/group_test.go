@@ -582,3 +582,41 @@ func TestGroupCommitConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupCommitInterruptedMember: a member's ctx is cancelled while its
+// statement runs (a client gone mid-request). SQLite may roll back the
+// whole transaction then; whatever it does, each caller's answer matches
+// what is stored, and the members after it commit.
+func TestGroupCommitInterruptedMember(t *testing.T) {
+	db := openGroup(t, sqlstore.SQLite)
+	ctx := context.Background()
+	slow, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs, _ := group(t, db, nil, []func(tx *sql.Tx) error{
+		func(tx *sql.Tx) error { return insert(ctx, db, tx, 1) },
+		func(tx *sql.Tx) error {
+			time.AfterFunc(20*time.Millisecond, cancel)
+			_, err := tx.ExecContext(slow, `WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)
+				INSERT INTO gc (id, v) SELECT i, 'x' FROM n`)
+			return err
+		},
+		func(tx *sql.Tx) error { return insert(ctx, db, tx, 3) },
+	})
+	t.Logf("errs %v", errs)
+	if errs[1] == nil {
+		t.Fatal("interrupted statement: no error")
+	}
+	got := ids(t, db)
+	if slices.ContainsFunc(got, func(id int) bool { return id >= 100 }) {
+		t.Errorf("rows of the interrupted member are there")
+	}
+	if (errs[0] == nil) != slices.Contains(got, 1) {
+		t.Errorf("caller 0: %v, but rows %v", errs[0], got)
+	}
+	if errs[0] != nil && rathaus.ErrorCode(errs[0]) != rathaus.EUNAVAILABLE {
+		t.Errorf("caller 0: %v, want nil or EUNAVAILABLE", errs[0])
+	}
+	if errs[2] != nil || !slices.Contains(got, 3) {
+		t.Errorf("caller 2: %v, rows %v", errs[2], got)
+	}
+}
