@@ -45,6 +45,7 @@ type ProcessStore struct {
 	// decoded remembers the last decoding of instances: a step reads the
 	// state its caller has just read (an inbox, the desk, runEffect).
 	decoded decodeCache
+	bound   boundStmts // see txStmt
 }
 
 // SQL of the process store, written with "?".
@@ -112,11 +113,32 @@ func (s *ProcessStore) Prepare(ctx context.Context) error {
 }
 
 // txStmt returns q prepared and bound to tx, or nil if Prepare did not run.
+// The statements bound to the latest transaction are kept, so the many
+// steps of one (batched or group-committed) transaction bind each only once.
 func (s *ProcessStore) txStmt(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
-	if st := s.stmts[q]; st != nil {
-		return tx.StmtContext(ctx, st)
+	st := s.stmts[q]
+	if st == nil {
+		return nil
 	}
-	return nil
+	b := &s.bound
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tx != tx {
+		b.tx, b.m = tx, make(map[string]*sql.Stmt, 16)
+	}
+	if bst := b.m[q]; bst != nil {
+		return bst
+	}
+	bst := tx.StmtContext(ctx, st)
+	b.m[q] = bst
+	return bst
+}
+
+// boundStmts are the prepared statements bound to one transaction.
+type boundStmts struct {
+	mu sync.Mutex
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
 }
 
 // exec runs q (written with "?") in tx, prepared if Prepare ran.
