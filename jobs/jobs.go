@@ -49,7 +49,11 @@ type Options struct {
 	// steps wait for the database, mostly for the one SQLite writer, and a
 	// fetch takes at most the free slots).
 	MaxWorkers int
-	// PollInterval is how often idle workers look for new jobs (default 1 s).
+	// PollInterval is how often idle workers look for new jobs (default
+	// 100 ms). River on SQLite and database/sql has no notifications: a job
+	// enqueued in a transaction waits for the next poll unless a busy queue
+	// fetches earlier, so this bounds how long a process step's follow-up
+	// (a notice, a delivery) waits. An idle poll is one small query.
 	PollInterval time.Duration
 	// FetchCooldown is the least time between two fetches of jobs (default
 	// 10 ms, at most PollInterval). A fetch takes up to the free worker slots,
@@ -117,7 +121,7 @@ func New(ctx context.Context, db *sqlstore.DB, opts Options) (*Queue, error) {
 		opts.MaxWorkers = 16
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = time.Second
+		opts.PollInterval = 100 * time.Millisecond
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 10

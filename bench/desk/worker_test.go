@@ -288,11 +288,11 @@ func queueConfigs(b *testing.B) []struct {
 		return []qc{{fmt.Sprintf("rw=%d,poll=%s,cool=%s", o.MaxWorkers, o.PollInterval, o.FetchCooldown), o}}
 	}
 	return []qc{
-		// jobs.New's defaults, as serve runs (16 workers, 1 s poll, 10 ms cooldown).
+		// jobs.New's defaults, as serve runs (16 workers, 100 ms poll, 10 ms cooldown).
 		{"serve", jobs.Options{}},
 		// River's defaults, serve's until 2026-11: a busy queue runs at most
 		// 4 jobs per 100 ms.
-		{"rw=4,cool=100ms", jobs.Options{MaxWorkers: 4, FetchCooldown: 100 * time.Millisecond}},
+		{"rw=4,poll=1s,cool=100ms", jobs.Options{MaxWorkers: 4, PollInterval: time.Second, FetchCooldown: 100 * time.Millisecond}},
 		{"rw=32,poll=50ms", jobs.Options{MaxWorkers: 32, PollInterval: 50 * time.Millisecond}},
 	}
 }
