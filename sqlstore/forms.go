@@ -7,9 +7,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"sort"
 	"time"
 
 	"rathaus"
+	"rathaus/audit"
 	"rathaus/form"
 	"rathaus/submission"
 	"rathaus/tenant"
@@ -212,4 +214,129 @@ func (s *FormStore) PurgeUploads(ctx context.Context) (int64, error) {
 		return nil
 	})
 	return n, err
+}
+
+// FormBinding is a service's form attachment at one tenant of a lineage
+// (read by the designers' forms page).
+type FormBinding struct {
+	Tenant      string // ARS of the subtree root the binding was made for
+	ServiceKey  string
+	FormID      string
+	FormVersion string // the version new applications get
+	UpdatedAt   time.Time
+}
+
+// FormBindingsIn returns the bindings of ars and of all its ancestors
+// (Einer für Alle), nearest tenant first, then by service key.
+func (s *FormStore) FormBindingsIn(ctx context.Context, ars string) ([]FormBinding, error) {
+	lin := tenant.Lineage(ars)
+	if len(lin) == 0 {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Mandant %q ist kein 12-stelliger Regionalschlüssel / not an ARS", ars)
+	}
+	args := make([]any, len(lin))
+	rank := map[string]int{}
+	for i, a := range lin {
+		args[i] = a
+		rank[a] = i
+	}
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT tenant, service_key, form_id, form_version, updated_at
+		FROM form_bindings WHERE tenant IN (`+placeholders(len(lin))+`)`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FormBinding
+	for rows.Next() {
+		var b FormBinding
+		var at int64
+		if err := rows.Scan(&b.Tenant, &b.ServiceKey, &b.FormID, &b.FormVersion, &at); err != nil {
+			return nil, err
+		}
+		b.UpdatedAt = fromMicros(at)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Lineage is the node itself first, then up to Bund.
+	sort.SliceStable(out, func(i, j int) bool {
+		if ri, rj := rank[out[i].Tenant], rank[out[j].Tenant]; ri != rj {
+			return ri < rj
+		}
+		return out[i].ServiceKey < out[j].ServiceKey
+	})
+	return out, nil
+}
+
+// FormVersionInfo is one stored version of a form (without its model).
+type FormVersionInfo struct {
+	Tenant     string
+	ID         string
+	Version    string
+	Name       string
+	Title      string
+	Format     string
+	ImportedAt time.Time
+}
+
+// FormVersionsAt returns the versions of form id stored for tenant ten,
+// newest import first.
+func (s *FormStore) FormVersionsAt(ctx context.Context, ten, id string) ([]FormVersionInfo, error) {
+	rows, err := s.db.rd(ctx).QueryContext(ctx, s.db.Rebind(`SELECT version, name, title, format, imported_at
+		FROM form_defs WHERE tenant = ? AND id = ? ORDER BY imported_at DESC, version DESC`), ten, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FormVersionInfo
+	for rows.Next() {
+		v := FormVersionInfo{Tenant: ten, ID: id}
+		var at int64
+		if err := rows.Scan(&v.Version, &v.Name, &v.Title, &v.Format, &at); err != nil {
+			return nil, err
+		}
+		v.ImportedAt = fromMicros(at)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// FormIn returns form id in version as ars sees it: stored for ars or the
+// nearest ancestor, with the tenant that holds it and its import time.
+func (s *FormStore) FormIn(ctx context.Context, ars, id, version string) (*form.Model, FormVersionInfo, error) {
+	for _, a := range tenant.Lineage(ars) {
+		var js string
+		var at int64
+		err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT model, imported_at FROM form_defs WHERE tenant = ? AND id = ? AND version = ?`),
+			a, id, version).Scan(&js, &at)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, FormVersionInfo{}, err
+		}
+		var m form.Model
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			return nil, FormVersionInfo{}, rathaus.Wrap(rathaus.EINTERNAL, err, "stored form %s %s is not a model", id, version)
+		}
+		return &m, FormVersionInfo{Tenant: a, ID: id, Version: version, Name: m.Name, Title: m.Title, Format: m.Format, ImportedAt: fromMicros(at)}, nil
+	}
+	return nil, FormVersionInfo{}, rathaus.Errorf(rathaus.ENOTFOUND, "Formular %s (Version %s) nicht gefunden / form not found", id, version)
+}
+
+// AttachForm stores m as a form version for the subtree ten, binds it to
+// the service (new applications get this version) and appends the audit
+// entry (action form.import, by actor) — all in one transaction.
+func (s *FormStore) AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) error {
+	return s.db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.PutForm(ctx, ten, m); err != nil {
+			return err
+		}
+		if err := s.Bind(ctx, ten, serviceKey, m.ID, m.Version); err != nil {
+			return err
+		}
+		_, err := s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: ten, Actor: actor, Action: "form.import", Object: "form/" + m.ID + ":" + m.Version,
+			Details: map[string]string{"service": serviceKey, "format": m.Format}})
+		return err
+	})
 }

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"rathaus"
+	"rathaus/fim"
+	"rathaus/form"
+	"rathaus/identity"
+	"rathaus/sqlstore"
+	"rathaus/tenant"
+)
+
+// FormsAdminStore is the form storage behind the designers' forms page
+// (*sqlstore.FormStore implements it).
+type FormsAdminStore interface {
+	FormBindingsIn(ctx context.Context, ars string) ([]sqlstore.FormBinding, error)
+	FormVersionsAt(ctx context.Context, ten, id string) ([]sqlstore.FormVersionInfo, error)
+	FormIn(ctx context.Context, ars, id, version string) (*form.Model, sqlstore.FormVersionInfo, error)
+	AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) error
+}
+
+// FormsAdmin is the service designers' forms management at
+// /verwaltung/{ars}/formulare: the FIM forms attached to services for a
+// tenant and inherited from its ancestors (Einer für Alle), the detail of a
+// form version (steps, warnings, rules not recognised, code lists, JSON
+// Schema download) and the upload of a new version (XDatenfelder 2/3 with
+// its genericode code lists, or a zip of them), parsed by package fim as
+// `rathaus import fim` does. Only staff with the designer (or operator)
+// role on {ars} get in. Add it to Deps.Features.
+type FormsAdmin struct {
+	Store FormsAdminStore
+	// MaxUploadBytes limits an upload request (default 20 MiB).
+	MaxUploadBytes int64
+}
+
+const (
+	formsPageSize   = 25
+	formsZipEntries = 200
+)
+
+type formsAdmin struct {
+	s *Server
+	f *FormsAdmin
+}
+
+func formsBase(ars string) string { return "/verwaltung/" + ars + "/formulare" }
+
+func formLink(ars, id, version string) string {
+	return formsBase(ars) + "/" + url.PathEscape(id) + "/" + url.PathEscape(version)
+}
+
+func schemaLink(ars, id, version string) string {
+	return "/verwaltung/" + ars + "/formularschema/" + url.PathEscape(id) + "/" + url.PathEscape(version)
+}
+
+// Register implements Feature.
+func (f *FormsAdmin) Register(s *Server) {
+	if f.MaxUploadBytes <= 0 {
+		f.MaxUploadBytes = 20 << 20
+	}
+	h := &formsAdmin{s: s, f: f}
+	m := Meta{Scope: ScopeStaff, Role: identity.RoleServiceDesigner, Personal: true}
+	with := func(method, example string, probe func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error)) Meta {
+		c := m
+		c.Example, c.Isolation = example, probe
+		if method == http.MethodPost {
+			c.MaxBodyBytes = f.MaxUploadBytes
+		}
+		return c
+	}
+	ex := tenant.Bund
+	s.Route("GET /verwaltung/{ars}/formulare", HandlerFunc(h.list), with("", formsBase(ex), h.probe("", false)))
+	s.Route("POST /verwaltung/{ars}/formulare", HandlerFunc(h.upload), with(http.MethodPost, formsBase(ex), h.probe(http.MethodPost, false)))
+	s.Route("GET /verwaltung/{ars}/formulare/{id}/{version}", HandlerFunc(h.detail), with("", formLink(ex, "S0", "1"), h.probe("", true)))
+	s.Route("GET /verwaltung/{ars}/formularschema/{id}/{version}", HandlerFunc(h.schema), with("", schemaLink(ex, "S0", "1"), h.probeSchema()))
+}
+
+// isolationForm is the form the isolation probes store in A and B.
+func isolationForm(secret string) *form.Model {
+	return &form.Model{ID: "S99000001", Version: "1.0", Name: secret, Title: secret, Format: form.FormatXDF3,
+		Root: []form.Item{{Kind: form.KindField, ID: "F99000001", Version: "1.0", Name: "name", Label: "Name " + secret,
+			Feldart: form.FeldInput, Datentyp: form.TypText, Min: 1, Max: 1}}}
+}
+
+// probe attaches a form with a secret title in A and B and gives the
+// requesting staff member the designer role on A (so the probe tests the
+// tenant check, not only the role), then requests B's list or detail.
+func (h *formsAdmin) probe(method string, detail bool) func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+	return func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+		secret := "Geheimformular-" + fx.B
+		if err := h.isolationSetup(ctx, fx, secret); err != nil {
+			return IsolationProbe{}, err
+		}
+		p := IsolationProbe{Method: method, Path: formsBase(fx.B), Secrets: []string{secret}}
+		if detail {
+			p.Path = formLink(fx.B, "S99000001", "1.0")
+		}
+		if method == http.MethodPost {
+			p.Body = "service=isolation-service"
+		}
+		return p, nil
+	}
+}
+
+func (h *formsAdmin) probeSchema() func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+	return func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+		secret := "Geheimformular-" + fx.B
+		if err := h.isolationSetup(ctx, fx, secret); err != nil {
+			return IsolationProbe{}, err
+		}
+		return IsolationProbe{Path: schemaLink(fx.B, "S99000001", "1.0"), Secrets: []string{secret}}, nil
+	}
+}
+
+func (h *formsAdmin) isolationSetup(ctx context.Context, fx *IsolationFixture, secret string) error {
+	if h.f.Store == nil {
+		return fmt.Errorf("forms admin: no Store")
+	}
+	if err := h.f.Store.AttachForm(ctx, "isolation-test", fx.A, "isolation-service", isolationForm("Eigenformular-"+fx.A)); err != nil {
+		return err
+	}
+	if err := h.f.Store.AttachForm(ctx, "isolation-test", fx.B, "isolation-service", isolationForm(secret)); err != nil {
+		return err
+	}
+	if fx.Principal == nil || fx.Principal.User == nil || fx.Identity == nil {
+		return nil
+	}
+	gs, err := fx.Identity.Grants(ctx, fx.Principal.User.ID)
+	if err != nil {
+		return err
+	}
+	if identity.Allowed(gs, identity.RoleServiceDesigner, fx.A) {
+		return nil
+	}
+	gs = append(gs, identity.Grant{UserID: fx.Principal.User.ID, Tenant: fx.A, Role: identity.RoleServiceDesigner})
+	return fx.Identity.SetGrants(ctx, fx.Principal.User.ID, gs)
+}
+
+// allowed checks the path's ARS and the designer grant on it.
+func (h *formsAdmin) allowed(r *http.Request) (string, error) {
+	ars := r.PathValue("ars")
+	if !tenant.ValidARS(ars) {
+		return "", rathaus.Errorf(rathaus.ENOTFOUND, "Diese Verwaltungseinheit gibt es nicht.")
+	}
+	if !h.s.principal(r).Can(identity.RoleServiceDesigner, ars) {
+		return "", errForbidden
+	}
+	return ars, nil
+}
+
+// formVersionView is one version of a form in the list.
+type formVersionView struct {
+	Version    string
+	ImportedAt time.Time
+	Active     bool
+	Link       string
+}
+
+// formRow is one service's form at one tenant of the lineage.
+type formRow struct {
+	ServiceKey, ServiceName string
+	FormID, Title, Format   string
+	Inherited               bool
+	From                    string // name of the tenant the binding belongs to
+	Overridden              bool   // a nearer tenant binds another form
+	Versions                []formVersionView
+	Fields, Groups          int
+	Rules, Recognised       int
+	Warnings                int
+	Link                    string
+	Err                     string // the active version could not be read
+}
+
+// formsListPage is the data of forms_admin.html.
+type formsListPage struct {
+	Tenant           *tenant.Tenant
+	Rows             []formRow
+	Total            int
+	Page, Pages      int
+	PrevURL, NextURL string
+	Upload           formsUploadForm
+}
+
+// formsUploadForm is the upload form with its last input and errors.
+type formsUploadForm struct {
+	Action  string
+	Service string
+	Errors  []string
+}
+
+func (h *formsAdmin) list(w http.ResponseWriter, r *http.Request) error {
+	ars, err := h.allowed(r)
+	if err != nil {
+		return err
+	}
+	page := 1
+	if ps := r.URL.Query().Get("seite"); ps != "" {
+		page, err = strconv.Atoi(ps)
+		if err != nil || page < 1 || page > 10000 {
+			return rathaus.Errorf(rathaus.EINVALID, "Parameter seite: %q ist keine Seitenzahl.", ps)
+		}
+	}
+	d, err := h.listPage(r, ars, page)
+	if err != nil {
+		return err
+	}
+	h.s.render(w, r, http.StatusOK, "forms_admin", d)
+	return nil
+}
+
+func (h *formsAdmin) listPage(r *http.Request, ars string, page int) (*formsListPage, error) {
+	ctx := r.Context()
+	t, err := h.s.deps.Tenants.Tenant(ctx, ars)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := h.f.Store.FormBindingsIn(ctx, ars)
+	if err != nil {
+		return nil, err
+	}
+	d := &formsListPage{Tenant: t, Total: len(bs), Page: page, Upload: formsUploadForm{Action: formsBase(ars)}}
+	d.Pages = max(1, (len(bs)+formsPageSize-1)/formsPageSize)
+	base := formsBase(ars) + "?seite="
+	if page > 1 {
+		d.PrevURL = base + strconv.Itoa(page-1)
+	}
+	if page < d.Pages {
+		d.NextURL = base + strconv.Itoa(page+1)
+	}
+	seen := map[string]bool{} // services bound by a nearer tenant
+	for i, b := range bs {
+		overridden := seen[b.ServiceKey]
+		seen[b.ServiceKey] = true
+		if i < (page-1)*formsPageSize || i >= page*formsPageSize {
+			continue
+		}
+		row := formRow{ServiceKey: b.ServiceKey, ServiceName: b.ServiceKey, FormID: b.FormID, Inherited: b.Tenant != ars,
+			Overridden: overridden, Link: formLink(ars, b.FormID, b.FormVersion)}
+		if row.Inherited {
+			row.From = h.s.tenantName(ctx, b.Tenant)
+		}
+		if res, err := h.s.deps.Catalog.Resolve(ctx, ars, b.ServiceKey); err == nil {
+			row.ServiceName = res.Service.Name
+		}
+		vs, err := h.f.Store.FormVersionsAt(ctx, b.Tenant, b.FormID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			row.Versions = append(row.Versions, formVersionView{Version: v.Version, ImportedAt: v.ImportedAt,
+				Active: v.Version == b.FormVersion, Link: formLink(ars, b.FormID, v.Version)})
+		}
+		m, _, err := h.f.Store.FormIn(ctx, b.Tenant, b.FormID, b.FormVersion)
+		if err != nil {
+			row.Err = rathaus.ErrorMessage(err)
+		} else {
+			c := m.Count()
+			row.Title, row.Format = m.Title, m.Format
+			row.Fields, row.Groups, row.Rules, row.Recognised, row.Warnings = c.Fields, c.Groups, len(m.Rules), m.RulesRecognised(), len(m.Warnings)
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return d, nil
+}
+
+// formStepView is a step of the form with its groups.
+type formStepView struct {
+	Title  string
+	Groups []string
+	Fields int
+}
+
+// formsDetailPage is the data of forms_admin_detail.html.
+type formsDetailPage struct {
+	Tenant             *tenant.Tenant
+	Model              *form.Model
+	Inherited          bool
+	From               string
+	ImportedAt         time.Time
+	Active             []string // services for which this version is the one new applications get
+	Steps              []formStepView
+	Fields, Groups     int
+	Recognised         int
+	Unrecognised       []form.Rule
+	CodeLists          []codeListView
+	SchemaURL, ListURL string
+	Saved              bool
+}
+
+// codeListView is a code list the form uses.
+type codeListView struct {
+	Key, Name, Version, URI string
+	Rows                    int
+}
+
+func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
+	ars, err := h.allowed(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	id, version := r.PathValue("id"), r.PathValue("version")
+	m, info, err := h.f.Store.FormIn(ctx, ars, id, version)
+	if err != nil {
+		return err
+	}
+	t, err := h.s.deps.Tenants.Tenant(ctx, ars)
+	if err != nil {
+		return err
+	}
+	c := m.Count()
+	d := formsDetailPage{Tenant: t, Model: m, Inherited: info.Tenant != ars, ImportedAt: info.ImportedAt,
+		Fields: c.Fields, Groups: c.Groups, Recognised: m.RulesRecognised(),
+		SchemaURL: schemaLink(ars, id, version), ListURL: formsBase(ars), Saved: r.URL.Query().Get("gespeichert") == "1"}
+	if d.Inherited {
+		d.From = h.s.tenantName(ctx, info.Tenant)
+	}
+	if bs, err := h.f.Store.FormBindingsIn(ctx, ars); err == nil {
+		seen := map[string]bool{}
+		for _, b := range bs {
+			if seen[b.ServiceKey] {
+				continue
+			}
+			seen[b.ServiceKey] = true
+			if b.FormID == id && b.FormVersion == version {
+				name := b.ServiceKey
+				if res, err := h.s.deps.Catalog.Resolve(ctx, ars, b.ServiceKey); err == nil {
+					name = res.Service.Name + " (" + b.ServiceKey + ")"
+				}
+				d.Active = append(d.Active, name)
+			}
+		}
+	}
+	for _, st := range m.Steps() {
+		sv := formStepView{Title: st.Title}
+		for i := range st.Items {
+			countStep(&st.Items[i], &sv, 0)
+		}
+		d.Steps = append(d.Steps, sv)
+	}
+	for _, ru := range m.Rules {
+		if !ru.Recognised() {
+			d.Unrecognised = append(d.Unrecognised, ru)
+		}
+	}
+	keys := make([]string, 0, len(m.CodeLists))
+	for k := range m.CodeLists {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		cl := m.CodeLists[k]
+		name := cl.LongName
+		if name == "" {
+			name = cl.ShortName
+		}
+		d.CodeLists = append(d.CodeLists, codeListView{Key: k, Name: name, Version: cl.Version, URI: cl.CanonicalVersionURI, Rows: len(cl.Rows)})
+	}
+	h.s.render(w, r, http.StatusOK, "forms_admin_detail", d)
+	return nil
+}
+
+// countStep collects the groups (one level below the step, and the step's
+// own group) and counts the fields of a step.
+func countStep(it *form.Item, sv *formStepView, depth int) {
+	if it.Kind == form.KindGroup {
+		if depth == 1 {
+			label := it.Label
+			if label == "" {
+				label = it.Name
+			}
+			sv.Groups = append(sv.Groups, label)
+		}
+		for i := range it.Items {
+			countStep(&it.Items[i], sv, depth+1)
+		}
+		return
+	}
+	if it.Input() {
+		sv.Fields++
+	}
+}
+
+func (h *formsAdmin) schema(w http.ResponseWriter, r *http.Request) error {
+	ars, err := h.allowed(r)
+	if err != nil {
+		return err
+	}
+	m, _, err := h.f.Store.FormIn(r.Context(), ars, r.PathValue("id"), r.PathValue("version"))
+	if err != nil {
+		return err
+	}
+	b, err := m.JSONSchema()
+	if err != nil {
+		return rathaus.Wrap(rathaus.EINTERNAL, err, "JSON Schema of %s %s", m.ID, m.Version)
+	}
+	name := safeFileName(m.ID + "-" + m.Version + ".schema.json")
+	w.Header().Set("Content-Type", "application/schema+json")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b)
+	return nil
+}
+
+// safeFileName keeps letters, digits, '.', '-' and '_' of s.
+func safeFileName(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
+			return c
+		}
+		return '_'
+	}, s)
+}
+
+func (h *formsAdmin) upload(w http.ResponseWriter, r *http.Request) error {
+	ars, err := h.allowed(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	fail := func(service string, errs ...string) error {
+		d, err := h.listPage(r, ars, 1)
+		if err != nil {
+			return err
+		}
+		d.Upload.Service, d.Upload.Errors = service, errs
+		h.s.render(w, r, http.StatusUnprocessableEntity, "forms_admin", d)
+		return nil
+	}
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		if strings.Contains(err.Error(), "too large") {
+			return fail("", h.s.tr(r, "forms.upload.toolarge", "MB", h.f.MaxUploadBytes>>20))
+		}
+		return fail("", h.s.tr(r, "forms.upload.unreadable"))
+	}
+	defer r.MultipartForm.RemoveAll()
+	service := strings.TrimSpace(r.PostFormValue("service"))
+	if !validKey(service) {
+		return fail(service, h.s.tr(r, "forms.upload.noservice"))
+	}
+	_, err = h.s.deps.Catalog.Resolve(ctx, ars, service)
+	if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
+		return fail(service, h.s.tr(r, "forms.upload.unknownservice", "Key", service))
+	} else if err != nil {
+		return err
+	}
+	files, err := readUploads(r.MultipartForm.File["dateien"])
+	if err != nil {
+		return fail(service, rathaus.ErrorMessage(err))
+	}
+	m, err := ParseFIMUpload(files)
+	if err != nil {
+		return fail(service, rathaus.ErrorMessage(err))
+	}
+	actor := ""
+	if p := h.s.principal(r); p != nil && p.User != nil {
+		actor = p.User.ID
+	}
+	if err := h.f.Store.AttachForm(ctx, actor, ars, service, m); err != nil {
+		return err
+	}
+	http.Redirect(w, r, formLink(ars, m.ID, m.Version)+"?gespeichert=1", http.StatusSeeOther)
+	return nil
+}
+
+// UploadFile is one uploaded file: its name and content.
+type UploadFile struct {
+	Name string
+	Data []byte
+}
+
+// readUploads reads the multipart files, unpacking zip archives (their
+// *.xml entries; at most formsZipEntries, and no more than the upload limit
+// uncompressed).
+func readUploads(fhs []*multipart.FileHeader) ([]UploadFile, error) {
+	var out []UploadFile
+	var total int64
+	const limit = 64 << 20
+	for _, fh := range fhs {
+		f, err := fh.Open()
+		if err != nil {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei nicht lesbar (cannot read file)", path.Base(fh.Filename))
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei nicht lesbar (cannot read file)", path.Base(fh.Filename))
+		}
+		name := path.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
+		if len(data) == 0 && name == "." {
+			continue // no file chosen
+		}
+		if strings.EqualFold(path.Ext(name), ".zip") || bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "%s: kein lesbares ZIP-Archiv (not a readable zip file)", name)
+			}
+			n := 0
+			for _, zf := range zr.File {
+				if zf.FileInfo().IsDir() || !strings.EqualFold(path.Ext(zf.Name), ".xml") {
+					continue
+				}
+				if n++; n > formsZipEntries {
+					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: mehr als %d XML-Dateien (too many files)", name, formsZipEntries)
+				}
+				rc, err := zf.Open()
+				if err != nil {
+					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: %s nicht lesbar (cannot read entry)", name, zf.Name)
+				}
+				b, err := io.ReadAll(io.LimitReader(rc, limit-total+1))
+				rc.Close()
+				if err != nil {
+					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: %s nicht lesbar (cannot read entry)", name, zf.Name)
+				}
+				if total += int64(len(b)); total > limit {
+					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: entpackt größer als %d MB (uncompressed too large)", name, limit>>20)
+				}
+				out = append(out, UploadFile{Name: name + "/" + path.Base(zf.Name), Data: b})
+			}
+			continue
+		}
+		out = append(out, UploadFile{Name: name, Data: data})
+	}
+	return out, nil
+}
+
+// ParseFIMUpload parses the files a designer uploads: exactly one
+// XDatenfelder 2.0/3.0.0 schema and any genericode code lists, with
+// fim.Parse as `rathaus import fim` (fim.LoadFile) does. Errors name the
+// file, line and column; only xdf2 and xdf3 are accepted.
+func ParseFIMUpload(files []UploadFile) (*form.Model, error) {
+	var schemas []UploadFile
+	lists := map[string][]byte{}
+	for _, f := range files {
+		if fim.IsCodeList(f.Data) {
+			lists[f.Name] = f.Data
+			continue
+		}
+		schemas = append(schemas, f)
+	}
+	switch len(schemas) {
+	case 0:
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Kein XDatenfelder-Schema hochgeladen; bitte die Schema-Datei (XML) auswählen (no schema uploaded)")
+	case 1:
+	default:
+		names := make([]string, len(schemas))
+		for i, s := range schemas {
+			names[i] = s.Name
+		}
+		return nil, rathaus.Errorf(rathaus.EINVALID, "Mehrere Dateien sind keine Codelisten (%s); bitte genau ein Schema hochladen (more than one schema)", strings.Join(names, ", "))
+	}
+	m, err := fim.Parse(schemas[0].Data, fim.Options{Name: schemas[0].Name, CodeLists: lists})
+	if err != nil {
+		return nil, err
+	}
+	if m.Format != form.FormatXDF2 && m.Format != form.FormatXDF3 {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "%s: nur XDatenfelder 2.0 und 3.0.0 werden importiert (format %q)", schemas[0].Name, m.Format)
+	}
+	if m.ID == "" || m.Version == "" {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Schema ohne Kennung oder Version (schema has no id or version)", schemas[0].Name)
+	}
+	return m, nil
+}

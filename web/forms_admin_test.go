@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+package web_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"rathaus/audit"
+	fm "rathaus/form"
+	"rathaus/identity"
+	"rathaus/internal/testenv"
+	"rathaus/sqlstore"
+	"rathaus/web"
+	"rathaus/web/webtest"
+)
+
+// formsFixture is the portal with the forms management and its users.
+type formsFixture struct {
+	*fixture
+	designer, caseworker, operatorKS *http.Cookie
+}
+
+func newFormsFixture(t *testing.T, dialect string) *formsFixture {
+	t.Helper()
+	fa := &web.FormsAdmin{MaxUploadBytes: 4 << 20}
+	f := newFixture(t, dialect, web.Config{}, option{deps: func(d *web.Deps) { d.Features = append(d.Features, fa) }})
+	fa.Store = f.db.Forms()
+	return &formsFixture{fixture: f,
+		designer:   f.login(identity.KindStaff, "designer-da", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleServiceDesigner}),
+		caseworker: f.login(identity.KindStaff, "caseworker-da", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker}),
+		operatorKS: f.login(identity.KindStaff, "operator-ks", identity.LoASubstantial, identity.Grant{Tenant: arsKassel, Role: identity.RoleOperator}),
+	}
+}
+
+// sampleForm is a small form with one rule the parser did not recognise
+// and a warning.
+func sampleForm(id, version, title string) *fm.Model {
+	return &fm.Model{ID: id, Version: version, Name: title, Title: title, Format: fm.FormatXDF2,
+		Root: []fm.Item{{Kind: fm.KindGroup, ID: "G1", Version: "1.0", Label: "Angaben zur Person", Min: 1, Max: 1, Items: []fm.Item{
+			{Kind: fm.KindGroup, ID: "G2", Version: "1.0", Label: "Anschrift", Min: 1, Max: 1, Items: []fm.Item{
+				{Kind: fm.KindField, ID: "F2", Version: "1.0", Label: "Straße", Feldart: fm.FeldInput, Datentyp: fm.TypText, Min: 1, Max: 1}}},
+			{Kind: fm.KindField, ID: "F1", Version: "1.0", Label: "Name", Feldart: fm.FeldInput, Datentyp: fm.TypText, Min: 1, Max: 1}}}},
+		Rules:    []fm.Rule{{ID: "R1", Version: "1.0", Name: "Plausi", Owner: "G1", Text: "Das Datum muss plausibel sein, sonst „Fehler“."}},
+		Warnings: []string{"schema.xml:3:4: Codeliste C1 nicht gefunden"}}
+}
+
+// multipartBody builds an upload of files with the service key.
+func multipartBody(t *testing.T, service string, files map[string][]byte) (string, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	must(t, mw.WriteField("service", service))
+	for name, data := range files {
+		w, err := mw.CreateFormFile("dateien", name)
+		must(t, err)
+		_, err = w.Write(data)
+		must(t, err)
+	}
+	must(t, mw.Close())
+	return b.String(), mw.FormDataContentType()
+}
+
+// readDir reads every file of a shared data directory.
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	must(t, err)
+	out := map[string][]byte{}
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		must(t, err)
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func (ff *formsFixture) upload(t *testing.T, cookie *http.Cookie, ars, service string, files map[string][]byte) response {
+	t.Helper()
+	body, ct := multipartBody(t, service, files)
+	return ff.do(http.MethodPost, "/verwaltung/"+ars+"/formulare", body, []*http.Cookie{cookie}, map[string]string{"Content-Type": ct})
+}
+
+func formImports(t *testing.T, db *sqlstore.DB) []audit.Entry {
+	t.Helper()
+	var out []audit.Entry
+	must(t, db.Audit().Walk(context.Background(), func(e audit.Entry) error {
+		if e.Action == "form.import" {
+			out = append(out, e)
+		}
+		return nil
+	}))
+	return out
+}
+
+// TestFormsAdmin: a designer of Darmstadt sees the Land's form as
+// inherited and the town's own, reads the detail with warnings and the
+// unrecognised rule text, downloads the JSON Schema and uploads a real FIM
+// schema; bad XML is refused with file, line and column and stores
+// nothing; other tenants and caseworkers are refused.
+func TestFormsAdmin(t *testing.T) {
+	dir := testenv.SharedData(t, "fim-schemas/xdf2/S00000246V1.1")
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			ff := newFormsFixture(t, d)
+			ctx := context.Background()
+			forms := ff.db.Forms()
+			must(t, forms.AttachForm(ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "1.0", "Landesformular Ausweis")))
+			must(t, forms.AttachForm(ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "2.0", "Landesformular Ausweis")))
+			must(t, forms.AttachForm(ctx, "test", arsDarmstadt, keyHund, sampleForm("S200", "1.0", "Hundesteuer Darmstadt")))
+			must(t, forms.AttachForm(ctx, "test", arsKassel, keyHund, sampleForm("S300", "1.0", "Geheimes Kasseler Formular")))
+
+			t.Run("list", func(t *testing.T) {
+				res := ff.get("/verwaltung/"+arsDarmstadt+"/formulare", ff.designer)
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("status %d: %s", res.StatusCode, res.body)
+				}
+				for _, want := range []string{"Landesformular Ausweis", "geerbt von Land Hessen", "Hundesteuer Darmstadt", "Personalausweis beantragen",
+					keyAusweis, "2 Felder, 2 Gruppen", "0 von 1", "/verwaltung/" + arsDarmstadt + "/formulare/S100/1.0"} {
+					if !strings.Contains(res.body, want) {
+						t.Errorf("list lacks %q", want)
+					}
+				}
+				if strings.Contains(res.body, "Kasseler") {
+					t.Error("list shows Kassel's form")
+				}
+				// Versions newest first, the active one marked.
+				if i, j := strings.Index(res.body, `/S100/2.0">2.0</a>`), strings.Index(res.body, `/S100/1.0">1.0</a>`); i < 0 || j < 0 || i > j {
+					t.Errorf("versions not newest first: %d %d", i, j)
+				}
+			})
+			t.Run("detail", func(t *testing.T) {
+				res := ff.get("/verwaltung/"+arsDarmstadt+"/formulare/S100/2.0", ff.designer)
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("status %d: %s", res.StatusCode, res.body)
+				}
+				for _, want := range []string{"Codeliste C1 nicht gefunden", "Das Datum muss plausibel sein, sonst „Fehler“.", "Angaben zur Person", "Anschrift",
+					"geerbt von Land Hessen", "XDatenfelder 2.0", "Personalausweis beantragen (" + keyAusweis + ")"} {
+					if !strings.Contains(res.body, want) {
+						t.Errorf("detail lacks %q", want)
+					}
+				}
+				old := ff.get("/verwaltung/"+arsDarmstadt+"/formulare/S100/1.0", ff.designer)
+				if old.StatusCode != http.StatusOK || !strings.Contains(old.body, "ältere Version") {
+					t.Errorf("old version: %d", old.StatusCode)
+				}
+				if res := ff.get("/verwaltung/"+arsDarmstadt+"/formulare/S100/9.9", ff.designer); res.StatusCode != http.StatusNotFound {
+					t.Errorf("unknown version: %d, want 404", res.StatusCode)
+				}
+			})
+			t.Run("schema", func(t *testing.T) {
+				res := ff.get("/verwaltung/"+arsDarmstadt+"/formularschema/S100/2.0", ff.designer)
+				if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/schema+json" {
+					t.Fatalf("schema: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
+				}
+				var js map[string]any
+				if err := json.Unmarshal([]byte(res.body), &js); err != nil || js["$schema"] == nil {
+					t.Errorf("not a JSON Schema: %v %.200s", err, res.body)
+				}
+			})
+			t.Run("refused", func(t *testing.T) {
+				for _, c := range []struct {
+					name   string
+					cookie *http.Cookie
+					path   string
+				}{
+					{"other tenant list", ff.designer, "/verwaltung/" + arsKassel + "/formulare"},
+					{"other tenant detail", ff.designer, "/verwaltung/" + arsKassel + "/formulare/S300/1.0"},
+					{"other tenant schema", ff.designer, "/verwaltung/" + arsKassel + "/formularschema/S300/1.0"},
+					{"caseworker list", ff.caseworker, "/verwaltung/" + arsDarmstadt + "/formulare"},
+					{"caseworker detail", ff.caseworker, "/verwaltung/" + arsDarmstadt + "/formulare/S200/1.0"},
+					{"operator of Kassel in Darmstadt", ff.operatorKS, "/verwaltung/" + arsDarmstadt + "/formulare"},
+				} {
+					t.Run(c.name, func(t *testing.T) {
+						res := ff.get(c.path, c.cookie)
+						if res.StatusCode != http.StatusForbidden {
+							t.Errorf("status %d, want 403", res.StatusCode)
+						}
+						if strings.Contains(res.body, "Kasseler") || strings.Contains(res.body, "Hundesteuer Darmstadt") {
+							t.Error("refusal shows a form")
+						}
+					})
+				}
+				if res := ff.get("/verwaltung/"+arsKassel+"/formulare", ff.operatorKS); res.StatusCode != http.StatusOK || !strings.Contains(res.body, "Geheimes Kasseler Formular") {
+					t.Errorf("operator of Kassel: %d", res.StatusCode)
+				}
+				if res := ff.upload(t, ff.caseworker, arsDarmstadt, keyHund, readDir(t, dir)); res.StatusCode != http.StatusForbidden {
+					t.Errorf("caseworker upload: %d, want 403", res.StatusCode)
+				}
+				if res := ff.upload(t, ff.designer, arsKassel, keyHund, readDir(t, dir)); res.StatusCode != http.StatusForbidden {
+					t.Errorf("upload into Kassel: %d, want 403", res.StatusCode)
+				}
+				if vs, _ := forms.FormVersionsAt(ctx, arsDarmstadt, "S00000246"); len(vs) != 0 {
+					t.Errorf("refused uploads stored %v", vs)
+				}
+			})
+			t.Run("upload", func(t *testing.T) {
+				before := len(formImports(t, ff.db))
+				res := ff.upload(t, ff.designer, arsDarmstadt, keyAusweis, readDir(t, dir))
+				if res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("upload: %d %s", res.StatusCode, res.body)
+				}
+				loc := res.Header.Get("Location")
+				if loc != "/verwaltung/"+arsDarmstadt+"/formulare/S00000246/1.1?gespeichert=1" {
+					t.Fatalf("Location %q", loc)
+				}
+				page := ff.get(loc, ff.designer)
+				for _, want := range []string{"gespeichert", "59 Felder, 34 Gruppen", "32 von 34", "R60000024", "Datumkorrekt", "Nachweis Hochschulabschluss",
+					"Personalausweis beantragen (" + keyAusweis + ")", "eigenes Formular", "Verwendete Codelisten (7)"} {
+					if !strings.Contains(page.body, want) {
+						t.Errorf("result page lacks %q", want)
+					}
+				}
+				ref, err := forms.Binding(ctx, arsDarmstadt, keyAusweis)
+				if err != nil || ref.Tenant != arsDarmstadt || ref.ID != "S00000246" || ref.Version != "1.1" {
+					t.Errorf("binding %+v %v", ref, err)
+				}
+				if ref, err := forms.Binding(ctx, arsKassel, keyAusweis); err != nil || ref.ID != "S100" {
+					t.Errorf("Kassel still inherits the Land's form: %+v %v", ref, err)
+				}
+				imports := formImports(t, ff.db)
+				if len(imports) != before+1 {
+					t.Fatalf("audit: %d form.import entries, want %d", len(imports), before+1)
+				}
+				last := imports[len(imports)-1]
+				if last.Tenant != arsDarmstadt || last.Object != "form/S00000246:1.1" || last.Details["service"] != keyAusweis || last.Actor == "" {
+					t.Errorf("audit entry %+v", last)
+				}
+				list := ff.get("/verwaltung/"+arsDarmstadt+"/formulare", ff.designer)
+				if !strings.Contains(list.body, "ersetzt durch ein näheres Formular") {
+					t.Error("list does not mark the Land's overridden form")
+				}
+			})
+			t.Run("upload zip", func(t *testing.T) {
+				var zb bytes.Buffer
+				zw := zip.NewWriter(&zb)
+				for name, data := range readDir(t, testenv.SharedData(t, "fim-schemas/xdf2/S05000058V1.0")) {
+					w, err := zw.Create("export/" + name)
+					must(t, err)
+					_, err = w.Write(data)
+					must(t, err)
+				}
+				must(t, zw.Close())
+				res := ff.upload(t, ff.designer, arsDarmstadt, keyHund, map[string][]byte{"export.zip": zb.Bytes()})
+				if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/S05000058/1.0") {
+					t.Fatalf("zip upload: %d %s %.300s", res.StatusCode, res.Header.Get("Location"), res.body)
+				}
+			})
+			t.Run("bad input", func(t *testing.T) {
+				before := len(formImports(t, ff.db))
+				for _, c := range []struct {
+					name    string
+					service string
+					files   map[string][]byte
+					want    string
+				}{
+					{"broken XML", keyHund, map[string][]byte{"kaputt.xml": []byte("<?xml version=\"1.0\"?>\n<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf=\"urn:xoev-de:fim:standard:xdatenfelder_2\">\n  <header><a></b>\n")},
+						"kaputt.xml:3:"},
+					{"no schema", keyHund, map[string][]byte{"liste.xml": readDir(t, dir)["2691.xml"]}, "Kein XDatenfelder-Schema"},
+					{"XDatenfelder 1", keyHund, readDir(t, testenv.SharedData(t, "fim-schemas/xdf1/S00000036")), "XDatenfelder 1 wird nicht unterstützt"},
+					{"unknown service", "99999999999999", readDir(t, dir), "gibt es für diesen Bereich nicht"},
+					{"no service", "", readDir(t, dir), "gültigen Leistungsschlüssel"},
+					{"not a zip", keyHund, map[string][]byte{"x.zip": []byte("PK\x03\x04 kaputt")}, "kein lesbares ZIP-Archiv"},
+				} {
+					t.Run(c.name, func(t *testing.T) {
+						res := ff.upload(t, ff.designer, arsDarmstadt, c.service, c.files)
+						if res.StatusCode != http.StatusUnprocessableEntity {
+							t.Fatalf("status %d, want 422", res.StatusCode)
+						}
+						if !strings.Contains(res.body, c.want) || !strings.Contains(res.body, "Es wurde nichts gespeichert") || !strings.Contains(res.body, `role="alert"`) {
+							t.Errorf("body lacks %q or the summary:\n%s", c.want, res.body)
+						}
+					})
+				}
+				if n := len(formImports(t, ff.db)); n != before {
+					t.Errorf("bad uploads wrote %d audit entries", n-before)
+				}
+				if ref, err := forms.Binding(ctx, arsDarmstadt, keyHund); err != nil || ref.ID != "S05000058" {
+					t.Errorf("binding changed: %+v %v", ref, err)
+				}
+			})
+		})
+	}
+}
+
+// TestFormsAdminIsolation runs the route checks on the portal with the
+// forms management: every route declares its access and a designer of
+// Darmstadt reaches nothing of Kassel.
+func TestFormsAdminIsolation(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			ff := newFormsFixture(t, d)
+			webtest.CheckDeclared(t, ff.srv.Routes())
+			staffA := ff.login(identity.KindStaff, "staff-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})
+			p, err := ff.sessions.Load(context.Background(), requestWithCookie(staffA))
+			if err != nil || p == nil {
+				t.Fatalf("load principal: %v %v", p, err)
+			}
+			fx := &web.IsolationFixture{A: arsDarmstadt, B: arsKassel, Tenants: ff.db.Tenants(), Catalog: ff.db.Catalog(), Identity: ff.db.Identity(), Principal: p}
+			webtest.CheckIsolation(t, ff.ts.URL, ff.srv.Routes(), fx, webtest.Users{Staff: []*http.Cookie{staffA}})
+		})
+	}
+}
+
+// TestStaffTenantLinksForms: the tenant page links the forms management
+// for designers only.
+func TestStaffTenantLinksForms(t *testing.T) {
+	ff := newFormsFixture(t, sqlstore.SQLite)
+	link := `href="/verwaltung/` + arsDarmstadt + `/formulare"`
+	if res := ff.get("/verwaltung/"+arsDarmstadt, ff.designer); res.StatusCode != http.StatusOK || !strings.Contains(res.body, link) {
+		t.Errorf("designer: %d, no link", res.StatusCode)
+	}
+	if res := ff.get("/verwaltung/"+arsDarmstadt, ff.caseworker); res.StatusCode != http.StatusOK || strings.Contains(res.body, link) {
+		t.Errorf("caseworker: %d, link shown", res.StatusCode)
+	}
+}
