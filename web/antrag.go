@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -389,7 +388,6 @@ type stepPage struct {
 	N, Total    int
 	Title, Help string
 	Nodes       []nodeView
-	Body        template.HTML // bodyMarker: the content block (stepContent) is spliced in by renderSplice
 	Errors      []errLink
 	Multipart   bool
 	Action      string
@@ -564,10 +562,13 @@ func (h *antrag) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	pg.Errors = links
 	pg.Multipart = hasFile(st.Items)
-	pg.Body = bodyMarker
+	title := pg.Title + " – " + pg.ServiceName
+	if len(pg.Errors) > 0 {
+		title = pg.X.ErrorsPrefix + " " + title
+	}
 	body := getHW()
 	body.stepContent(&pg)
-	h.s.renderSplice(w, r, status, "antrag_step", pg, body.Bytes())
+	h.s.renderFramed(w, r, status, "antrag_step", title, body.Bytes())
 	putHW(body)
 }
 
