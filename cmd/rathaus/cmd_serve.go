@@ -177,6 +177,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := addDelivery(core, env, &deps, sf.data, base); err != nil {
 		return err
 	}
+	// Service designers manage the FIM forms at /verwaltung/{ars}/formulare.
+	deps.Features = append(deps.Features, &web.FormsAdmin{Store: db.Forms()})
 	// Every part has registered its job kinds: start the one queue.
 	if err := core.start(ctx); err != nil {
 		return err
