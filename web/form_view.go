@@ -50,7 +50,7 @@ type fieldView struct {
 	Value            string
 	Options          []optView
 	list             *optionList // a select's options when not filtered (Options is then empty)
-	Filter           string // current filter text of a long select
+	Filter           string      // current filter text of a long select
 	Filterable       bool
 	Error            string
 	Prefilled        bool
