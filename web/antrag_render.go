@@ -136,7 +136,7 @@ func (h *antrag) progress(lang string, n, total int) string {
 // contexts (FuzzTemplateEscapers checks that against html/template).
 
 // templateSpecial is html/template's htmlReplacementTable (text and quoted
-// attribute values): NUL, '"', '&', '\”, '+', '<', '>'.
+// attribute values): NUL, quotes, ampersand, plus, less and greater than.
 var templateSpecial = [256]string{0: "\uFFFD", '"': "&#34;", '&': "&amp;", '\'': "&#39;", '+': "&#43;", '<': "&lt;", '>': "&gt;"}
 
 // te writes s escaped as html/template escapes text and attribute values.
