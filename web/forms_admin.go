@@ -369,6 +369,9 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 		if name == "" {
 			name = cl.ShortName
 		}
+		if name == "" {
+			name = k
+		}
 		d.CodeLists = append(d.CodeLists, codeListView{Key: k, Name: name, Version: cl.Version, URI: cl.CanonicalVersionURI, Rows: len(cl.Rows)})
 	}
 	h.s.render(w, r, http.StatusOK, "forms_admin_detail", d)
