@@ -340,3 +340,35 @@ func (s *FormStore) AttachForm(ctx context.Context, actor, ten, serviceKey strin
 		return err
 	})
 }
+
+// ActivateForm makes version of form id the one new applications for the
+// service get in the subtree ten (a rollback to an older version, or
+// pinning an inherited one), with its audit entry (action form.activate),
+// in one transaction. The version must be visible from ten (stored for ten
+// or an ancestor).
+func (s *FormStore) ActivateForm(ctx context.Context, actor, ten, serviceKey, id, version string) error {
+	return s.db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		found := false
+		for _, a := range tenant.Lineage(ten) {
+			var one int
+			err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM form_defs WHERE tenant = ? AND id = ? AND version = ?`), a, id, version).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found = true
+			break
+		}
+		if !found {
+			return rathaus.Errorf(rathaus.ENOTFOUND, "Formular %s (Version %s) nicht gefunden / form not found", id, version)
+		}
+		if err := s.Bind(ctx, ten, serviceKey, id, version); err != nil {
+			return err
+		}
+		_, err := s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: ten, Actor: actor, Action: "form.activate", Object: "form/" + id + ":" + version,
+			Details: map[string]string{"service": serviceKey}})
+		return err
+	})
+}

@@ -32,6 +32,7 @@ type FormsAdminStore interface {
 	FormVersionsAt(ctx context.Context, ten, id string) ([]sqlstore.FormVersionInfo, error)
 	FormIn(ctx context.Context, ars, id, version string) (*form.Model, sqlstore.FormVersionInfo, error)
 	AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) error
+	ActivateForm(ctx context.Context, actor, ten, serviceKey, id, version string) error
 }
 
 // FormsAdmin is the service designers' forms management at
@@ -87,6 +88,7 @@ func (f *FormsAdmin) Register(s *Server) {
 	s.Route("GET /verwaltung/{ars}/formulare", HandlerFunc(h.list), with("", formsBase(ex), h.probe("", false)))
 	s.Route("POST /verwaltung/{ars}/formulare", HandlerFunc(h.upload), with(http.MethodPost, formsBase(ex), h.probe(http.MethodPost, false)))
 	s.Route("GET /verwaltung/{ars}/formulare/{id}/{version}", HandlerFunc(h.detail), with("", formLink(ex, "S0", "1"), h.probe("", true)))
+	s.Route("POST /verwaltung/{ars}/formulare/{id}/{version}/aktivieren", HandlerFunc(h.activate), with("", formLink(ex, "S0", "1")+"/aktivieren", h.probeActivate()))
 	s.Route("GET /verwaltung/{ars}/formularschema/{id}/{version}", HandlerFunc(h.schema), with("", schemaLink(ex, "S0", "1"), h.probeSchema()))
 }
 
@@ -124,6 +126,16 @@ func (h *formsAdmin) probeSchema() func(ctx context.Context, fx *IsolationFixtur
 			return IsolationProbe{}, err
 		}
 		return IsolationProbe{Path: schemaLink(fx.B, "S99000001", "1.0"), Secrets: []string{secret}}, nil
+	}
+}
+
+func (h *formsAdmin) probeActivate() func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+	return func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error) {
+		secret := "Geheimformular-" + fx.B
+		if err := h.isolationSetup(ctx, fx, secret); err != nil {
+			return IsolationProbe{}, err
+		}
+		return IsolationProbe{Method: http.MethodPost, Path: formLink(fx.B, "S99000001", "1.0") + "/aktivieren", Body: "service=isolation-service", Secrets: []string{secret}}, nil
 	}
 }
 
@@ -292,7 +304,10 @@ type formsDetailPage struct {
 	Inherited          bool
 	From               string
 	ImportedAt         time.Time
-	Active             []string // services for which this version is the one new applications get
+	Active             []string        // services for which this version is the one new applications get
+	Activatable        []serviceOption // services using another version of this form
+	ActivateURL        string
+	Activated          bool
 	Steps              []formStepView
 	Fields, Groups     int
 	Recognised         int
@@ -301,6 +316,9 @@ type formsDetailPage struct {
 	SchemaURL, ListURL string
 	Saved              bool
 }
+
+// serviceOption is a service a version can be activated for.
+type serviceOption struct{ Key, Name string }
 
 // codeListView is a code list the form uses.
 type codeListView struct {
@@ -326,7 +344,8 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 	c := m.Count()
 	d := formsDetailPage{Tenant: t, Model: m, Inherited: info.Tenant != ars, ImportedAt: info.ImportedAt,
 		Fields: c.Fields, Groups: c.Groups, Recognised: m.RulesRecognised(),
-		SchemaURL: schemaLink(ars, id, version), ListURL: formsBase(ars), Saved: r.URL.Query().Get("gespeichert") == "1"}
+		SchemaURL: schemaLink(ars, id, version), ListURL: formsBase(ars), Saved: r.URL.Query().Get("gespeichert") == "1",
+		ActivateURL: formLink(ars, id, version) + "/aktivieren", Activated: r.URL.Query().Get("aktiviert") == "1"}
 	if d.Inherited {
 		d.From = h.s.tenantName(ctx, info.Tenant)
 	}
@@ -337,12 +356,17 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			seen[b.ServiceKey] = true
-			if b.FormID == id && b.FormVersion == version {
-				name := b.ServiceKey
-				if res, err := h.s.deps.Catalog.Resolve(ctx, ars, b.ServiceKey); err == nil {
-					name = res.Service.Name + " (" + b.ServiceKey + ")"
-				}
+			if b.FormID != id {
+				continue
+			}
+			name := b.ServiceKey
+			if res, err := h.s.deps.Catalog.Resolve(ctx, ars, b.ServiceKey); err == nil {
+				name = res.Service.Name + " (" + b.ServiceKey + ")"
+			}
+			if b.FormVersion == version {
 				d.Active = append(d.Active, name)
+			} else {
+				d.Activatable = append(d.Activatable, serviceOption{Key: b.ServiceKey, Name: name})
 			}
 		}
 	}
@@ -397,6 +421,47 @@ func countStep(it *form.Item, sv *formStepView, depth int) {
 	if it.Input() {
 		sv.Fields++
 	}
+}
+
+// activate makes the version the one new applications of a service get in
+// {ars}: a rollback to an older version, or pinning an inherited one.
+// The service must use this form already (as its nearest binding).
+func (h *formsAdmin) activate(w http.ResponseWriter, r *http.Request) error {
+	ars, err := h.allowed(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return rathaus.Errorf(rathaus.EINVALID, "Das Formular konnte nicht gelesen werden.")
+	}
+	ctx := r.Context()
+	id, version, service := r.PathValue("id"), r.PathValue("version"), strings.TrimSpace(r.PostForm.Get("service"))
+	if !validKey(service) {
+		return rathaus.Errorf(rathaus.EINVALID, "Feld service: bitte eine Leistung wählen.")
+	}
+	bs, err := h.f.Store.FormBindingsIn(ctx, ars)
+	if err != nil {
+		return err
+	}
+	uses := false
+	for _, b := range bs { // nearest first: the first binding of the service is its effective one
+		if b.ServiceKey == service {
+			uses = b.FormID == id
+			break
+		}
+	}
+	if !uses {
+		return rathaus.Errorf(rathaus.EINVALID, "Feld service: die Leistung %s nutzt das Formular %s hier nicht.", service, id)
+	}
+	actor := ""
+	if p := h.s.principal(r); p != nil && p.User != nil {
+		actor = p.User.ID
+	}
+	if err := h.f.Store.ActivateForm(ctx, actor, ars, service, id, version); err != nil {
+		return err
+	}
+	http.Redirect(w, r, formLink(ars, id, version)+"?aktiviert=1", http.StatusSeeOther)
+	return nil
 }
 
 func (h *formsAdmin) schema(w http.ResponseWriter, r *http.Request) error {

@@ -156,6 +156,56 @@ func TestFormsAdmin(t *testing.T) {
 					t.Errorf("unknown version: %d, want 404", res.StatusCode)
 				}
 			})
+			t.Run("activate", func(t *testing.T) {
+				// Darmstadt pins the Land's older version 1.0; Kassel keeps 2.0.
+				path := "/verwaltung/" + arsDarmstadt + "/formulare/S100/1.0/aktivieren"
+				page := ff.get("/verwaltung/"+arsDarmstadt+"/formulare/S100/1.0", ff.designer)
+				if !strings.Contains(page.body, `action="`+path+`"`) || !strings.Contains(page.body, `<option value="`+keyAusweis+`">`) {
+					t.Fatalf("detail has no activation form")
+				}
+				for _, c := range []struct {
+					name   string
+					cookie *http.Cookie
+					path   string
+					body   string
+					want   int
+				}{
+					{"caseworker", ff.caseworker, path, form("service", keyAusweis), http.StatusForbidden},
+					{"other tenant", ff.designer, "/verwaltung/" + arsKassel + "/formulare/S100/1.0/aktivieren", form("service", keyAusweis), http.StatusForbidden},
+					{"service without this form", ff.designer, path, form("service", keyHund), http.StatusBadRequest},
+					{"unknown version", ff.designer, "/verwaltung/" + arsDarmstadt + "/formulare/S100/7.0/aktivieren", form("service", keyAusweis), http.StatusNotFound},
+				} {
+					if res := ff.do(http.MethodPost, c.path, c.body, []*http.Cookie{c.cookie}, nil); res.StatusCode != c.want {
+						t.Errorf("%s: %d, want %d", c.name, res.StatusCode, c.want)
+					}
+				}
+				if ref, _ := forms.Binding(ctx, arsDarmstadt, keyAusweis); ref == nil || ref.Tenant != arsHessen {
+					t.Fatalf("refused activations changed the binding: %+v", ref)
+				}
+				res := ff.do(http.MethodPost, path, form("service", keyAusweis), []*http.Cookie{ff.designer}, nil)
+				if res.StatusCode != http.StatusSeeOther {
+					t.Fatalf("activate: %d %s", res.StatusCode, res.body)
+				}
+				if ref, err := forms.Binding(ctx, arsDarmstadt, keyAusweis); err != nil || ref.Tenant != arsDarmstadt || ref.Version != "1.0" {
+					t.Errorf("Darmstadt binding %+v %v", ref, err)
+				}
+				if ref, err := forms.Binding(ctx, arsKassel, keyAusweis); err != nil || ref.Version != "2.0" {
+					t.Errorf("Kassel binding %+v %v", ref, err)
+				}
+				if page := ff.get(res.Header.Get("Location"), ff.designer); !strings.Contains(page.body, "jetzt für neue Anträge aktiv") {
+					t.Errorf("no confirmation")
+				}
+				var acts int
+				must(t, ff.db.Audit().Walk(ctx, func(e audit.Entry) error {
+					if e.Action == "form.activate" && e.Tenant == arsDarmstadt && e.Object == "form/S100:1.0" {
+						acts++
+					}
+					return nil
+				}))
+				if acts != 1 {
+					t.Errorf("%d form.activate entries, want 1", acts)
+				}
+			})
 			t.Run("schema", func(t *testing.T) {
 				res := ff.get("/verwaltung/"+arsDarmstadt+"/formularschema/S100/2.0", ff.designer)
 				if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/schema+json" {
