@@ -4,7 +4,9 @@ package process
 
 import (
 	"maps"
+	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the state of an instance.
@@ -190,6 +192,125 @@ func (in *Instance) DeepClone() *Instance {
 	return &c
 }
 
+// DecodesAsIs reports whether decoding the JSON encoding of the instance
+// gives back an equal instance, so that a store may keep the instance it
+// wrote instead of decoding what it wrote when it is read: every variable
+// and parameter a JSON value as encoding/json decodes it (nil, bool,
+// float64, string, map[string]any, []any, no typed nils), parameters nil or
+// not empty, all strings valid UTF-8, all times UTC without a monotonic
+// clock reading. It is conservative: false only costs a decode.
+func (in *Instance) DecodesAsIs() bool {
+	ok := true
+	str := func(ss ...string) {
+		for _, s := range ss {
+			if !utf8.ValidString(s) {
+				ok = false
+			}
+		}
+	}
+	tm := func(ts ...time.Time) {
+		for _, t := range ts {
+			if t != t.Round(0) || t.Location() != time.UTC {
+				ok = false
+			}
+		}
+	}
+	str(in.Tenant, in.ID, in.DefinitionKey, string(in.Status), in.Incident)
+	tm(in.StartedAt, in.EndedAt)
+	if in.Vars != nil && !jsonNormal(in.Vars) {
+		return false
+	}
+	for _, t := range in.Tokens {
+		if t == nil {
+			return false
+		}
+		str(t.ID, t.Node, t.Scope)
+	}
+	for _, t := range in.Tasks {
+		if t == nil {
+			return false
+		}
+		str(t.ID, t.Node, t.Name, t.Type, t.Role, t.Assignee, t.CandidateGroups, t.FormKey, t.Token, string(t.State))
+		tm(t.Created, t.Ended)
+	}
+	for _, t := range in.Timers {
+		if t == nil {
+			return false
+		}
+		str(t.ID, t.Node, t.Token, string(t.State))
+		tm(t.Due)
+	}
+	for _, w := range in.Waits {
+		if w == nil {
+			return false
+		}
+		str(w.ID, w.Message, w.Node, w.Token, string(w.State))
+	}
+	for _, a := range in.Actions {
+		if a == nil || a.Params != nil && (len(a.Params) == 0 || !jsonNormal(a.Params)) {
+			return false
+		}
+		str(a.ID, a.Action, a.Node, a.Token, string(a.State))
+	}
+	for _, h := range in.History {
+		str(h.Node, h.What)
+		tm(h.At)
+	}
+	return ok
+}
+
+// AsDecoded returns a deep copy of the instance equal to what decoding its
+// JSON encoding gives (empty action parameters, which the encoding omits,
+// become nil), or nil if it cannot tell without decoding (see
+// DecodesAsIs).
+func (in *Instance) AsDecoded() *Instance {
+	c := in.DeepClone()
+	for _, a := range c.Actions {
+		if a != nil && a.Params != nil && len(a.Params) == 0 {
+			a.Params = nil
+		}
+	}
+	if !c.DecodesAsIs() {
+		return nil
+	}
+	return c
+}
+
+// jsonNormal reports whether v is a JSON value as encoding/json decodes
+// it into an any.
+func jsonNormal(v any) bool {
+	switch v := v.(type) {
+	case nil, bool:
+		return true
+	case float64:
+		return !math.IsNaN(v) && !math.IsInf(v, 0)
+	case string:
+		return utf8.ValidString(v)
+	case map[string]any:
+		if v == nil {
+			return false
+		}
+		for k, x := range v {
+			if !utf8.ValidString(k) || !jsonNormal(x) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		if v == nil {
+			return false
+		}
+		for _, x := range v {
+			if !jsonNormal(x) {
+				return false
+			}
+		}
+		return true
+	default:
+		return false
+	}
+}
+
 // cloneJSON copies the maps and slices of a decoded JSON value.
 func cloneJSON(v any) any {
 	switch v := v.(type) {
@@ -222,8 +343,10 @@ func cloneAll[T any](s []*T) []*T {
 	}
 	out := make([]*T, len(s))
 	for i, p := range s {
-		v := *p
-		out[i] = &v
+		if p != nil {
+			v := *p
+			out[i] = &v
+		}
 	}
 	return out
 }

@@ -270,7 +270,7 @@ func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instanc
 	if err != nil {
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, instanceInsertSQL, inst.Tenant, inst.ID, inst.DefinitionKey, inst.DefinitionVersion, string(inst.Status), inst.Rev, string(data),
 			micros(inst.StartedAt), micros(inst.EndedAt))
 		if err != nil {
@@ -281,6 +281,21 @@ func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instanc
 		}
 		return s.commitStep(ctx, tx, nil, inst, effects, "", false)
 	})
+	s.wrote(inst, data, err)
+	return err
+}
+
+// wrote remembers the instance just written as the decoding of its JSON
+// data if decoding would give the same (then the next read, typically the
+// caller's next step, does not decode). Keyed by the data, it cannot go
+// stale, not even if the transaction rolls back.
+func (s *ProcessStore) wrote(inst *process.Instance, data []byte, err error) {
+	if err != nil {
+		return
+	}
+	if d := inst.AsDecoded(); d != nil {
+		s.decoded.own(inst.Tenant, inst.ID, string(data), d)
+	}
 }
 
 // commitStep writes the derived rows, the effects, the done mark, the audit
@@ -428,7 +443,11 @@ func (c *decodeCache) get(tenant, id, data string) *process.Instance {
 }
 
 func (c *decodeCache) put(tenant, id, data string, inst *process.Instance) {
-	own := inst.DeepClone()
+	c.own(tenant, id, data, inst.DeepClone())
+}
+
+// own is put of an instance nobody else has.
+func (c *decodeCache) own(tenant, id, data string, own *process.Instance) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxDecoded {
@@ -454,7 +473,7 @@ func (s *ProcessStore) UpdateInstanceFrom(ctx context.Context, prev, inst *proce
 	if err != nil {
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, instanceUpdateSQL, string(inst.Status), inst.Rev, string(data), micros(inst.EndedAt), inst.Tenant, inst.ID, inst.Rev-1)
 		if err != nil {
 			return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot update process instance %s", inst.ID)
@@ -469,6 +488,8 @@ func (s *ProcessStore) UpdateInstanceFrom(ctx context.Context, prev, inst *proce
 		}
 		return s.commitStep(ctx, tx, prev, inst, effects, done, true)
 	})
+	s.wrote(inst, data, err)
+	return err
 }
 
 // holds reports whether list has an element equal to x (same id, same
