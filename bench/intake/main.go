@@ -7,7 +7,7 @@
 // percentiles. Beside it, the raw storage ceiling on the same database:
 // plain grouped inserts (256 rows per transaction) of the same bytes.
 //
-//	go run ./bench/intake [-schema DIR] [-duration 10s] [-workers 64] [-db postgres://…] [-group auto|on|off] [-attach BYTES] [-json]
+//	go run ./bench/intake [-schema DIR] [-duration 10s] [-workers 64] [-cpuprofile F] [-memprofile F] [-db postgres://…] [-group auto|on|off] [-attach BYTES] [-json]
 //
 // With a postgres:// URL the run uses a fresh schema that is dropped afterwards.
 //
@@ -64,6 +64,7 @@ var (
 	useOutbox    bool
 	maxBatch     int
 	cpuProfile   string
+	memProfile   string
 	httpRates    string
 	skipDirect   bool
 	attackerMode string
@@ -91,6 +92,7 @@ func main() {
 	flag.BoolVar(&useOutbox, "outbox", true, "commit jobs into the slim outbox (pumped into River in the background) instead of River's insert in the intake transaction")
 	flag.IntVar(&maxBatch, "batch", 0, "most submissions per group commit (0: the Service's default)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phases (direct and HTTP) to this file")
+	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the intake phases (direct and HTTP) to this file")
 	flag.StringVar(&httpRates, "http", "", "also attack POST /api/v1/antraege/{key} over loopback with vegeta at these rates per second, e.g. 1000,2000,4000")
 	flag.StringVar(&attackerMode, "attacker", "child", "with -http: run vegeta in a child process (child) or in the server's process (same)")
 	flag.BoolVar(&skipDirect, "http-only", false, "with -http: skip the direct (HTTP-less) measurement")
@@ -253,6 +255,11 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return err
+		}
+	}
 
 	if err := drainOutbox(ctx, store); err != nil {
 		return err
@@ -308,6 +315,17 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		}
 	}
 	return nil
+}
+
+// writeHeapProfile writes the allocations since the start (go tool pprof
+// -sample_index=alloc_objects or alloc_space) to file.
+func writeHeapProfile(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // freshSchema creates a new schema on the server at base and returns a URL
