@@ -552,57 +552,69 @@ type UploadFile struct {
 	Data []byte
 }
 
-// readUploads reads the multipart files, unpacking zip archives (their
-// *.xml entries; at most formsZipEntries, and no more than the upload limit
-// uncompressed).
+// readUploads reads the multipart files and unpacks zip archives
+// (UnpackUploads).
 func readUploads(fhs []*multipart.FileHeader) ([]UploadFile, error) {
-	var out []UploadFile
-	var total int64
-	const limit = 64 << 20
+	var in []UploadFile
 	for _, fh := range fhs {
+		name := path.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
 		f, err := fh.Open()
 		if err != nil {
-			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei nicht lesbar (cannot read file)", path.Base(fh.Filename))
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei nicht lesbar (cannot read file)", name)
 		}
 		data, err := io.ReadAll(f)
 		f.Close()
 		if err != nil {
-			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei nicht lesbar (cannot read file)", path.Base(fh.Filename))
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Datei nicht lesbar (cannot read file)", name)
 		}
-		name := path.Base(strings.ReplaceAll(fh.Filename, `\`, "/"))
 		if len(data) == 0 && name == "." {
 			continue // no file chosen
 		}
-		if strings.EqualFold(path.Ext(name), ".zip") || bytes.HasPrefix(data, []byte("PK\x03\x04")) {
-			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				return nil, rathaus.Errorf(rathaus.EINVALID, "%s: kein lesbares ZIP-Archiv (not a readable zip file)", name)
-			}
-			n := 0
-			for _, zf := range zr.File {
-				if zf.FileInfo().IsDir() || !strings.EqualFold(path.Ext(zf.Name), ".xml") {
-					continue
-				}
-				if n++; n > formsZipEntries {
-					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: mehr als %d XML-Dateien (too many files)", name, formsZipEntries)
-				}
-				rc, err := zf.Open()
-				if err != nil {
-					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: %s nicht lesbar (cannot read entry)", name, zf.Name)
-				}
-				b, err := io.ReadAll(io.LimitReader(rc, limit-total+1))
-				rc.Close()
-				if err != nil {
-					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: %s nicht lesbar (cannot read entry)", name, zf.Name)
-				}
-				if total += int64(len(b)); total > limit {
-					return nil, rathaus.Errorf(rathaus.EINVALID, "%s: entpackt größer als %d MB (uncompressed too large)", name, limit>>20)
-				}
-				out = append(out, UploadFile{Name: name + "/" + path.Base(zf.Name), Data: b})
-			}
+		in = append(in, UploadFile{Name: name, Data: data})
+	}
+	return UnpackUploads(in)
+}
+
+// maxUnpacked bounds the uncompressed size of all zip entries of an upload.
+const maxUnpacked = 64 << 20
+
+// UnpackUploads replaces every zip archive among files (by its .zip name
+// or its signature) with its *.xml entries, named "archive.zip/path"; at
+// most formsZipEntries entries and maxUnpacked bytes uncompressed.
+func UnpackUploads(files []UploadFile) ([]UploadFile, error) {
+	var out []UploadFile
+	var total int64
+	for _, f := range files {
+		if !strings.EqualFold(path.Ext(f.Name), ".zip") && !bytes.HasPrefix(f.Data, []byte("PK\x03\x04")) {
+			out = append(out, f)
 			continue
 		}
-		out = append(out, UploadFile{Name: name, Data: data})
+		zr, err := zip.NewReader(bytes.NewReader(f.Data), int64(len(f.Data)))
+		if err != nil {
+			return nil, rathaus.Errorf(rathaus.EINVALID, "%s: kein lesbares ZIP-Archiv (not a readable zip file)", f.Name)
+		}
+		n := 0
+		for _, zf := range zr.File {
+			if zf.FileInfo().IsDir() || !strings.EqualFold(path.Ext(zf.Name), ".xml") {
+				continue
+			}
+			if n++; n > formsZipEntries {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "%s: mehr als %d XML-Dateien (too many files)", f.Name, formsZipEntries)
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "%s: %s nicht lesbar (cannot read entry)", f.Name, zf.Name)
+			}
+			b, err := io.ReadAll(io.LimitReader(rc, maxUnpacked-total+1))
+			rc.Close()
+			if err != nil {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "%s: %s nicht lesbar (cannot read entry)", f.Name, zf.Name)
+			}
+			if total += int64(len(b)); total > maxUnpacked {
+				return nil, rathaus.Errorf(rathaus.EINVALID, "%s: entpackt größer als %d MB (uncompressed too large)", f.Name, maxUnpacked>>20)
+			}
+			out = append(out, UploadFile{Name: f.Name + "/" + strings.TrimPrefix(path.Clean("/"+zf.Name), "/"), Data: b})
+		}
 	}
 	return out, nil
 }
