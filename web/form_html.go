@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"html"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -94,6 +93,36 @@ func (w *hw) node(n *nodeView) {
 	}
 }
 
+// attrx writes name="prefix val suffix" with val escaped (prefix and
+// suffix are constants without characters to escape).
+func (w *hw) attrx(name, prefix, val, suffix string) {
+	w.s(" ", name, `="`, prefix)
+	w.e(val)
+	w.s(suffix, `"`)
+}
+
+// ariaDescribedBy writes aria-describedby with id's -help, -hint and -error
+// elements as far as present, in that order.
+func (w *hw) ariaDescribedBy(id string, help, hint, err bool) {
+	if !help && !hint && !err {
+		return
+	}
+	w.s(` aria-describedby="`)
+	sep := ""
+	for _, x := range [3]struct {
+		on  bool
+		suf string
+	}{{help, "-help"}, {hint, "-hint"}, {err, "-error"}} {
+		if x.on {
+			w.s(sep)
+			w.e(id)
+			w.s(x.suf)
+			sep = " "
+		}
+	}
+	w.s(`"`)
+}
+
 func (w *hw) attr(name, val string) {
 	w.s(" ", name, `="`)
 	w.e(val)
@@ -114,22 +143,13 @@ func (w *hw) group(g *groupView) {
 	if g.Hidden {
 		w.s(" hidden")
 	}
-	if g.Help != "" || g.Error != "" {
-		var d []string
-		if g.Help != "" {
-			d = append(d, g.ID+"-hint")
-		}
-		if g.Error != "" {
-			d = append(d, g.ID+"-error")
-		}
-		w.attr("aria-describedby", strings.Join(d, " "))
-	}
+	w.ariaDescribedBy(g.ID, false, g.Help != "", g.Error != "")
 	w.s(">\n<legend>")
 	w.e(g.Legend)
 	w.s("</legend>\n")
 	if g.Help != "" {
 		w.s(`<p class="hint"`)
-		w.attr("id", g.ID+"-hint")
+		w.attrx("id", "", g.ID, "-hint")
 		w.s(">")
 		w.e(g.Help)
 		w.s("</p>\n")
@@ -139,7 +159,7 @@ func (w *hw) group(g *groupView) {
 	}
 	if g.Repeatable {
 		w.s(`<input type="hidden"`)
-		w.attr("name", "count:"+g.Path)
+		w.attrx("name", "count:", g.Path, "")
 		w.attr("value", strconv.Itoa(g.Count))
 		w.s(">\n")
 	}
@@ -164,7 +184,7 @@ func (w *hw) group(g *groupView) {
 		}
 		if in.CanRemove {
 			w.s(`<button type="submit" name="action"`)
-			w.attr("value", "remove:"+in.Path)
+			w.attrx("value", "remove:", in.Path, "")
 			w.s(` class="secondary">`)
 			w.e(g.X.Remove)
 			w.s(`<span class="visually-hidden">: `)
@@ -181,7 +201,7 @@ func (w *hw) group(g *groupView) {
 
 func (w *hw) addButton(path, what string, x *nodeTexts) {
 	w.s(`<button type="submit" name="action"`)
-	w.attr("value", "add:"+path)
+	w.attrx("value", "add:", path, "")
 	w.s(` class="secondary">`)
 	w.e(x.Add)
 	w.s(`<span class="visually-hidden">: `)
@@ -191,7 +211,7 @@ func (w *hw) addButton(path, what string, x *nodeTexts) {
 
 func (w *hw) errorMessage(id, msg string, x *nodeTexts) {
 	w.s(`<p class="error-message"`)
-	w.attr("id", id+"-error")
+	w.attrx("id", "", id, "-error")
 	w.s(`><span class="visually-hidden">`)
 	w.e(x.Error)
 	w.s(":</span> ")
@@ -215,7 +235,7 @@ func (w *hw) repeated(r *repeatedView) {
 		w.s("</p>\n")
 	}
 	w.s(`<input type="hidden"`)
-	w.attr("name", "count:"+r.Path)
+	w.attrx("name", "count:", r.Path, "")
 	w.attr("value", strconv.Itoa(r.Count))
 	w.s(">\n")
 	for _, f := range r.Items {
@@ -228,19 +248,7 @@ func (w *hw) repeated(r *repeatedView) {
 }
 
 func (w *hw) describedBy(f *fieldView) {
-	if f.Hint != "" || f.Help != "" || f.Error != "" {
-		var d []string
-		if f.Help != "" {
-			d = append(d, f.ID+"-help")
-		}
-		if f.Hint != "" {
-			d = append(d, f.ID+"-hint")
-		}
-		if f.Error != "" {
-			d = append(d, f.ID+"-error")
-		}
-		w.attr("aria-describedby", strings.Join(d, " "))
-	}
+	w.ariaDescribedBy(f.ID, f.Help != "", f.Hint != "", f.Error != "")
 	if f.Error != "" {
 		w.s(` aria-invalid="true"`)
 	}
@@ -249,14 +257,14 @@ func (w *hw) describedBy(f *fieldView) {
 func (w *hw) fieldTexts(f *fieldView) {
 	if f.Help != "" {
 		w.s(`<p class="hint"`)
-		w.attr("id", f.ID+"-help")
+		w.attrx("id", "", f.ID, "-help")
 		w.s(">")
 		w.e(f.Help)
 		w.s("</p>\n")
 	}
 	if f.Hint != "" {
 		w.s(`<p class="hint"`)
-		w.attr("id", f.ID+"-hint")
+		w.attrx("id", "", f.ID, "-hint")
 		w.s(">")
 		w.e(f.Hint)
 		w.s("</p>\n")
@@ -319,19 +327,7 @@ func (w *hw) field(f *fieldView) {
 		if f.Hidden {
 			w.s(" hidden")
 		}
-		if f.Hint != "" || f.Help != "" || f.Error != "" {
-			var d []string
-			if f.Help != "" {
-				d = append(d, f.ID+"-help")
-			}
-			if f.Hint != "" {
-				d = append(d, f.ID+"-hint")
-			}
-			if f.Error != "" {
-				d = append(d, f.ID+"-error")
-			}
-			w.attr("aria-describedby", strings.Join(d, " "))
-		}
+		w.ariaDescribedBy(f.ID, f.Help != "", f.Hint != "", f.Error != "")
 		w.s(">\n<legend>")
 		w.labelText(f)
 		w.s("</legend>\n")
@@ -379,7 +375,7 @@ func (w *hw) field(f *fieldView) {
 		w.e(f.File.MediaType)
 		w.s(", ", strconv.FormatInt(f.File.Size, 10), " Bytes)\n")
 		w.s(`<button type="submit" name="action"`)
-		w.attr("value", "delfile:"+f.Path)
+		w.attrx("value", "delfile:", f.Path, "")
 		w.s(` class="secondary">`)
 		w.e(f.X.Remove)
 		w.s(`<span class="visually-hidden">: `)
@@ -400,16 +396,16 @@ func (w *hw) field(f *fieldView) {
 		case "select":
 			if f.Filterable {
 				w.s(`<div class="filter"><label class="small"`)
-				w.attr("for", f.ID+"-filter")
+				w.attrx("for", "", f.ID, "-filter")
 				w.s(">")
 				w.e(f.X.FilterLabel)
 				w.s("</label>\n<input type=\"search\"")
-				w.attr("id", f.ID+"-filter")
-				w.attr("name", "filter:"+f.Path)
+				w.attrx("id", "", f.ID, "-filter")
+				w.attrx("name", "filter:", f.Path, "")
 				w.attr("value", f.Filter)
 				w.attr("data-filter-for", f.ID)
 				w.s(` autocomplete="off">` + "\n" + `<button type="submit" name="action"`)
-				w.attr("value", "filter:"+f.Path)
+				w.attrx("value", "filter:", f.Path, "")
 				w.s(` class="secondary">`)
 				w.e(f.X.FilterButton)
 				w.s("</button></div>\n")

@@ -129,6 +129,16 @@ type stepCtx struct {
 	hidden   map[string]bool // paths hidden by show-if
 	required map[string]bool // paths required by required-if
 	tx       *nodeTexts
+	slab     []fieldView // field views are allocated in chunks (newField)
+}
+
+// newField returns a zero field view from the current chunk.
+func (sc *stepCtx) newField() *fieldView {
+	if len(sc.slab) == cap(sc.slab) {
+		sc.slab = make([]fieldView, 0, min(max(8, 2*cap(sc.slab)), 64))
+	}
+	sc.slab = sc.slab[:len(sc.slab)+1]
+	return &sc.slab[len(sc.slab)-1]
 }
 
 // indexed returns path[i].
@@ -279,6 +289,13 @@ func scalar(v any) string {
 // elements made required; groups without answers are walked with an empty
 // instance so that the page knows the state of every element.
 func conditions(m *form.Model, ans map[string]any) (hidden, required map[string]bool) {
+	return conditionsIn(m, ans, nil)
+}
+
+// conditionsIn is conditions for the subtrees of the top-level items only
+// (all when only is nil): the state of a step's elements does not depend
+// on the other steps' groups, only on answers anywhere.
+func conditionsIn(m *form.Model, ans map[string]any, only []form.Item) (hidden, required map[string]bool) {
 	hidden, required = map[string]bool{}, map[string]bool{}
 	var scope func(items []form.Item, rules []form.Rule, obj map[string]any, path string, hid, req map[string]bool)
 	scope = func(items []form.Item, rules []form.Rule, obj map[string]any, path string, hid, req map[string]bool) {
@@ -316,7 +333,7 @@ func conditions(m *form.Model, ans map[string]any) (hidden, required map[string]
 			if req[it.ID] {
 				required[p] = true
 			}
-			if it.Kind != form.KindGroup {
+			if it.Kind != form.KindGroup || path == "" && only != nil && !hasID(only, it.ID) {
 				continue
 			}
 			insts := instances(obj[it.ID])
@@ -336,6 +353,16 @@ func conditions(m *form.Model, ans map[string]any) (hidden, required map[string]
 	return hidden, required
 }
 
+// hasID reports whether items has an item with id.
+func hasID(items []form.Item, id string) bool {
+	for i := range items {
+		if items[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // instances returns the instances of a value: the array, or the value itself.
 func instances(v any) []any {
 	switch x := v.(type) {
@@ -349,12 +376,12 @@ func instances(v any) []any {
 
 // buildStep builds the view of one step from the answers.
 func (sc *stepCtx) buildStep(step form.Step, ans map[string]any) []nodeView {
-	sc.hidden, sc.required = conditions(sc.m, ans)
+	sc.hidden, sc.required = conditionsIn(sc.m, ans, step.Items)
 	return sc.nodes(step.Items, ans, "", true)
 }
 
 func (sc *stepCtx) nodes(items []form.Item, obj map[string]any, path string, top bool) []nodeView {
-	var out []nodeView
+	out := make([]nodeView, 0, len(items))
 	for i := range items {
 		it := &items[i]
 		p := joinPath(path, it.ID)
@@ -460,7 +487,8 @@ func (sc *stepCtx) field(it *form.Item, val any, path string, hidden bool) *fiel
 	} else {
 		bare = path
 	}
-	f := &fieldView{X: sc.tx, Path: path, ID: fid(path), BareID: it.ID, Label: label(it), Help: it.Help, Hidden: hidden,
+	f := sc.newField()
+	*f = fieldView{X: sc.tx, Path: path, ID: fid(path), BareID: it.ID, Label: label(it), Help: it.Help, Hidden: hidden,
 		Required: it.Min > 0 || sc.required[bare], Value: scalar(val), MaxLength: it.Constraints.MaxLength, Prefilled: sc.prefill[path]}
 	if e, ok := sc.errs[path]; ok {
 		f.Error = e
