@@ -326,19 +326,32 @@ func (s *FormStore) FormIn(ctx context.Context, ars, id, version string) (*form.
 
 // AttachForm stores m as a form version for the subtree ten, binds it to
 // the service (new applications get this version) and appends the audit
-// entry (action form.import, by actor) — all in one transaction.
-func (s *FormStore) AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) error {
-	return s.db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+// entry (action form.import, by actor) — all in one transaction. replaced
+// reports that ten already held this id and version (it is overwritten;
+// the audit entry says so).
+func (s *FormStore) AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) (replaced bool, err error) {
+	err = s.db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var one int
+		switch err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM form_defs WHERE tenant = ? AND id = ? AND version = ?`), ten, m.ID, m.Version).Scan(&one); {
+		case err == nil:
+			replaced = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		if err := s.PutForm(ctx, ten, m); err != nil {
 			return err
 		}
 		if err := s.Bind(ctx, ten, serviceKey, m.ID, m.Version); err != nil {
 			return err
 		}
-		_, err := s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: ten, Actor: actor, Action: "form.import", Object: "form/" + m.ID + ":" + m.Version,
-			Details: map[string]string{"service": serviceKey, "format": m.Format}})
+		details := map[string]string{"service": serviceKey, "format": m.Format}
+		if replaced {
+			details["replaced"] = "true"
+		}
+		_, err := s.db.AppendAudit(ctx, tx, audit.Entry{Tenant: ten, Actor: actor, Action: "form.import", Object: "form/" + m.ID + ":" + m.Version, Details: details})
 		return err
 	})
+	return replaced, err
 }
 
 // ActivateForm makes version of form id the one new applications for the

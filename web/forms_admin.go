@@ -31,7 +31,7 @@ type FormsAdminStore interface {
 	FormBindingsIn(ctx context.Context, ars string) ([]sqlstore.FormBinding, error)
 	FormVersionsAt(ctx context.Context, ten, id string) ([]sqlstore.FormVersionInfo, error)
 	FormIn(ctx context.Context, ars, id, version string) (*form.Model, sqlstore.FormVersionInfo, error)
-	AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) error
+	AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) (replaced bool, err error)
 	ActivateForm(ctx context.Context, actor, ten, serviceKey, id, version string) error
 }
 
@@ -143,10 +143,10 @@ func (h *formsAdmin) isolationSetup(ctx context.Context, fx *IsolationFixture, s
 	if h.f.Store == nil {
 		return fmt.Errorf("forms admin: no Store")
 	}
-	if err := h.f.Store.AttachForm(ctx, "isolation-test", fx.A, "isolation-service", isolationForm("Eigenformular-"+fx.A)); err != nil {
+	if _, err := h.f.Store.AttachForm(ctx, "isolation-test", fx.A, "isolation-service", isolationForm("Eigenformular-"+fx.A)); err != nil {
 		return err
 	}
-	if err := h.f.Store.AttachForm(ctx, "isolation-test", fx.B, "isolation-service", isolationForm(secret)); err != nil {
+	if _, err := h.f.Store.AttachForm(ctx, "isolation-test", fx.B, "isolation-service", isolationForm(secret)); err != nil {
 		return err
 	}
 	if fx.Principal == nil || fx.Principal.User == nil || fx.Identity == nil {
@@ -314,7 +314,7 @@ type formsDetailPage struct {
 	Unrecognised       []form.Rule
 	CodeLists          []codeListView
 	SchemaURL, ListURL string
-	Saved              bool
+	Saved, Replaced    bool
 }
 
 // serviceOption is a service a version can be activated for.
@@ -344,7 +344,7 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 	c := m.Count()
 	d := formsDetailPage{Tenant: t, Model: m, Inherited: info.Tenant != ars, ImportedAt: info.ImportedAt,
 		Fields: c.Fields, Groups: c.Groups, Recognised: m.RulesRecognised(),
-		SchemaURL: schemaLink(ars, id, version), ListURL: formsBase(ars), Saved: r.URL.Query().Get("gespeichert") == "1",
+		SchemaURL: schemaLink(ars, id, version), ListURL: formsBase(ars), Saved: r.URL.Query().Get("gespeichert") == "1", Replaced: r.URL.Query().Get("ersetzt") == "1",
 		ActivateURL: formLink(ars, id, version) + "/aktivieren", Activated: r.URL.Query().Get("aktiviert") == "1"}
 	if d.Inherited {
 		d.From = h.s.tenantName(ctx, info.Tenant)
@@ -539,10 +539,15 @@ func (h *formsAdmin) upload(w http.ResponseWriter, r *http.Request) error {
 	if p := h.s.principal(r); p != nil && p.User != nil {
 		actor = p.User.ID
 	}
-	if err := h.f.Store.AttachForm(ctx, actor, ars, service, m); err != nil {
+	replaced, err := h.f.Store.AttachForm(ctx, actor, ars, service, m)
+	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, formLink(ars, m.ID, m.Version)+"?gespeichert=1", http.StatusSeeOther)
+	next := formLink(ars, m.ID, m.Version) + "?gespeichert=1"
+	if replaced {
+		next += "&ersetzt=1"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 

@@ -28,7 +28,7 @@ func TestFormsAdminBrowser(t *testing.T) {
 	dir := testenv.SharedData(t, "fim-schemas/xdf2/S00000246V1.1")
 	ctx := browsertest.New(t)
 	ff := newFormsFixture(t, sqlstore.SQLite)
-	must(t, ff.db.Forms().AttachForm(context.Background(), "test", arsHessen, keyAusweis, sampleForm("S100", "1.0", "Landesformular Ausweis")))
+	attach(t, ff.db.Forms(), context.Background(), "test", arsHessen, keyAusweis, sampleForm("S100", "1.0", "Landesformular Ausweis"))
 	es, err := os.ReadDir(dir)
 	must(t, err)
 	var files []string

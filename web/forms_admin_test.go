@@ -53,6 +53,14 @@ func sampleForm(id, version, title string) *fm.Model {
 		Warnings: []string{"schema.xml:3:4: Codeliste C1 nicht gefunden"}}
 }
 
+// attach stores and binds a form, failing the test on error.
+func attach(t *testing.T, forms *sqlstore.FormStore, ctx context.Context, actor, ten, service string, m *fm.Model) {
+	t.Helper()
+	if _, err := forms.AttachForm(ctx, actor, ten, service, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // multipartBody builds an upload of files with the service key.
 func multipartBody(t *testing.T, service string, files map[string][]byte) (string, string) {
 	t.Helper()
@@ -113,10 +121,10 @@ func TestFormsAdmin(t *testing.T) {
 			ff := newFormsFixture(t, d)
 			ctx := context.Background()
 			forms := ff.db.Forms()
-			must(t, forms.AttachForm(ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "1.0", "Landesformular Ausweis")))
-			must(t, forms.AttachForm(ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "2.0", "Landesformular Ausweis")))
-			must(t, forms.AttachForm(ctx, "test", arsDarmstadt, keyHund, sampleForm("S200", "1.0", "Hundesteuer Darmstadt")))
-			must(t, forms.AttachForm(ctx, "test", arsKassel, keyHund, sampleForm("S300", "1.0", "Geheimes Kasseler Formular")))
+			attach(t, forms, ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "1.0", "Landesformular Ausweis"))
+			attach(t, forms, ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "2.0", "Landesformular Ausweis"))
+			attach(t, forms, ctx, "test", arsDarmstadt, keyHund, sampleForm("S200", "1.0", "Hundesteuer Darmstadt"))
+			attach(t, forms, ctx, "test", arsKassel, keyHund, sampleForm("S300", "1.0", "Geheimes Kasseler Formular"))
 
 			t.Run("list", func(t *testing.T) {
 				res := ff.get("/verwaltung/"+arsDarmstadt+"/formulare", ff.designer)
@@ -248,6 +256,15 @@ func TestFormsAdmin(t *testing.T) {
 				if res := ff.upload(t, ff.designer, arsKassel, keyHund, readDir(t, dir)); res.StatusCode != http.StatusForbidden {
 					t.Errorf("upload into Kassel: %d, want 403", res.StatusCode)
 				}
+				big := map[string][]byte{"riesig.xml": bytes.Repeat([]byte("<a/>"), 5<<20/4+1)}
+				if res := ff.upload(t, ff.designer, arsDarmstadt, keyHund, big); res.StatusCode != http.StatusRequestEntityTooLarge {
+					t.Errorf("upload over the limit: %d, want 413", res.StatusCode)
+				}
+				body, ct := multipartBody(t, keyHund, readDir(t, dir))
+				if res := ff.do(http.MethodPost, "/verwaltung/"+arsDarmstadt+"/formulare", body, []*http.Cookie{ff.designer},
+					map[string]string{"Content-Type": ct, "Sec-Fetch-Site": "cross-site"}); res.StatusCode != http.StatusForbidden {
+					t.Errorf("cross-site upload: %d, want 403", res.StatusCode)
+				}
 				if vs, _ := forms.FormVersionsAt(ctx, arsDarmstadt, "S00000246"); len(vs) != 0 {
 					t.Errorf("refused uploads stored %v", vs)
 				}
@@ -287,6 +304,16 @@ func TestFormsAdmin(t *testing.T) {
 				list := ff.get("/verwaltung/"+arsDarmstadt+"/formulare", ff.designer)
 				if !strings.Contains(list.body, "ersetzt durch ein näheres Formular") {
 					t.Error("list does not mark the Land's overridden form")
+				}
+				again := ff.upload(t, ff.designer, arsDarmstadt, keyAusweis, readDir(t, dir))
+				if again.StatusCode != http.StatusSeeOther || !strings.HasSuffix(again.Header.Get("Location"), "&ersetzt=1") {
+					t.Fatalf("second upload: %d %q", again.StatusCode, again.Header.Get("Location"))
+				}
+				if page := ff.get(again.Header.Get("Location"), ff.designer); !strings.Contains(page.body, "wurde ersetzt") {
+					t.Error("result page does not say the version was replaced")
+				}
+				if imports := formImports(t, ff.db); imports[len(imports)-1].Details["replaced"] != "true" {
+					t.Errorf("audit entry of the replacement: %+v", imports[len(imports)-1])
 				}
 			})
 			t.Run("upload zip", func(t *testing.T) {
