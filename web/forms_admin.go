@@ -315,6 +315,64 @@ type formsDetailPage struct {
 	CodeLists          []codeListView
 	SchemaURL, ListURL string
 	Saved, Replaced    bool
+	Diff               *formDiff // changes against the previous version, nil for the first
+}
+
+// formDiff lists what a version changed against the one before it (by
+// element and rule id and version, as FIM versions them).
+type formDiff struct {
+	Previous, PreviousURL    string
+	Added, Removed           []string // elements: "label (F123 1.0)"
+	RulesAdded, RulesRemoved []string
+	More                     bool // lists were cut at formDiffMax
+}
+
+// formDiffMax bounds each list of a formDiff.
+const formDiffMax = 50
+
+// elementKeys returns "id:version" → display text of every element (and
+// rule) of m.
+func elementKeys(m *form.Model) (items, rules map[string]string) {
+	items, rules = map[string]string{}, map[string]string{}
+	m.Walk(func(it *form.Item, _ *form.Item) bool {
+		label := it.Label
+		if label == "" {
+			label = it.Name
+		}
+		items[it.Key()] = label + " (" + it.ID + " " + it.Version + ")"
+		return true
+	})
+	for _, r := range m.Rules {
+		name := r.Name
+		if name == "" {
+			name = r.ID
+		}
+		rules[r.ID+":"+r.Version] = name + " (" + r.ID + " " + r.Version + ")"
+	}
+	return items, rules
+}
+
+// diffForms compares m with its previous version.
+func diffForms(m, prev *form.Model) *formDiff {
+	d := &formDiff{Previous: prev.Version}
+	ni, nr := elementKeys(m)
+	oi, or := elementKeys(prev)
+	only := func(a, b map[string]string) []string {
+		var out []string
+		for k, v := range a {
+			if _, ok := b[k]; !ok {
+				out = append(out, v)
+			}
+		}
+		slices.Sort(out)
+		if len(out) > formDiffMax {
+			out, d.More = out[:formDiffMax], true
+		}
+		return out
+	}
+	d.Added, d.Removed = only(ni, oi), only(oi, ni)
+	d.RulesAdded, d.RulesRemoved = only(nr, or), only(or, nr)
+	return d
 }
 
 // serviceOption is a service a version can be activated for.
@@ -367,6 +425,17 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 				d.Active = append(d.Active, name)
 			} else {
 				d.Activatable = append(d.Activatable, serviceOption{Key: b.ServiceKey, Name: name})
+			}
+		}
+	}
+	if vs, err := h.f.Store.FormVersionsAt(ctx, info.Tenant, id); err == nil {
+		for i, v := range vs { // newest first: the previous version follows
+			if v.Version == version && i+1 < len(vs) {
+				if prev, _, err := h.f.Store.FormIn(ctx, info.Tenant, id, vs[i+1].Version); err == nil {
+					d.Diff = diffForms(m, prev)
+					d.Diff.PreviousURL = formLink(ars, id, prev.Version)
+				}
+				break
 			}
 		}
 	}

@@ -122,7 +122,10 @@ func TestFormsAdmin(t *testing.T) {
 			ctx := context.Background()
 			forms := ff.db.Forms()
 			attach(t, forms, ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "1.0", "Landesformular Ausweis"))
-			attach(t, forms, ctx, "test", arsHessen, keyAusweis, sampleForm("S100", "2.0", "Landesformular Ausweis"))
+			v2 := sampleForm("S100", "2.0", "Landesformular Ausweis")
+			v2.Root[0].Items = append(v2.Root[0].Items, fm.Item{Kind: fm.KindField, ID: "F3", Version: "1.0", Label: "Geburtsort",
+				Feldart: fm.FeldInput, Datentyp: fm.TypText, Min: 0, Max: 1})
+			attach(t, forms, ctx, "test", arsHessen, keyAusweis, v2)
 			attach(t, forms, ctx, "test", arsDarmstadt, keyHund, sampleForm("S200", "1.0", "Hundesteuer Darmstadt"))
 			attach(t, forms, ctx, "test", arsKassel, keyHund, sampleForm("S300", "1.0", "Geheimes Kasseler Formular"))
 
@@ -155,6 +158,9 @@ func TestFormsAdmin(t *testing.T) {
 					if !strings.Contains(res.body, want) {
 						t.Errorf("detail lacks %q", want)
 					}
+				}
+				if !strings.Contains(res.body, "Änderungen gegenüber Version 1.0") || !strings.Contains(res.body, "Geburtsort (F3 1.0)") {
+					t.Error("detail does not show what changed against 1.0")
 				}
 				old := ff.get("/verwaltung/"+arsDarmstadt+"/formulare/S100/1.0", ff.designer)
 				if old.StatusCode != http.StatusOK || !strings.Contains(old.body, "ältere Version") {
