@@ -266,7 +266,7 @@ func (s *ProcessStore) LatestDefinitionVersion(ctx context.Context, tenant, key 
 
 // CreateInstance implements process.Store.
 func (s *ProcessStore) CreateInstance(ctx context.Context, inst *process.Instance, effects []process.Effect) error {
-	data, err := json.Marshal(inst)
+	data, err := process.EncodeInstance(inst)
 	if err != nil {
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
 	}
@@ -469,7 +469,7 @@ func (s *ProcessStore) UpdateInstanceFrom(ctx context.Context, prev, inst *proce
 	if prev != nil && (prev.Rev != inst.Rev-1 || prev.Tenant != inst.Tenant || prev.ID != inst.ID) {
 		prev = nil
 	}
-	data, err := json.Marshal(inst)
+	data, err := process.EncodeInstance(inst)
 	if err != nil {
 		return rathaus.Wrap(rathaus.EINVALID, err, "instance variables must be JSON")
 	}
