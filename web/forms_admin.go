@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"rathaus"
@@ -57,16 +59,48 @@ const (
 type formsAdmin struct {
 	s *Server
 	f *FormsAdmin
+	// summaries caches the counts of a stored version for the list, keyed
+	// by tenant, id, version and import time (a replaced version has a new
+	// import time, so no node shows stale counts).
+	summaries sync.Map // string → formSummary
+	cached    atomic.Int64
+}
+
+// formSummary is what the list shows of a version.
+type formSummary struct {
+	Title, Format                               string
+	Fields, Groups, Rules, Recognised, Warnings int
+}
+
+// summariesMax bounds the summary cache (cleared when it grows past).
+const summariesMax = 2000
+
+// versionPath stands in URLs for a version that is empty (old XDatenfelder
+// 2 exports without one, imported with the CLI).
+const versionPath = "-"
+
+func pathVersion(v string) string {
+	if v == "" {
+		return versionPath
+	}
+	return v
+}
+
+func versionFromPath(v string) string {
+	if v == versionPath {
+		return ""
+	}
+	return v
 }
 
 func formsBase(ars string) string { return "/verwaltung/" + ars + "/formulare" }
 
 func formLink(ars, id, version string) string {
-	return formsBase(ars) + "/" + url.PathEscape(id) + "/" + url.PathEscape(version)
+	return formsBase(ars) + "/" + url.PathEscape(id) + "/" + url.PathEscape(pathVersion(version))
 }
 
 func schemaLink(ars, id, version string) string {
-	return "/verwaltung/" + ars + "/formularschema/" + url.PathEscape(id) + "/" + url.PathEscape(version)
+	return "/verwaltung/" + ars + "/formularschema/" + url.PathEscape(id) + "/" + url.PathEscape(pathVersion(version))
 }
 
 // Register implements Feature.
@@ -277,17 +311,50 @@ func (h *formsAdmin) listPage(r *http.Request, ars string, page int) (*formsList
 			row.Versions = append(row.Versions, formVersionView{Version: v.Version, ImportedAt: v.ImportedAt,
 				Active: v.Version == b.FormVersion, Link: formLink(ars, b.FormID, v.Version)})
 		}
-		m, _, err := h.f.Store.FormIn(ctx, b.Tenant, b.FormID, b.FormVersion)
+		sum, err := h.summary(ctx, b, vs, &row)
 		if err != nil {
 			row.Err = rathaus.ErrorMessage(err)
 		} else {
-			c := m.Count()
-			row.Title, row.Format = m.Title, m.Format
-			row.Fields, row.Groups, row.Rules, row.Recognised, row.Warnings = c.Fields, c.Groups, len(m.Rules), m.RulesRecognised(), len(m.Warnings)
+			row.Title, row.Format = sum.Title, sum.Format
+			row.Fields, row.Groups, row.Rules, row.Recognised, row.Warnings = sum.Fields, sum.Groups, sum.Rules, sum.Recognised, sum.Warnings
 		}
 		d.Rows = append(d.Rows, row)
 	}
 	return d, nil
+}
+
+// summary returns the counts of the binding's version, from the cache when
+// the version is stored at the binding's tenant (vs) with the same import
+// time. A version pinned from an ancestor is read each time and added to
+// the row's versions.
+func (h *formsAdmin) summary(ctx context.Context, b sqlstore.FormBinding, vs []sqlstore.FormVersionInfo, row *formRow) (formSummary, error) {
+	key := ""
+	for _, v := range vs {
+		if v.Version == b.FormVersion {
+			key = b.Tenant + "\x00" + b.FormID + "\x00" + b.FormVersion + "\x00" + strconv.FormatInt(v.ImportedAt.UnixMicro(), 10)
+		}
+	}
+	if key != "" {
+		if v, ok := h.summaries.Load(key); ok {
+			return v.(formSummary), nil
+		}
+	}
+	m, info, err := h.f.Store.FormIn(ctx, b.Tenant, b.FormID, b.FormVersion)
+	if err != nil {
+		return formSummary{}, err
+	}
+	c := m.Count()
+	sum := formSummary{Title: m.Title, Format: m.Format, Fields: c.Fields, Groups: c.Groups, Rules: len(m.Rules), Recognised: m.RulesRecognised(), Warnings: len(m.Warnings)}
+	if key == "" {
+		row.Versions = append([]formVersionView{{Version: info.Version, ImportedAt: info.ImportedAt, Active: true, Link: row.Link}}, row.Versions...)
+		return sum, nil
+	}
+	if h.cached.Add(1) > summariesMax {
+		h.summaries.Clear()
+		h.cached.Store(1)
+	}
+	h.summaries.Store(key, sum)
+	return sum, nil
 }
 
 // formStepView is a step of the form with its groups.
@@ -390,7 +457,7 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	id, version := r.PathValue("id"), r.PathValue("version")
+	id, version := r.PathValue("id"), versionFromPath(r.PathValue("version"))
 	m, info, err := h.f.Store.FormIn(ctx, ars, id, version)
 	if err != nil {
 		return err
@@ -504,7 +571,7 @@ func (h *formsAdmin) activate(w http.ResponseWriter, r *http.Request) error {
 		return rathaus.Errorf(rathaus.EINVALID, "Das Formular konnte nicht gelesen werden.")
 	}
 	ctx := r.Context()
-	id, version, service := r.PathValue("id"), r.PathValue("version"), strings.TrimSpace(r.PostForm.Get("service"))
+	id, version, service := r.PathValue("id"), versionFromPath(r.PathValue("version")), strings.TrimSpace(r.PostForm.Get("service"))
 	if !validKey(service) {
 		return rathaus.Errorf(rathaus.EINVALID, "Feld service: bitte eine Leistung wählen.")
 	}
@@ -538,7 +605,7 @@ func (h *formsAdmin) schema(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, _, err := h.f.Store.FormIn(r.Context(), ars, r.PathValue("id"), r.PathValue("version"))
+	m, _, err := h.f.Store.FormIn(r.Context(), ars, r.PathValue("id"), versionFromPath(r.PathValue("version")))
 	if err != nil {
 		return err
 	}
@@ -725,8 +792,8 @@ func ParseFIMUpload(files []UploadFile) (*form.Model, error) {
 	if m.Format != form.FormatXDF2 && m.Format != form.FormatXDF3 {
 		return nil, rathaus.Errorf(rathaus.EINVALID, "%s: nur XDatenfelder 2.0 und 3.0.0 werden importiert (format %q)", schemas[0].Name, m.Format)
 	}
-	if m.ID == "" || m.Version == "" {
-		return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Schema ohne Kennung oder Version (schema has no id or version)", schemas[0].Name)
+	if m.ID == "" {
+		return nil, rathaus.Errorf(rathaus.EINVALID, "%s: Schema ohne Kennung (schema has no id)", schemas[0].Name)
 	}
 	return m, nil
 }

@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"rathaus/audit"
 	fm "rathaus/form"
@@ -370,6 +372,24 @@ func TestFormsAdmin(t *testing.T) {
 					t.Errorf("binding changed: %+v %v", ref, err)
 				}
 			})
+			t.Run("upload without version", func(t *testing.T) {
+				// S00000009 is an old XDatenfelder 2 export without a version.
+				res := ff.upload(t, ff.designer, arsDarmstadt, "dldb-a", readDir(t, testenv.SharedData(t, "fim-schemas/xdf2/S00000009")))
+				loc := res.Header.Get("Location")
+				if res.StatusCode != http.StatusSeeOther || loc != "/verwaltung/"+arsDarmstadt+"/formulare/S00000009/-?gespeichert=1" {
+					t.Fatalf("upload: %d %q %.300s", res.StatusCode, loc, res.body)
+				}
+				if page := ff.get(loc, ff.designer); page.StatusCode != http.StatusOK || !strings.Contains(page.body, "S00000009") {
+					t.Errorf("detail: %d", page.StatusCode)
+				}
+				if res := ff.get("/verwaltung/"+arsDarmstadt+"/formularschema/S00000009/-", ff.designer); res.StatusCode != http.StatusOK {
+					t.Errorf("schema: %d", res.StatusCode)
+				}
+				list := ff.get("/verwaltung/"+arsDarmstadt+"/formulare?seite=1", ff.designer)
+				if !strings.Contains(list.body, `/formulare/S00000009/-"`) {
+					t.Error("list does not link the version-less form")
+				}
+			})
 		})
 	}
 }
@@ -403,5 +423,44 @@ func TestStaffTenantLinksForms(t *testing.T) {
 	}
 	if res := ff.get("/verwaltung/"+arsDarmstadt, ff.caseworker); res.StatusCode != http.StatusOK || strings.Contains(res.body, link) {
 		t.Errorf("caseworker: %d, link shown", res.StatusCode)
+	}
+}
+
+// TestFormsAdminPaging: long lists are paged, and a replaced version's
+// counts show at once (the list caches counts per import).
+func TestFormsAdminPaging(t *testing.T) {
+	ff := newFormsFixture(t, sqlstore.SQLite)
+	ctx := context.Background()
+	forms := ff.db.Forms()
+	for i := range 30 {
+		attach(t, forms, ctx, "test", arsDarmstadt, fmt.Sprintf("svc-%02d", i), sampleForm(fmt.Sprintf("S%03d", i), "1.0", fmt.Sprintf("Formular %02d", i)))
+	}
+	base := "/verwaltung/" + arsDarmstadt + "/formulare"
+	p1 := ff.get(base, ff.designer)
+	if p1.StatusCode != http.StatusOK || !strings.Contains(p1.body, "Seite 1 von 2") || !strings.Contains(p1.body, `href="`+base+`?seite=2"`) ||
+		!strings.Contains(p1.body, "Formular 00") || strings.Contains(p1.body, "Formular 29") {
+		t.Fatalf("page 1: %d", p1.StatusCode)
+	}
+	p2 := ff.get(base+"?seite=2", ff.designer)
+	if p2.StatusCode != http.StatusOK || !strings.Contains(p2.body, "Formular 29") || strings.Contains(p2.body, "Formular 00") || strings.Contains(p2.body, "seite=3") {
+		t.Fatalf("page 2: %d", p2.StatusCode)
+	}
+	for _, bad := range []string{"0", "x", "-1"} {
+		if res := ff.get(base+"?seite="+bad, ff.designer); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("seite=%s: %d, want 400", bad, res.StatusCode)
+		}
+	}
+	if !strings.Contains(p1.body, "2 Felder, 2 Gruppen") {
+		t.Fatal("counts missing")
+	}
+	m := sampleForm("S000", "1.0", "Formular 00")
+	for i := range 3 {
+		m.Root[0].Items = append(m.Root[0].Items, fm.Item{Kind: fm.KindField, ID: fmt.Sprintf("FX%d", i), Version: "1.0", Label: "Neu",
+			Feldart: fm.FeldInput, Datentyp: fm.TypText, Max: 1})
+	}
+	time.Sleep(time.Millisecond) // a new import time
+	attach(t, forms, ctx, "test", arsDarmstadt, "svc-00", m)
+	if res := ff.get(base, ff.designer); !strings.Contains(res.body, "5 Felder, 2 Gruppen") {
+		t.Error("list shows the replaced version's old counts")
 	}
 }
