@@ -246,6 +246,18 @@ func (r *workerRun) run(b *testing.B, n int) {
 	if last < n {
 		b.Fatalf("%d of %d instances completed; stalled for a minute", last, n)
 	}
+	// Every instance went the whole way: its case is closed, its deliver
+	// action enqueued one delivery.send job, the caseworkers decided twice.
+	var closed, deliveries int
+	if err := r.db.SQL().QueryRow(r.db.Rebind(`SELECT count(*) FROM casework_cases WHERE status = ?`), casework.StatusClosed).Scan(&closed); err != nil {
+		b.Fatal(err)
+	}
+	if err := r.db.SQL().QueryRow(r.db.Rebind(`SELECT count(*) FROM river_job WHERE kind = ?`), worker.JobDelivery).Scan(&deliveries); err != nil {
+		b.Fatal(err)
+	}
+	if closed != n || deliveries != n || len(lats) != 2*n {
+		b.Fatalf("%d instances: %d cases closed, %d delivery.send jobs, %d decisions", n, closed, deliveries, len(lats))
+	}
 	slices.Sort(lats)
 	pct := func(p float64) float64 {
 		if len(lats) == 0 {
