@@ -383,6 +383,10 @@ type formsDetailPage struct {
 	SchemaURL, ListURL string
 	Saved, Replaced    bool
 	Diff               *formDiff // changes against the previous version, nil for the first
+	// Checked marks an upload only checked, not stored ("Nur prüfen");
+	// Upload is the form to upload it for real.
+	Checked bool
+	Upload  formsUploadForm
 }
 
 // formDiff lists what a version changed against the one before it (by
@@ -466,9 +470,7 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := m.Count()
 	d := formsDetailPage{Tenant: t, Model: m, Inherited: info.Tenant != ars, ImportedAt: info.ImportedAt,
-		Fields: c.Fields, Groups: c.Groups, Recognised: m.RulesRecognised(),
 		SchemaURL: schemaLink(ars, id, version), ListURL: formsBase(ars), Saved: r.URL.Query().Get("gespeichert") == "1", Replaced: r.URL.Query().Get("ersetzt") == "1",
 		ActivateURL: formLink(ars, id, version) + "/aktivieren", Activated: r.URL.Query().Get("aktiviert") == "1"}
 	if d.Inherited {
@@ -506,6 +508,16 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	describeForm(&d, m)
+	h.s.render(w, r, http.StatusOK, "forms_admin_detail", d)
+	return nil
+}
+
+// describeForm fills the parts of the detail page that come from the
+// model alone: steps with their groups, rules not recognised, code lists.
+func describeForm(d *formsDetailPage, m *form.Model) {
+	c := m.Count()
+	d.Fields, d.Groups, d.Recognised = c.Fields, c.Groups, m.RulesRecognised()
 	for _, st := range m.Steps() {
 		sv := formStepView{Title: st.Title}
 		for i := range st.Items {
@@ -534,8 +546,6 @@ func (h *formsAdmin) detail(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.CodeLists = append(d.CodeLists, codeListView{Key: k, Name: name, Version: cl.Version, URI: cl.CanonicalVersionURI, Rows: len(cl.Rows)})
 	}
-	h.s.render(w, r, http.StatusOK, "forms_admin_detail", d)
-	return nil
 }
 
 // countStep collects the groups (one level below the step, and the step's
@@ -671,6 +681,9 @@ func (h *formsAdmin) upload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(service, rathaus.ErrorMessage(err))
 	}
+	if r.PostFormValue("aktion") == "pruefen" {
+		return h.check(w, r, ars, service, m)
+	}
 	actor := ""
 	if p := h.s.principal(r); p != nil && p.User != nil {
 		actor = p.User.ID
@@ -684,6 +697,36 @@ func (h *formsAdmin) upload(w http.ResponseWriter, r *http.Request) error {
 		next += "&ersetzt=1"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// check shows an upload as its detail page without storing anything:
+// counts, warnings, rules not recognised, and what changes against the
+// version the service uses now.
+func (h *formsAdmin) check(w http.ResponseWriter, r *http.Request, ars, service string, m *form.Model) error {
+	ctx := r.Context()
+	t, err := h.s.deps.Tenants.Tenant(ctx, ars)
+	if err != nil {
+		return err
+	}
+	d := formsDetailPage{Tenant: t, Model: m, ListURL: formsBase(ars), Checked: true,
+		Upload: formsUploadForm{Action: formsBase(ars), Service: service}}
+	describeForm(&d, m)
+	if bs, err := h.f.Store.FormBindingsIn(ctx, ars); err == nil {
+		for _, b := range bs { // nearest first: the service's effective binding
+			if b.ServiceKey != service {
+				continue
+			}
+			if b.FormID == m.ID {
+				if prev, _, err := h.f.Store.FormIn(ctx, ars, b.FormID, b.FormVersion); err == nil {
+					d.Diff = diffForms(m, prev)
+					d.Diff.PreviousURL = formLink(ars, b.FormID, b.FormVersion)
+				}
+			}
+			break
+		}
+	}
+	h.s.render(w, r, http.StatusOK, "forms_admin_detail", d)
 	return nil
 }
 

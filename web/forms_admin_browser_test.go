@@ -19,8 +19,9 @@ import (
 
 // TestFormsAdminBrowser works the forms management in headless Chromium
 // with scripts off (no-JS first) as a designer of Darmstadt: the list with
-// the Land's inherited form, the upload of a real FIM schema with its code
-// lists through the plain file input, the result with its warnings and the
+// the Land's inherited form, a check ("Nur prüfen") and then the upload of
+// a real FIM schema with its code lists through the plain file input, the
+// result with its warnings and the
 // unrecognised rule texts, and an upload of broken XML with its error
 // summary; axe-core finds no WCAG 2.1 AA violation on any of these pages.
 // With RATHAUS_SCREENSHOTS=1 it saves docs/screenshots/forms-admin.png.
@@ -49,9 +50,16 @@ func TestFormsAdminBrowser(t *testing.T) {
 		t.Errorf("list = %q", got)
 	}
 	axe()
-	do("upload a real schema", chromedp.SetUploadFiles(chromedp.CSS("#f-dateien"), files, chromedp.NodeVisible),
+	do("check a real schema only", chromedp.SetUploadFiles(chromedp.CSS("#f-dateien"), files, chromedp.NodeVisible),
 		chromedp.SendKeys(chromedp.CSS("#f-service"), keyHund, chromedp.NodeVisible),
-		chromedp.Click(chromedp.CSS(`form.forms-upload button[type=submit]`), chromedp.NodeVisible),
+		chromedp.Click(chromedp.CSS(`form.forms-upload button[name=aktion]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS("#forms-checked")))
+	if got := text("#form-warnings"); !strings.Contains(got, "R60000024") {
+		t.Errorf("warnings of the check = %q", got)
+	}
+	axe()
+	do("upload it from the check page", chromedp.SetUploadFiles(chromedp.CSS("#f-dateien"), files, chromedp.NodeVisible),
+		chromedp.Click(chromedp.CSS(`form.forms-upload button:not([name])`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS("#forms-saved")))
 	if got := text("#form-warnings"); !strings.Contains(got, "R60000024") || !strings.Contains(got, "nicht erkannt") {
 		t.Errorf("warnings = %q", got)
@@ -71,7 +79,7 @@ func TestFormsAdminBrowser(t *testing.T) {
 	}
 	do("upload broken XML", chromedp.SetUploadFiles(chromedp.CSS("#f-dateien"), []string{bad}, chromedp.NodeVisible),
 		chromedp.SendKeys(chromedp.CSS("#f-service"), keyHund, chromedp.NodeVisible),
-		chromedp.Click(chromedp.CSS(`form.forms-upload button[type=submit]`), chromedp.NodeVisible),
+		chromedp.Click(chromedp.CSS(`form.forms-upload button:not([name])`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS("#fehler")))
 	if got := text("#fehler"); !strings.Contains(got, "kaputt.xml:3:") || !strings.Contains(got, "nichts gespeichert") {
 		t.Errorf("error summary = %q", got)

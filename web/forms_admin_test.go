@@ -63,12 +63,16 @@ func attach(t *testing.T, forms *sqlstore.FormStore, ctx context.Context, actor,
 	}
 }
 
-// multipartBody builds an upload of files with the service key.
-func multipartBody(t *testing.T, service string, files map[string][]byte) (string, string) {
+// multipartBody builds an upload of files with the service key and more
+// fields as key/value pairs.
+func multipartBody(t *testing.T, service string, files map[string][]byte, kv ...string) (string, string) {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	must(t, mw.WriteField("service", service))
+	for i := 0; i+1 < len(kv); i += 2 {
+		must(t, mw.WriteField(kv[i], kv[i+1]))
+	}
 	for name, data := range files {
 		w, err := mw.CreateFormFile("dateien", name)
 		must(t, err)
@@ -275,6 +279,25 @@ func TestFormsAdmin(t *testing.T) {
 				}
 				if vs, _ := forms.FormVersionsAt(ctx, arsDarmstadt, "S00000246"); len(vs) != 0 {
 					t.Errorf("refused uploads stored %v", vs)
+				}
+			})
+			t.Run("check only", func(t *testing.T) {
+				before := len(formImports(t, ff.db))
+				body, ct := multipartBody(t, keyAusweis, readDir(t, dir), "aktion", "pruefen")
+				res := ff.do(http.MethodPost, "/verwaltung/"+arsDarmstadt+"/formulare", body, []*http.Cookie{ff.designer}, map[string]string{"Content-Type": ct})
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("check: %d %.500s", res.StatusCode, res.body)
+				}
+				for _, want := range []string{"es wurde nichts gespeichert", "59 Felder, 34 Gruppen", "R60000024", "Nachweis Hochschulabschluss", `value="` + keyAusweis + `"`} {
+					if !strings.Contains(res.body, want) {
+						t.Errorf("check page lacks %q", want)
+					}
+				}
+				if strings.Contains(res.body, "JSON Schema herunterladen") || strings.Contains(res.body, "/aktivieren") {
+					t.Error("check page offers actions on a stored version")
+				}
+				if vs, _ := forms.FormVersionsAt(ctx, arsDarmstadt, "S00000246"); len(vs) != 0 || len(formImports(t, ff.db)) != before {
+					t.Errorf("check stored something: %v", vs)
 				}
 			})
 			t.Run("upload", func(t *testing.T) {
