@@ -62,7 +62,10 @@ func addForms(ctx context.Context, core *serveCore, deps *web.Deps, clamdAddr st
 			}
 		}
 	}()
-	deps.Features = append(deps.Features, f)
+	// The JSON intake for apps and specialist portals (POST
+	// /api/v1/antraege/{key}): the same Service, forms and anonymous policy
+	// as the HTML journey; what bench/intake measures.
+	deps.Features = append(deps.Features, f, web.IntakeAPIFeature{Intake: core.Intake, Form: web.FormsOf(db.Forms()), AllowAnonymous: f.AllowAnonymous})
 	deps.HasForm = func(string) bool { return true } // a FIM form or the universal application
 	log.Info("online applications ready", "virus_scan", clamdAddr != "")
 	return nil

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,6 +94,27 @@ func servedRoutes(t *testing.T, dialect string) {
 	res := webtest.Do(t, http.MethodGet, r.base+"/leistungen/"+demo.KeyFuehrungszeugnis, "", choose.Cookies(), nil)
 	if !strings.Contains(res.Body, "Beschreibung von: Hessen") {
 		t.Errorf("Führungszeugnis for Darmstadt: %d\n%s", res.StatusCode, res.Body)
+	}
+	// The JSON intake is served: an application for Darmstadt (the chosen
+	// municipality), durable when answered, once per idempotency key.
+	answers := `{"anliegen":{"beschreibung":"Ich möchte meinen Hund anmelden."},` +
+		`"kontakt":{"vorname":"Jürgen","nachname":"Müller","email":"juergen@example.org"},"einwilligung":{"zustimmung":"ja"}}`
+	hdr := map[string]string{"Content-Type": "application/json", "Idempotency-Key": "served-1"}
+	first := webtest.Do(t, http.MethodPost, r.base+"/api/v1/antraege/"+demo.KeyWohngeld, answers, choose.Cookies(), hdr)
+	again := webtest.Do(t, http.MethodPost, r.base+"/api/v1/antraege/"+demo.KeyWohngeld, answers, choose.Cookies(), hdr)
+	if first.StatusCode != http.StatusCreated || again.StatusCode != http.StatusOK || !strings.Contains(again.Body, `"replayed":true`) {
+		t.Fatalf("JSON intake: %d %s / again %d %s", first.StatusCode, first.Body, again.StatusCode, again.Body)
+	}
+	var rc struct{ ID, Reference string }
+	serveMust(t, json.Unmarshal([]byte(first.Body), &rc))
+	app, err := r.DB.SubmissionStore(nil).Application(ctx, demo.Darmstadt, rc.ID)
+	if err != nil || app.Reference != rc.Reference || app.ServiceKey != demo.KeyWohngeld {
+		t.Errorf("stored application: %+v %v, want reference %s", app, err, rc.Reference)
+	}
+	bad := webtest.Do(t, http.MethodPost, r.base+"/api/v1/antraege/"+demo.KeyWohngeld, `{"anliegen":{}}`, choose.Cookies(),
+		map[string]string{"Content-Type": "application/json", "Idempotency-Key": "served-2"})
+	if bad.StatusCode != http.StatusBadRequest || !strings.Contains(bad.Body, `"fields"`) {
+		t.Errorf("invalid answers: %d %s", bad.StatusCode, bad.Body)
 	}
 	res = webtest.Do(t, http.MethodGet, r.base+"/leistungen/"+demo.KeyWohngeld, "", choose.Cookies(), nil)
 	if !strings.Contains(res.Body, "Beschreibung von: Darmstadt, Wissenschaftsstadt") || !strings.Contains(res.Body, "Zuständige Stelle") {
