@@ -430,7 +430,7 @@ type decodedInstance struct {
 }
 
 // maxDecoded bounds the cache; when full it starts over.
-const maxDecoded = 4096
+const maxDecoded = 1024
 
 func (c *decodeCache) get(tenant, id, data string) *process.Instance {
 	c.mu.Lock()
