@@ -247,6 +247,8 @@ type formsUploadForm struct {
 	Action  string
 	Service string
 	Errors  []string
+	// ServiceBad marks the service key as the field in error (else the files).
+	ServiceBad bool
 }
 
 func (h *formsAdmin) list(w http.ResponseWriter, r *http.Request) error {
@@ -653,6 +655,7 @@ func (h *formsAdmin) upload(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		d.Upload.Service, d.Upload.Errors = service, errs
+		d.Upload.ServiceBad = !validKey(service) || errs[0] == h.s.tr(r, "forms.upload.unknownservice", "Key", service)
 		h.s.render(w, r, http.StatusUnprocessableEntity, "forms_admin", d)
 		return nil
 	}

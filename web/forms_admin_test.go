@@ -386,6 +386,13 @@ func TestFormsAdmin(t *testing.T) {
 						if !strings.Contains(res.body, c.want) || !strings.Contains(res.body, "Es wurde nichts gespeichert") || !strings.Contains(res.body, `role="alert"`) {
 							t.Errorf("body lacks %q or the summary:\n%s", c.want, res.body)
 						}
+						field := "#f-dateien"
+						if c.service != keyHund {
+							field = "#f-service"
+						}
+						if !strings.Contains(res.body, `<a href="`+field+`">`) {
+							t.Errorf("summary does not link %s", field)
+						}
 					})
 				}
 				if n := len(formImports(t, ff.db)); n != before {
