@@ -170,7 +170,10 @@ func open(cfg Config) (*DB, error) {
 
 // openSQLite opens the writer and reader pools on path ("" = in memory).
 func openSQLite(path string, readers int) (*DB, error) {
-	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	// temp_store=MEMORY: statement and savepoint journals (every member of
+	// a group commit runs under a SAVEPOINT) stay in memory instead of
+	// temporary files; they hold at most one transaction's undo pages.
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
 	if path == "" {
 		w, err := sql.Open("sqlite", "file::memory:?"+pragmas+"&_txlock=immediate")
 		if err != nil {

@@ -143,8 +143,10 @@ func TestOpenConfig(t *testing.T) {
 		db.SQL().QueryRow(`PRAGMA journal_mode`).Scan(&mode)
 		var sync int
 		db.SQL().QueryRow(`PRAGMA synchronous`).Scan(&sync)
-		if mode != "wal" || sync != 2 {
-			t.Errorf("journal_mode %q synchronous %d, want wal and 2 (FULL)", mode, sync)
+		var temp int
+		db.SQL().QueryRow(`PRAGMA temp_store`).Scan(&temp)
+		if mode != "wal" || sync != 2 || temp != 2 {
+			t.Errorf("journal_mode %q synchronous %d temp_store %d, want wal, 2 (FULL) and 2 (MEMORY)", mode, sync, temp)
 		}
 		db.Tenants().UpsertTenants(ctx, []tenant.Tenant{{ARS: tenant.Bund, Name: "Bund"}})
 		db.Close()
