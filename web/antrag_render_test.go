@@ -25,7 +25,8 @@ import (
 
 // FuzzHTMLEscape checks that the step writer's escaping is html.EscapeString.
 func FuzzHTMLEscape(f *testing.F) {
-	for _, s := range []string{"", "plain", `<a href="x">'&'</a>`, "ä<ö>ü", "&&&", "\x00<\xff"} {
+	for _, s := range []string{"", "plain", `<a href="x">'&'</a>`, "ä<ö>ü", "&&&", "\x00<\xff",
+		"Bitte geben Sie hier Ihren Namen ein, so wie er im Ausweis steht", "abcdefgh<bcdefghi>cdefghij&defghijk'efghijkl\"", "1234567<", "12345678<"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
