@@ -351,7 +351,16 @@ func (w *Worker) StartCase(ctx context.Context, tenantARS, applicationID string)
 		return err
 	})
 	if rathaus.ErrorCode(err) == rathaus.ECONFLICT {
-		return w.Cases.Case(ctx, tenantARS, applicationID)
+		// Started concurrently. Read the winner's case in a transaction:
+		// with group commit the winner may share the transaction that just
+		// failed and commit only with it; a new one comes after.
+		var won *casework.Case
+		err := w.atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			var err error
+			won, err = w.Cases.Case(ctx, tenantARS, applicationID)
+			return err
+		})
+		return won, err
 	}
 	if err != nil {
 		return nil, err
