@@ -166,21 +166,16 @@ func (s *Server) newView(r *http.Request, data any) *view {
 }
 
 // bodyMarker stands in a page's data for a large pre-rendered part (see
-// renderSplice). NUL never comes out of html/template's escapers (they
-// write U+FFFD), so no data can produce the marker.
+// execute). NUL never comes out of html/template's escapers (they write
+// U+FFFD), so no data can produce the marker.
 const bodyMarker = template.HTML("\x00rathaus:body\x00")
 
 // pageBufs pools the buffers pages are executed into.
 var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// renderSplice is render for a page whose data prints bodyMarker in place
-// of body: the template's output is written around body, which saves
-// copying a large part of the page (the controls of a form step) through
-// the template.
-func (s *Server) renderSplice(w http.ResponseWriter, r *http.Request, status int, name string, data any, body []byte) {
-	s.execute(w, r, status, name, data, body, true)
-}
-
+// execute renders the page name with data. With splice, data prints
+// bodyMarker in place of body: the template's output is written around
+// body, which saves copying a large part of the page through the template.
 func (s *Server) execute(w http.ResponseWriter, r *http.Request, status int, name string, data any, body []byte, splice bool) {
 	t := s.pages.byName[name]
 	v := s.newView(r, data)
