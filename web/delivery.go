@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"rathaus"
+	"rathaus/audit"
 	"rathaus/delivery"
 	"rathaus/identity"
 	"rathaus/tenant"
@@ -33,6 +35,11 @@ type DeliveryService interface {
 // history), and re-drive. Add it to Deps.Features.
 type DeliveryAdmin struct {
 	Service DeliveryService
+	// Audit records every view of a delivery's history as
+	// "delivery.view" (who, which application and routes), like the desk
+	// audits "case.view". Required: without it the history page answers
+	// 503 instead of showing application data unaudited.
+	Audit audit.Log
 	// Fixture creates, for the tenant-isolation test, a dead delivery of
 	// application id in tenant ars whose error contains secret and
 	// returns its route id.
@@ -200,6 +207,9 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := h.auditView(r, ars, app, ds); err != nil {
+		return err
+	}
 	data := deliveryHistoryData{ARS: ars, ApplicationID: app, Log: log, Redriven: r.URL.Query().Get("erneut") == "1"}
 	base := deliveryBase + "/" + ars + "/" + url.PathEscape(app)
 	operator := identity.Allowed(h.s.principal(r).Grants, identity.RoleOperator, ars)
@@ -211,6 +221,27 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 		data.Rows = append(data.Rows, row)
 	}
 	h.s.render(w, r, http.StatusOK, "delivery_history", data)
+	return nil
+}
+
+// auditView writes the "delivery.view" entry of a history view before
+// anything is shown: every read of application delivery data is recorded,
+// not throttled (the desk's "case.view" is not throttled either).
+func (h *deliveryAdmin) auditView(r *http.Request, ars, app string, ds []*delivery.Delivery) error {
+	if h.d.Audit == nil {
+		return rathaus.Errorf(rathaus.EUNAVAILABLE, "Zustellprotokoll derzeit nicht verfügbar (kein Audit-Log) / delivery history unavailable (no audit log)")
+	}
+	routes := make([]string, 0, len(ds))
+	for _, d := range ds {
+		if !contains(routes, d.RouteID) {
+			routes = append(routes, d.RouteID)
+		}
+	}
+	e := audit.Entry{Tenant: ars, Actor: h.s.principal(r).User.ID, Action: "delivery.view", Object: "application/" + app,
+		Details: map[string]string{"routes": strings.Join(routes, " ")}}
+	if _, err := h.d.Audit.Append(r.Context(), e); err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Zustellprotokoll derzeit nicht verfügbar / delivery history unavailable")
+	}
 	return nil
 }
 

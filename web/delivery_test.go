@@ -4,11 +4,15 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"rathaus/audit"
 	"rathaus/delivery"
 	"rathaus/identity"
 	"rathaus/jobs"
@@ -40,7 +44,7 @@ func newDeliveryFixture(t *testing.T, dialect string) *deliveryFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view.Service, view.Fixture = svc, svc.IsolationFixture
+	view.Service, view.Fixture, view.Audit = svc, svc.IsolationFixture, f.db.Audit()
 	return &deliveryFixture{fixture: f, svc: svc,
 		operator: f.login(identity.KindStaff, "operator-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleOperator}),
 		worker:   f.login(identity.KindStaff, "caseworker-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleCaseworker})}
@@ -123,5 +127,98 @@ func TestDeliveryIsolation(t *testing.T) {
 				t.Errorf("isolation probed %d routes", n)
 			}
 		})
+	}
+}
+
+// TestDeliveryViewAudited: every view of a delivery history is recorded as
+// "delivery.view" with who, which tenant, application and route; the list,
+// refused and missing views write nothing.
+func TestDeliveryViewAudited(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			df := newDeliveryFixture(t, d)
+			ctx := context.Background()
+			route, err := df.svc.IsolationFixture(ctx, arsDarmstadt, "app-da", "Fachverfahren antwortet 503")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := df.svc.IsolationFixture(ctx, arsKassel, "app-ks", "Kasseler Fehler"); err != nil {
+				t.Fatal(err)
+			}
+			views := func() []string {
+				var out []string
+				err := df.db.Audit().Walk(ctx, func(e audit.Entry) error {
+					if e.Action == "delivery.view" {
+						out = append(out, fmt.Sprintf("%s %s %s routes=%s", e.Tenant, e.Actor, e.Object, e.Details["routes"]))
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			userOf := func(c *http.Cookie) string {
+				p, err := df.sessions.Load(ctx, requestWithCookie(c))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p.User.ID
+			}
+			steps := []struct {
+				name   string
+				path   string
+				cookie *http.Cookie
+				status int
+			}{
+				{"list is not a detail view", "/verwaltung/zustellung", df.operator, http.StatusOK},
+				{"operator", "/verwaltung/zustellung/" + arsDarmstadt + "/app-da", df.operator, http.StatusOK},
+				{"caseworker", "/verwaltung/zustellung/" + arsDarmstadt + "/app-da", df.worker, http.StatusOK},
+				{"again", "/verwaltung/zustellung/" + arsDarmstadt + "/app-da", df.operator, http.StatusOK},
+				{"other tenant", "/verwaltung/zustellung/" + arsKassel + "/app-ks", df.operator, http.StatusNotFound},
+				{"missing application", "/verwaltung/zustellung/" + arsDarmstadt + "/gibt-es-nicht", df.operator, http.StatusNotFound},
+			}
+			for _, st := range steps {
+				if res := df.get(st.path, st.cookie); res.StatusCode != st.status {
+					t.Errorf("%s: %d, want %d", st.name, res.StatusCode, st.status)
+				}
+			}
+			op, cw := userOf(df.operator), userOf(df.worker)
+			want := []string{
+				arsDarmstadt + " " + op + " application/app-da routes=" + route,
+				arsDarmstadt + " " + cw + " application/app-da routes=" + route,
+				arsDarmstadt + " " + op + " application/app-da routes=" + route,
+			}
+			if diff := cmp.Diff(want, views()); diff != "" {
+				t.Errorf("delivery.view entries (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDeliveryViewNeedsAudit: without an audit log the history is not shown.
+func TestDeliveryViewNeedsAudit(t *testing.T) {
+	view := &web.DeliveryAdmin{}
+	f := newFixture(t, "sqlite", web.Config{}, option{deps: func(d *web.Deps) { d.Features = append(d.Features, view) }})
+	q, err := jobs.New(context.Background(), f.db, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, _, err := vault.GenerateMasterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := delivery.New(f.db, delivery.Options{Sealer: vault.New(f.db.VaultKeys(), master), Queue: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view.Service = svc
+	if _, err := svc.IsolationFixture(context.Background(), arsDarmstadt, "app-da", "Geheimer Fehler"); err != nil {
+		t.Fatal(err)
+	}
+	op := f.login(identity.KindStaff, "operator-a", identity.LoASubstantial, identity.Grant{Tenant: arsDarmstadt, Role: identity.RoleOperator})
+	res := f.get("/verwaltung/zustellung/"+arsDarmstadt+"/app-da", op)
+	if res.StatusCode != http.StatusServiceUnavailable || strings.Contains(res.body, "Geheimer Fehler") {
+		t.Errorf("history without audit log: %d, shows data: %v", res.StatusCode, strings.Contains(res.body, "Geheimer Fehler"))
 	}
 }

@@ -538,7 +538,7 @@ func addDelivery(core *serveCore, env *Env, deps *web.Deps, dataDir, base string
 		if err := dsvc.Register(q); err != nil {
 			return err
 		}
-		deps.Features = append(deps.Features, &web.DeliveryAdmin{Service: dsvc, Fixture: dsvc.IsolationFixture})
+		deps.Features = append(deps.Features, &web.DeliveryAdmin{Service: dsvc, Fixture: dsvc.IsolationFixture, Audit: db.Audit()})
 	} else {
 		log.Warn("no vault master key (RATHAUS_MASTER_KEY): applications are not delivered to specialist software")
 	}
