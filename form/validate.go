@@ -510,23 +510,24 @@ func (v *validator) field(it *Item, val any, at fieldPath) {
 			v.add(at.String(), ErrType, "Bitte wählen Sie Ja oder Nein.", "Choose yes or no.")
 		}
 	case TypNum, TypNumInt, TypNumCurrency:
-		r, ok := number(val)
-		if !ok {
-			v.add(at.String(), ErrType, "Bitte geben Sie eine Zahl ein.", "Enter a number.")
+		d, fast := fastNumber(val)
+		lo, hi := boundDec(c.MinValue), boundDec(c.MaxValue)
+		if !fast || (lo.set && !lo.fast) || (hi.set && !hi.fast) {
+			v.numberRat(it, val, at)
 			return
 		}
-		if it.Datentyp == TypNumInt && !r.IsInt() {
+		if it.Datentyp == TypNumInt && !d.isInt() {
 			v.add(at.String(), ErrType, "Bitte geben Sie eine ganze Zahl ein.", "Enter a whole number.")
 			return
 		}
-		if it.Datentyp == TypNumCurrency && !new(big.Rat).Mul(r, hundred).IsInt() {
+		if it.Datentyp == TypNumCurrency && d.scale > 2 {
 			v.add(at.String(), ErrDecimals, "Bitte höchstens zwei Nachkommastellen angeben.", "Use at most two decimals.")
 			return
 		}
-		if lo, ok := boundRat(c.MinValue); ok && r.Cmp(lo) < 0 {
+		if lo.set && d.cmp(lo.d) < 0 {
 			v.add(at.String(), ErrMinValue, "Der Wert muss mindestens "+c.MinValue+" sein.", "The value must be at least "+c.MinValue+".")
 		}
-		if hi, ok := boundRat(c.MaxValue); ok && r.Cmp(hi) > 0 {
+		if hi.set && d.cmp(hi.d) > 0 {
 			v.add(at.String(), ErrMaxValue, "Der Wert darf höchstens "+c.MaxValue+" sein.", "The value must be at most "+c.MaxValue+".")
 		}
 	case TypFile, TypObj:
@@ -582,6 +583,32 @@ func (v *validator) field(it *Item, val any, at fieldPath) {
 	}
 }
 
+// numberRat checks a number answer exactly with big.Rat: the path for
+// answers and bounds the fast decimal path (fastNumber, boundDec) does not
+// handle. Same verdicts as that path where both apply.
+func (v *validator) numberRat(it *Item, val any, at fieldPath) {
+	c := it.Constraints
+	r, ok := number(val)
+	if !ok {
+		v.add(at.String(), ErrType, "Bitte geben Sie eine Zahl ein.", "Enter a number.")
+		return
+	}
+	if it.Datentyp == TypNumInt && !r.IsInt() {
+		v.add(at.String(), ErrType, "Bitte geben Sie eine ganze Zahl ein.", "Enter a whole number.")
+		return
+	}
+	if it.Datentyp == TypNumCurrency && !new(big.Rat).Mul(r, hundred).IsInt() {
+		v.add(at.String(), ErrDecimals, "Bitte höchstens zwei Nachkommastellen angeben.", "Use at most two decimals.")
+		return
+	}
+	if lo, ok := boundRat(c.MinValue); ok && r.Cmp(lo) < 0 {
+		v.add(at.String(), ErrMinValue, "Der Wert muss mindestens "+c.MinValue+" sein.", "The value must be at least "+c.MinValue+".")
+	}
+	if hi, ok := boundRat(c.MaxValue); ok && r.Cmp(hi) > 0 {
+		v.add(at.String(), ErrMaxValue, "Der Wert darf höchstens "+c.MaxValue+" sein.", "The value must be at most "+c.MaxValue+".")
+	}
+}
+
 func (v *validator) file(it *Item, val any, at fieldPath) {
 	obj, ok := asObject(val)
 	name, _ := obj["name"].(string)
@@ -590,12 +617,22 @@ func (v *validator) file(it *Item, val any, at fieldPath) {
 		return
 	}
 	if size, present := obj["size"]; present {
-		r, ok := number(size)
-		if !ok || !r.IsInt() || r.Sign() < 0 {
-			v.add(at.String(), ErrType, "Ungültige Dateigröße.", "Invalid file size.")
-			return
+		tooBig := false
+		if d, fast := fastNumber(size); fast && it.MaxSize >= 0 && it.MaxSize <= math.MaxInt64/1024 {
+			if !d.isInt() || d.neg {
+				v.add(at.String(), ErrType, "Ungültige Dateigröße.", "Invalid file size.")
+				return
+			}
+			tooBig = it.MaxSize > 0 && d.cmp(dec{mant: uint64(it.MaxSize * 1024)}) > 0
+		} else {
+			r, ok := number(size)
+			if !ok || !r.IsInt() || r.Sign() < 0 {
+				v.add(at.String(), ErrType, "Ungültige Dateigröße.", "Invalid file size.")
+				return
+			}
+			tooBig = it.MaxSize > 0 && r.Cmp(big.NewRat(it.MaxSize*1024, 1)) > 0
 		}
-		if it.MaxSize > 0 && r.Cmp(big.NewRat(it.MaxSize*1024, 1)) > 0 {
+		if tooBig {
 			v.add(at.String(), ErrFileSize, fmt.Sprintf("Die Datei ist zu groß (höchstens %d KB).", it.MaxSize), fmt.Sprintf("The file is too large (at most %d KB).", it.MaxSize))
 		}
 	}
