@@ -165,6 +165,25 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 }
 
+// Atomic is implemented by stores that can run several writes in one
+// transaction: every Store write method called with the ctx given to fn,
+// and an audit entry appended with it to the audit log of the same
+// database, commit together when fn returns nil, or not at all. The login
+// uses it so that a user, their grants and the "login" audit entry are
+// never stored apart. sqlstore's identity store implements it.
+type Atomic interface {
+	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// RunAtomic runs fn in one transaction of st if st implements Atomic, and
+// directly otherwise (in-memory test stores).
+func RunAtomic(ctx context.Context, st Store, fn func(ctx context.Context) error) error {
+	if a, ok := st.(Atomic); ok {
+		return a.Atomic(ctx, fn)
+	}
+	return fn(ctx)
+}
+
 // Allowed reports whether grants give role on ars (the grant's tenant is ars
 // or one of its ancestors). Operators may do everything a role may. Only the
 // known roles count: an empty or unknown role is never allowed (fail closed).

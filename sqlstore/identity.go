@@ -24,12 +24,22 @@ func (db *DB) Identity() identity.Store { return identityStore{db} }
 type identityStore struct{ db *DB }
 
 var (
-	_ identity.Store = identityStore{}
+	_ identity.Store  = identityStore{}
+	_ identity.Atomic = identityStore{}
 	// identity/session.Toucher (not imported: session's tests use sqlstore).
 	_ interface {
 		TouchSession(ctx context.Context, id string, expiresAt time.Time) error
 	} = identityStore{}
 )
+
+// Atomic implements identity.Atomic with DB.Atomic: the identity writes
+// and the audit entries (DB.Audit().Append) made with the ctx given to fn
+// commit in one transaction. On SQLite fn must use only that ctx for writes
+// of this database (the single writer connection is held by the
+// transaction).
+func (s identityStore) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.Atomic(ctx, func(ctx context.Context, _ *sql.Tx) error { return fn(ctx) })
+}
 
 // UpsertUser creates the user for (Issuer, Subject) or updates its name and
 // profile. The kind of an existing user is kept.

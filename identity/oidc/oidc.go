@@ -375,7 +375,9 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 // signIn stores the user (and, for staff, the grants from the roles claim)
-// and writes the "login" audit entry.
+// and writes the "login" audit entry, all in one transaction when the store
+// supports it (identity.Atomic): a failure at any step, a refused account
+// kind included, leaves neither a changed user, nor grants, nor the entry.
 func (h *Handler) signIn(ctx context.Context, kind identity.Kind, issuer string, cl *claims) (*identity.User, identity.LoA, error) {
 	loa := cl.loa()
 	if loa == identity.LoANone {
@@ -395,31 +397,60 @@ func (h *Handler) signIn(ctx context.Context, kind identity.Kind, issuer string,
 			return nil, 0, rathaus.Wrap(rathaus.EFORBIDDEN, err, "Die Rollen aus dem Identitätsanbieter sind ungültig; bitte wenden Sie sich an den Betrieb. / The roles sent by the identity provider are invalid.")
 		}
 	}
-	u, err := h.store.UpsertUser(ctx, want)
-	if err != nil {
-		return nil, 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
-	}
-	if u.Kind != kind {
-		return nil, 0, rathaus.Errorf(rathaus.EFORBIDDEN, "Dieses Konto ist als %s registriert und kann sich hier nicht anmelden. / This account cannot log in here.", kindLabel(u.Kind))
-	}
-	if kind == identity.KindStaff {
-		for i := range grants {
-			grants[i].UserID = u.ID
-		}
-		if err := h.store.SetGrants(ctx, u.ID, grants); err != nil {
-			return nil, 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
-		}
-	}
 	details := map[string]string{"kind": string(kind), "loa": loa.String(), "idp": issuer}
 	if kind == identity.KindStaff {
 		details["roles"] = strings.Join(cl.Roles, " ")
 	}
-	if h.audit != nil {
-		if _, err := h.audit.Append(ctx, audit.Entry{Actor: u.ID, Action: "login", Object: "user/" + u.ID, Details: details}); err != nil {
-			return nil, 0, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
-		}
+	u, err := h.storeLogin(ctx, want, grants, details)
+	if err != nil {
+		return nil, 0, err
 	}
 	return u, loa, nil
+}
+
+// storeLogin upserts want, replaces the grants of a staff member with
+// grants (their UserID is filled in) and appends the "login" audit entry
+// with details, in one transaction of the store when it implements
+// identity.Atomic. A user stored with another kind than want.Kind is
+// refused with EFORBIDDEN (and the upsert rolled back).
+func (h *Handler) storeLogin(ctx context.Context, want identity.User, grants []identity.Grant, details map[string]string) (*identity.User, error) {
+	unavailable := func(err error) error {
+		if rathaus.ErrorCode(err) == rathaus.EFORBIDDEN {
+			return err
+		}
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible.")
+	}
+	var u *identity.User
+	err := identity.RunAtomic(ctx, h.store, func(ctx context.Context) error {
+		var err error
+		if u, err = h.store.UpsertUser(ctx, want); err != nil {
+			return unavailable(err)
+		}
+		if u.Kind != want.Kind {
+			return rathaus.Errorf(rathaus.EFORBIDDEN, "Dieses Konto ist als %s registriert und kann sich hier nicht anmelden. / This account cannot log in here.", kindLabel(u.Kind))
+		}
+		if want.Kind == identity.KindStaff {
+			for i := range grants {
+				grants[i].UserID = u.ID
+			}
+			if err := h.store.SetGrants(ctx, u.ID, grants); err != nil {
+				return unavailable(err)
+			}
+		}
+		if h.audit != nil {
+			if _, err := h.audit.Append(ctx, audit.Entry{Actor: u.ID, Action: "login", Object: "user/" + u.ID, Details: details}); err != nil {
+				return unavailable(err)
+			}
+		}
+		return nil
+	})
+	if c := rathaus.ErrorCode(err); err != nil && c != rathaus.EFORBIDDEN && c != rathaus.EUNAVAILABLE {
+		return nil, unavailable(err) // the commit failed
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // refused writes a "login.refused" audit entry for a verified identity

@@ -190,26 +190,12 @@ func (h *Handler) operatorLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	h.limits.reset(nameKey)
 
-	ctx := r.Context()
-	u, err := h.store.UpsertUser(ctx, identity.User{Kind: identity.KindStaff, Issuer: OperatorIssuer, Subject: name, Name: "Betrieb (" + name + ")"})
+	u, err := h.storeLogin(r.Context(), identity.User{Kind: identity.KindStaff, Issuer: OperatorIssuer, Subject: name, Name: "Betrieb (" + name + ")"},
+		[]identity.Grant{{Tenant: tenant.Bund, Role: identity.RoleOperator}},
+		map[string]string{"kind": string(identity.KindStaff), "loa": identity.LoALow.String(), "idp": OperatorIssuer, "roles": "operator@" + tenant.Bund})
 	if err != nil {
-		h.fail(w, r, http.StatusServiceUnavailable, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible."))
+		h.fail(w, r, statusOf(err), err)
 		return
-	}
-	if u.Kind != identity.KindStaff {
-		h.fail(w, r, http.StatusForbidden, rathaus.Errorf(rathaus.EFORBIDDEN, "Dieses Konto kann sich hier nicht anmelden. / This account cannot log in here."))
-		return
-	}
-	if err := h.store.SetGrants(ctx, u.ID, []identity.Grant{{UserID: u.ID, Tenant: tenant.Bund, Role: identity.RoleOperator}}); err != nil {
-		h.fail(w, r, http.StatusServiceUnavailable, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible."))
-		return
-	}
-	if h.audit != nil {
-		if _, err := h.audit.Append(ctx, audit.Entry{Actor: u.ID, Action: "login", Object: "user/" + u.ID,
-			Details: map[string]string{"kind": string(identity.KindStaff), "loa": identity.LoALow.String(), "idp": OperatorIssuer, "roles": "operator@" + tenant.Bund}}); err != nil {
-			h.fail(w, r, http.StatusServiceUnavailable, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Anmeldung derzeit nicht möglich. / Login currently not possible."))
-			return
-		}
 	}
 	if _, err := h.sessions.Start(w, r, u, identity.LoALow, OperatorIssuer); err != nil {
 		h.fail(w, r, statusOf(err), err)
