@@ -131,6 +131,43 @@ type validator struct {
 	opts ValidateOptions
 	only map[string]bool // top-level items to check (ValidateOptions.Items)
 	errs []FieldError
+	// hidden and required are the targets of the ShowIf conditions that
+	// failed and of the RequiredIf conditions that hold, in the scopes from
+	// the root to the one being checked: each scope pushes its own and
+	// truncates them again on the way out (a stack instead of a map copied
+	// per scope; the sets are small).
+	hidden, required []string
+	hbuf, rbuf       [16]string
+	// segs is the path of the group (element) being checked, root first:
+	// pushed and popped along the walk, joined only for an error.
+	segs []seg
+	sbuf [8]seg
+}
+
+// seg is one step of a path: the element id with its index, "id[idx]".
+type seg struct {
+	id  string
+	idx int
+}
+
+// path returns the current group path as FieldError.Path shows it ("" is
+// the form itself).
+func (v *validator) path() string {
+	if len(v.segs) == 0 {
+		return ""
+	}
+	var buf [128]byte
+	b := buf[:0]
+	for i, sg := range v.segs {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, sg.id...)
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(sg.idx), 10)
+		b = append(b, ']')
+	}
+	return string(b)
 }
 
 func (v *validator) add(path, code, de, en string) {
@@ -145,6 +182,7 @@ func (v *validator) add(path, code, de, en string) {
 // path.
 func (m *Model) Validate(ans Answers, opts ValidateOptions) []FieldError {
 	v := &validator{m: m, opts: opts}
+	v.hidden, v.required, v.segs = v.hbuf[:0], v.rbuf[:0], v.sbuf[:0]
 	if len(opts.Items) > 0 {
 		v.only = map[string]bool{}
 		for _, id := range opts.Items {
@@ -166,8 +204,8 @@ func (m *Model) Validate(ans Answers, opts ValidateOptions) []FieldError {
 	if obj == nil {
 		obj = map[string]any{}
 	}
-	v.scope(m.Root, rules, obj, "", nil, nil, v.only == nil)
-	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Path < v.errs[j].Path })
+	v.scope(m.Root, rules, obj, v.only == nil)
+	slices.SortStableFunc(v.errs, func(a, b FieldError) int { return strings.Compare(a.Path, b.Path) })
 	return v.errs
 }
 
@@ -190,29 +228,25 @@ func join(path, id string) string {
 	return path + "." + id
 }
 
-func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path string, hidden, required map[string]bool, checkUnknown bool) {
-	// hidden and required are inherited from the enclosing scopes and copied
-	// only when a rule of this scope adds to them (most scopes add nothing).
-	ownHidden, ownRequired := false, false
+func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, checkUnknown bool) {
+	root := len(v.segs) == 0
+	// The hidden and required targets of this scope are pushed on the
+	// validator's stacks, which then hold those of all enclosing scopes.
+	hLen, rLen := len(v.hidden), len(v.required)
+	defer func() { v.hidden, v.required = v.hidden[:hLen], v.required[:rLen] }()
 	for _, r := range rules {
 		for _, c := range r.Conditions {
 			switch c.Kind {
 			case RequiredIf:
 				if cond(items, obj, c) {
-					if !ownRequired {
-						required, ownRequired = maps2(required), true
-					}
-					required[c.Target] = true
+					v.required = append(v.required, c.Target)
 				}
 			case ShowIf:
 				if !cond(items, obj, c) {
-					if !ownHidden {
-						hidden, ownHidden = maps2(hidden), true
-					}
-					hidden[c.Target] = true
+					v.hidden = append(v.hidden, c.Target)
 				}
 			case OneOf, AtLeastOne:
-				if path == "" && v.only != nil {
+				if root && v.only != nil {
 					continue // form-level choices are checked on the whole form
 				}
 				n := 0
@@ -221,21 +255,24 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 						n++
 					}
 				}
-				list := strings.Join(c.Targets, ", ")
+				list := func() string { return strings.Join(c.Targets, ", ") }
 				switch {
 				case c.Kind == OneOf && n > 1:
-					v.add(path, ErrOneOf, "Bitte nur eine der Angaben machen: "+list+".", "Give only one of: "+list+".")
+					list := list()
+					v.add(v.path(), ErrOneOf, "Bitte nur eine der Angaben machen: "+list+".", "Give only one of: "+list+".")
 				case n == 0 && !v.opts.Partial && c.Kind == OneOf:
-					v.add(path, ErrOneOf, "Bitte genau eine der Angaben machen: "+list+".", "Give exactly one of: "+list+".")
+					list := list()
+					v.add(v.path(), ErrOneOf, "Bitte genau eine der Angaben machen: "+list+".", "Give exactly one of: "+list+".")
 				case n == 0 && !v.opts.Partial:
-					v.add(path, ErrAtLeastOne, "Bitte mindestens eine der Angaben machen: "+list+".", "Give at least one of: "+list+".")
+					list := list()
+					v.add(v.path(), ErrAtLeastOne, "Bitte mindestens eine der Angaben machen: "+list+".", "Give at least one of: "+list+".")
 				}
 			}
 		}
 	}
 	for i := range items {
 		it := &items[i]
-		if path == "" && v.only != nil && !v.only[it.ID] {
+		if root && v.only != nil && !v.only[it.ID] {
 			continue
 		}
 		val, present := obj[it.ID]
@@ -244,58 +281,60 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 		}
 		if it.Kind == KindField && !it.Input() {
 			if present {
-				v.add(join(path, it.ID), ErrNotAllowed, "Dieses Element ist ein Hinweistext und nimmt keine Angabe an.", "This element is a text and takes no answer.")
+				v.add(join(v.path(), it.ID), ErrNotAllowed, "Dieses Element ist ein Hinweistext und nimmt keine Angabe an.", "This element is a text and takes no answer.")
 			}
 			continue
 		}
-		if hidden[it.ID] {
+		if slices.Contains(v.hidden, it.ID) {
 			if present {
-				v.add(join(path, it.ID), ErrNotAllowed, "Diese Angabe ist hier nicht zulässig (Bedingung nicht erfüllt).", "This answer is not allowed here (condition not met).")
+				v.add(join(v.path(), it.ID), ErrNotAllowed, "Diese Angabe ist hier nicht zulässig (Bedingung nicht erfüllt).", "This answer is not allowed here (condition not met).")
 			}
 			continue
 		}
 		minN := it.Min
-		if required[it.ID] && minN < 1 {
+		if minN < 1 && slices.Contains(v.required, it.ID) {
 			minN = 1
 		}
 		if !present {
 			if minN >= 1 && !v.opts.Partial {
-				v.add(join(path, it.ID), ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
+				v.add(join(v.path(), it.ID), ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
 			}
 			continue
 		}
 		arr, isArr := val.([]any)
 		if it.Repeatable() {
 			if !isArr {
-				v.add(join(path, it.ID), ErrType, "Hier wird eine Liste von Angaben erwartet.", "A list is expected here.")
+				v.add(join(v.path(), it.ID), ErrType, "Hier wird eine Liste von Angaben erwartet.", "A list is expected here.")
 				continue
 			}
 			if len(arr) < minN && !v.opts.Partial {
-				v.add(join(path, it.ID), ErrMinItems, fmt.Sprintf("Bitte mindestens %d Angaben machen.", minN), fmt.Sprintf("Give at least %d entries.", minN))
+				v.add(join(v.path(), it.ID), ErrMinItems, fmt.Sprintf("Bitte mindestens %d Angaben machen.", minN), fmt.Sprintf("Give at least %d entries.", minN))
 			}
 			if it.Max > 0 && len(arr) > it.Max {
-				v.add(join(path, it.ID), ErrMaxItems, fmt.Sprintf("Bitte höchstens %d Angaben machen.", it.Max), fmt.Sprintf("Give at most %d entries.", it.Max))
+				v.add(join(v.path(), it.ID), ErrMaxItems, fmt.Sprintf("Bitte höchstens %d Angaben machen.", it.Max), fmt.Sprintf("Give at most %d entries.", it.Max))
 			}
-			p := join(path, it.ID)
 			for j, e := range arr {
-				ep := p + "[" + strconv.Itoa(j) + "]"
+				v.segs = append(v.segs, seg{it.ID, j})
 				if e == nil {
-					v.add(ep, ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
-					continue
+					v.add(v.path(), ErrRequired, "Bitte machen Sie hier eine Angabe.", "This answer is required.")
+				} else {
+					v.one(it, e)
 				}
-				v.one(it, e, ep, hidden, required)
+				v.segs = v.segs[:len(v.segs)-1]
 			}
 			continue
 		}
 		if isArr {
-			v.add(join(path, it.ID), ErrType, "Hier ist nur eine Angabe möglich.", "Only one answer is allowed here.")
+			v.add(join(v.path(), it.ID), ErrType, "Hier ist nur eine Angabe möglich.", "Only one answer is allowed here.")
 			continue
 		}
 		if it.Kind == KindGroup {
-			v.one(it, val, join(path, it.ID)+"[0]", hidden, required)
+			v.segs = append(v.segs, seg{it.ID, 0})
+			v.one(it, val)
+			v.segs = v.segs[:len(v.segs)-1]
 			continue
 		}
-		v.field(it, val, fieldPath{parent: path, id: it.ID})
+		v.field(it, val, fieldPath{v: v, id: it.ID})
 	}
 	if !checkUnknown {
 		return
@@ -320,7 +359,7 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, path s
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
-		v.add(join(path, k), ErrUnknown, "Unbekanntes Element.", "Unknown element.")
+		v.add(join(v.path(), k), ErrUnknown, "Unbekanntes Element.", "Unknown element.")
 	}
 }
 
@@ -342,31 +381,32 @@ func maps2(m map[string]bool) map[string]bool {
 	return out
 }
 
-func (v *validator) one(it *Item, val any, path string, hidden, required map[string]bool) {
+func (v *validator) one(it *Item, val any) {
 	if it.Kind == KindGroup {
 		obj, ok := asObject(val)
 		if !ok {
-			v.add(path, ErrType, "Hier wird eine Gruppe von Angaben erwartet.", "An object is expected here.")
+			v.add(v.path(), ErrType, "Hier wird eine Gruppe von Angaben erwartet.", "An object is expected here.")
 			return
 		}
-		v.scope(it.Items, scopeRules(it), obj, path, hidden, required, true)
+		v.scope(it.Items, scopeRules(it), obj, true)
 		return
 	}
-	v.field(it, val, fieldPath{parent: path})
+	v.field(it, val, fieldPath{v: v})
 }
 
 // fieldPath is the path of a field, joined only when an error needs it
 // (most answers are valid; joining every path cost a third of the
 // allocations of Validate).
 type fieldPath struct {
-	parent, id string // path = join(parent, id); id "" means parent is the path
+	v  *validator // the current group path is v.path()
+	id string     // path = join(v.path(), id); id "" means v.path() is the path
 }
 
 func (f fieldPath) String() string {
 	if f.id == "" {
-		return f.parent
+		return f.v.path()
 	}
-	return join(f.parent, f.id)
+	return join(f.v.path(), f.id)
 }
 
 func asObject(val any) (map[string]any, bool) {
