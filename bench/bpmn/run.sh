@@ -48,7 +48,7 @@ echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  runs: $runs  peer instances per run: $n
   row "bpmn-engine 25 (pre-parsed moddle)" "$p2" "in memory"
   row "rathaus pure engine" "$(echo "$mem" | metric '^BenchmarkEngine/Pure' instances/s | median)" "state machine only"
   row "rathaus Runner + MemStore" "$(echo "$mem" | metric '^BenchmarkEngine/Runner' instances/s | median)" "in memory"
-  for s in Sequential Parallel8 Batch50; do
+  for s in Sequential Parallel8 Grouped32 Batch50; do
     row "rathaus durable Runner, $s" "$(echo "$durable" | metric "^BenchmarkDurableEngine/$s" instances/s | median)" "SQLite file, no jobs"
   done
   for name in $(echo "$worker" | awk '$1 ~ /^BenchmarkWorkerEngine\// {sub(/-[0-9]+$/, "", $1); print $1}' | sort -u); do
