@@ -52,3 +52,22 @@ func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 }
+
+// OpsHandler serves the operations endpoints for an internal listener
+// (rathaus serve --metrics-addr): GET /metrics (the Registry in the
+// Prometheus text format), /healthz and /readyz (the same answers as on
+// the portal, for probes). The portal itself does not serve /metrics, so
+// the operational counters are not public. Everything else is 404.
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", s.ready)
+	return mux
+}
+
+// healthz answers that the process is alive.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}

@@ -44,12 +44,10 @@ func (s *Server) routesPortal() {
 		Example:   "/verwaltung/000000000000",
 		Isolation: isolateStaffTenant})
 
-	s.Route("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	}), raw)
+	s.Route("GET /healthz", http.HandlerFunc(healthz), raw)
 	s.Route("GET /readyz", http.HandlerFunc(s.ready), raw)
-	s.Route("GET /metrics", s.metricsHandler(), raw)
+	// /metrics is not public: it is served by OpsHandler on the internal
+	// listener (rathaus serve --metrics-addr).
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix("/static/", http.FileServerFS(static))
 	s.Route("GET /static/", HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {

@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -348,7 +350,30 @@ func TestHealthReadyMetrics(t *testing.T) {
 	notReady = nil
 	wantContains(t, "readyz ready", f.get("/readyz"), http.StatusOK, "ready")
 	f.get("/leistungen/" + keyHund)
-	m := f.get("/metrics")
+	if res := f.get("/metrics"); res.StatusCode != http.StatusNotFound || strings.Contains(res.body, "go_goroutines") {
+		t.Errorf("portal serves /metrics: %d", res.StatusCode)
+	}
+	ops := httptest.NewServer(f.srv.OpsHandler())
+	t.Cleanup(ops.Close)
+	opsGet := func(path string) response {
+		t.Helper()
+		res, err := http.Get(ops.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return response{Response: res, body: string(b)}
+	}
+	wantContains(t, "ops healthz", opsGet("/healthz"), http.StatusOK, "ok")
+	wantContains(t, "ops readyz", opsGet("/readyz"), http.StatusOK, "ready")
+	if res := opsGet("/"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("ops /: %d, want 404", res.StatusCode)
+	}
+	m := opsGet("/metrics")
 	wantContains(t, "metrics", m, http.StatusOK,
 		`rathaus_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`,
 		`rathaus_http_requests_total{code="503",method="GET",route="GET /readyz"} 1`,

@@ -47,6 +47,9 @@ type serveInfo struct {
 	Base   string      // base URL, e.g. "http://127.0.0.1:41234"
 	Server *web.Server // the portal with all its routes
 	DB     *sqlstore.DB
+	// Metrics is the base URL of the internal metrics listener
+	// (--metrics-addr), "" when it is off.
+	Metrics string
 }
 
 // withListenHook returns ctx carrying fn, which serve calls once it
@@ -68,6 +71,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	addr := fs.String("addr", envDefault(env, "RATHAUS_ADDR", "127.0.0.1:8080"), "listen address host:port; port 0 picks a free one [RATHAUS_ADDR]")
 	demo := fs.Bool("demo", envBool(env, "RATHAUS_DEMO"), "demo mode: seed demo content, mount the demo identity provider, show the demo banner [RATHAUS_DEMO]")
 	baseURL := fs.String("base-url", envDefault(env, "RATHAUS_BASE_URL", ""), "public URL of the portal, e.g. https://rathaus.example; default http://ADDR [RATHAUS_BASE_URL]")
+	metricsAddr := fs.String("metrics-addr", envDefault(env, "RATHAUS_METRICS_ADDR", defaultMetricsAddr), "internal listen address for /metrics, /healthz and /readyz (Prometheus scrapes it; not public); \"off\" disables it [RATHAUS_METRICS_ADDR]")
 	maxBody := fs.Int64("max-body", 1<<20, "largest accepted request body in bytes")
 	llmURL := fs.String("llm-url", envDefault(env, "RATHAUS_LLM_URL", ""), "OpenAI-compatible endpoint for the assistant's optional LLM (off when empty) [RATHAUS_LLM_URL]")
 	clamd := fs.String("clamd", envDefault(env, "RATHAUS_CLAMD", ""), "ClamAV clamd for scanning uploads: host:port or unix:/path (uploads are not scanned when empty) [RATHAUS_CLAMD]")
@@ -196,6 +200,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	srv.Registry().MustRegister(db.Collectors()...) // group commit counters on /metrics
+	ms, err := listenMetrics(*metricsAddr, metricsAddrExplicit(fs, env), srv, log)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -209,18 +217,30 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening on "+base, "addr", ln.Addr().String(), "demo", *demo, "dialect", db.Dialect(), "version", version)
+	info := serveInfo{Base: base, Server: srv, DB: db}
+	var merrc chan error // nil (never ready) without a metrics listener
+	if ms != nil {
+		info.Metrics = ms.base
+		merrc = make(chan error, 1)
+		go func() { merrc <- ms.serve() }()
+	}
 	if fn, ok := ctx.Value(listenKey{}).(func(serveInfo)); ok && fn != nil {
-		fn(serveInfo{Base: base, Server: srv, DB: db})
+		fn(info)
 	}
 
 	select {
 	case err := <-errc:
+		ms.shutdown(context.WithoutCancel(ctx))
 		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "server stopped: %v", err)
+	case err := <-merrc:
+		hs.Close()
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "metrics listener stopped: %v", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
+	ms.shutdown(sctx)
 	if err := hs.Shutdown(sctx); err != nil {
 		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "shutdown: %v", err)
 	}

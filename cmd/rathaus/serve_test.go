@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -90,11 +91,15 @@ func startServe(t *testing.T, env map[string]string, args ...string) *running {
 
 func TestServeLifecycle(t *testing.T) {
 	dir := t.TempDir()
-	r := startServe(t, map[string]string{"RATHAUS_DATA": dir})
+	r := startServe(t, map[string]string{"RATHAUS_DATA": dir}, "--metrics-addr", "127.0.0.1:0")
 	if !strings.HasPrefix(r.base, "http://127.0.0.1:") || strings.HasSuffix(r.base, ":0") {
 		t.Fatalf("base URL %q", r.base)
 	}
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 200, "/gibt-es-nicht": 404} {
+	if !strings.HasPrefix(r.Metrics, "http://127.0.0.1:") || strings.HasSuffix(r.Metrics, ":0") || r.Metrics == r.base {
+		t.Fatalf("metrics URL %q (portal %q)", r.Metrics, r.base)
+	}
+	// /metrics is not on the public portal, only on the internal listener.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/": 200, "/metrics": 404, "/gibt-es-nicht": 404} {
 		res, err := http.Get(r.base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -102,6 +107,28 @@ func TestServeLifecycle(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != want {
 			t.Errorf("GET %s: %d, want %d", path, res.StatusCode, want)
+		}
+	}
+	for _, tt := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/metrics", 200, `rathaus_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`},
+		{"/metrics", 200, "rathaus_db_group_commits_total"},
+		{"/metrics", 200, "go_goroutines"},
+		{"/healthz", 200, "ok"},
+		{"/readyz", 200, "ready"},
+		{"/", 404, ""},
+	} {
+		res, err := http.Get(r.Metrics + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.status || !strings.Contains(string(b), tt.want) {
+			t.Errorf("metrics listener GET %s: %d, want %d with %q", tt.path, res.StatusCode, tt.status, tt.want)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rathaus.db")); err != nil {
@@ -119,9 +146,40 @@ func TestServeLifecycle(t *testing.T) {
 	if _, err := http.Get(r.base + "/healthz"); err == nil {
 		t.Error("server still answers after shutdown")
 	}
+	if _, err := http.Get(r.Metrics + "/metrics"); err == nil {
+		t.Error("metrics listener still answers after shutdown")
+	}
+}
+
+// TestServeMetricsOff: --metrics-addr off (or RATHAUS_METRICS_ADDR=off)
+// opens no metrics listener.
+func TestServeMetricsOff(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		args []string
+	}{
+		"flag": {map[string]string{"RATHAUS_DATA": t.TempDir()}, []string{"--metrics-addr", "off"}},
+		"env":  {map[string]string{"RATHAUS_DATA": t.TempDir(), "RATHAUS_METRICS_ADDR": "off"}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := startServe(t, tc.env, tc.args...)
+			if r.Metrics != "" {
+				t.Errorf("metrics listener at %q, want none", r.Metrics)
+			}
+			if !strings.Contains(r.stderr.String(), "metrics listener off") {
+				t.Errorf("log does not say the metrics listener is off:\n%s", r.stderr.String())
+			}
+		})
+	}
 }
 
 func TestServeBadInput(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	busy := taken.Addr().String()
 	tests := []struct {
 		name string
 		args []string
@@ -133,6 +191,8 @@ func TestServeBadInput(t *testing.T) {
 		{"unknown flag", []string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{"bad address", []string{"serve", "--data", t.TempDir(), "--addr", "256.0.0.1:bad"}, 1, "cannot listen on 256.0.0.1:bad"},
 		{"bad database URL", []string{"serve", "--db", "mysql://x"}, 1, "unsupported database URL"},
+		{"bad metrics address", []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--metrics-addr", "256.0.0.1:bad"}, 1, "cannot listen on --metrics-addr 256.0.0.1:bad"},
+		{"busy metrics address", []string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--metrics-addr", busy}, 1, "cannot listen on --metrics-addr " + busy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
