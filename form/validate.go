@@ -137,7 +137,12 @@ type validator struct {
 	// truncates them again on the way out (a stack instead of a map copied
 	// per scope; the sets are small).
 	hidden, required []string
-	hbuf, rbuf       [16]string
+	hbuf             [16]string
+	rbuf             [8]string
+	// hmask and rmask have bit idBit(t) set for every target t on the
+	// stacks: most items are on neither, and the mask says so without a
+	// scan.
+	hmask, rmask uint64
 	// segs is the path of the group (element) being checked, root first:
 	// pushed and popped along the walk, joined only for an error.
 	segs []seg
@@ -232,18 +237,24 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, checkU
 	root := len(v.segs) == 0
 	// The hidden and required targets of this scope are pushed on the
 	// validator's stacks, which then hold those of all enclosing scopes.
-	hLen, rLen := len(v.hidden), len(v.required)
-	defer func() { v.hidden, v.required = v.hidden[:hLen], v.required[:rLen] }()
-	for _, r := range rules {
-		for _, c := range r.Conditions {
+	hLen, rLen, hMask, rMask := len(v.hidden), len(v.required), v.hmask, v.rmask
+	defer func() {
+		v.hidden, v.required, v.hmask, v.rmask = v.hidden[:hLen], v.required[:rLen], hMask, rMask
+	}()
+	for i := range rules {
+		conds := rules[i].Conditions
+		for j := range conds {
+			c := &conds[j]
 			switch c.Kind {
 			case RequiredIf:
-				if cond(items, obj, c) {
+				if cond(items, obj, *c) {
 					v.required = append(v.required, c.Target)
+					v.rmask |= idBit(c.Target)
 				}
 			case ShowIf:
-				if !cond(items, obj, c) {
+				if !cond(items, obj, *c) {
 					v.hidden = append(v.hidden, c.Target)
+					v.hmask |= idBit(c.Target)
 				}
 			case OneOf, AtLeastOne:
 				if root && v.only != nil {
@@ -285,14 +296,15 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, checkU
 			}
 			continue
 		}
-		if slices.Contains(v.hidden, it.ID) {
+		bit := idBit(it.ID)
+		if v.hmask&bit != 0 && slices.Contains(v.hidden, it.ID) {
 			if present {
 				v.add(join(v.path(), it.ID), ErrNotAllowed, "Diese Angabe ist hier nicht zulässig (Bedingung nicht erfüllt).", "This answer is not allowed here (condition not met).")
 			}
 			continue
 		}
 		minN := it.Min
-		if minN < 1 && slices.Contains(v.required, it.ID) {
+		if minN < 1 && v.rmask&bit != 0 && slices.Contains(v.required, it.ID) {
 			minN = 1
 		}
 		if !present {
@@ -361,6 +373,20 @@ func (v *validator) scope(items []Item, rules []Rule, obj map[string]any, checkU
 	for _, k := range unknown {
 		v.add(join(v.path(), k), ErrUnknown, "Unbekanntes Element.", "Unknown element.")
 	}
+}
+
+// idBit is the bit of id in the hidden/required masks: a hash of its last
+// two bytes (element ids differ mostly there: F00002920, G60000086).
+func idBit(id string) uint64 {
+	n := len(id)
+	if n == 0 {
+		return 1
+	}
+	h := uint(id[n-1])
+	if n > 1 {
+		h += 7 * uint(id[n-2])
+	}
+	return 1 << (h & 63)
 }
 
 // hasID reports whether one of items has the id.

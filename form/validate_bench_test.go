@@ -26,3 +26,22 @@ func BenchmarkValidateRealForm(b *testing.B) {
 		m.Validate(a, form.ValidateOptions{})
 	}
 }
+
+// BenchmarkValidateRealForms validates the complete generated answers
+// (every element filled) of each real schema of TestValidateSameVerdicts.
+func BenchmarkValidateRealForms(b *testing.B) {
+	for _, rel := range verdictSchemas {
+		m, err := fim.LoadFile(testenv.SharedData(b, rel))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := form.Answers(sampleAnswers(m, m.Root, true))
+		b.Run(m.ID, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Validate(a, form.ValidateOptions{})
+			}
+			b.ReportMetric(float64(len(m.Validate(a, form.ValidateOptions{}))), "errors")
+		})
+	}
+}
