@@ -137,7 +137,7 @@ type validator struct {
 	// truncates them again on the way out (a stack instead of a map copied
 	// per scope; the sets are small).
 	hidden, required []string
-	hbuf             [16]string
+	hbuf             [32]string
 	rbuf             [8]string
 	// hmask and rmask have bit idBit(t) set for every target t on the
 	// stacks: most items are on neither, and the mask says so without a
