@@ -52,6 +52,22 @@
 // and those whose turn had not come move on to the next group. DB.Stats and DB.Collectors
 // (rathaus_db_group_commits_total, rathaus_db_group_size) count the groups.
 //
+// # Statement cache (SQLite)
+//
+// modernc.org/sqlite parses and plans the SQL of every db.Exec/Query anew,
+// and database/sql caches nothing per connection. Every connection of the
+// SQLite writer and reader pools therefore keeps an LRU of 256 prepared
+// statements keyed by the SQL text (stmtcache.go), which serves
+// ExecContext and QueryContext — ours and River's alike. Only single
+// statements are cached (SQL with a ';' before its end, e.g. a migration
+// script, runs uncached); a statement whose rows are still open is not
+// used again until they are closed (a nested query with the same SQL gets
+// a fresh, uncached statement); failed, interrupted (ctx) and finished
+// statements are reset by modernc, SQLite re-prepares a cached statement
+// after a schema change, and closing a connection finalizes its cache.
+// Explicitly prepared statements (db.Prepare) are not cached. Config.StmtCache
+// "off" (RATHAUS_SQLITE_STMT_CACHE=off in cmd/rathaus) turns it off.
+//
 // # Time values
 //
 // Times are stored as BIGINT microseconds since the Unix epoch (UTC) in both
@@ -98,6 +114,11 @@ type Config struct {
 	// "on" and "off" force it (see the package doc). cmd/rathaus sets it
 	// from RATHAUS_DB_GROUP_COMMIT.
 	GroupCommit string
+	// StmtCache is the per-connection prepared-statement cache of the
+	// SQLite pools (see the package doc): "" or "on" (the default) keeps
+	// it on, "off" turns it off. cmd/rathaus sets it from
+	// RATHAUS_SQLITE_STMT_CACHE. Ignored for PostgreSQL.
+	StmtCache string
 }
 
 // DB is an open store. It is safe for concurrent use.
@@ -152,11 +173,11 @@ func open(cfg Config) (*DB, error) {
 		p.SetConnMaxIdleTime(5 * time.Minute)
 		return &DB{dialect: Postgres, w: p, r: p}, nil
 	case u == "sqlite::memory:", u == "" && cfg.DataDir == ":memory:":
-		return openSQLite("", cfg.MaxOpenConns)
+		return openSQLite("", cfg)
 	case strings.HasPrefix(u, "sqlite:"):
-		return openSQLite(strings.TrimPrefix(u, "sqlite:"), cfg.MaxOpenConns)
+		return openSQLite(strings.TrimPrefix(u, "sqlite:"), cfg)
 	case strings.HasPrefix(u, "file:"):
-		return openSQLite(strings.TrimPrefix(u, "file:"), cfg.MaxOpenConns)
+		return openSQLite(strings.TrimPrefix(u, "file:"), cfg)
 	case u != "":
 		return nil, rathaus.Errorf(rathaus.EINVALID, "unsupported database URL %q (want postgres://… or sqlite:PATH)", redact(u))
 	case cfg.DataDir == "":
@@ -165,17 +186,23 @@ func open(cfg Config) (*DB, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot create data directory %s", cfg.DataDir)
 	}
-	return openSQLite(filepath.Join(cfg.DataDir, "rathaus.db"), cfg.MaxOpenConns)
+	return openSQLite(filepath.Join(cfg.DataDir, "rathaus.db"), cfg)
 }
 
-// openSQLite opens the writer and reader pools on path ("" = in memory).
-func openSQLite(path string, readers int) (*DB, error) {
+// openSQLite opens the writer and reader pools on path ("" = in memory),
+// with the statement cache of stmtcache.go unless cfg.StmtCache is "off".
+func openSQLite(path string, cfg Config) (*DB, error) {
+	readers := cfg.MaxOpenConns
+	cache, err := stmtCacheOn(cfg.StmtCache)
+	if err != nil {
+		return nil, err
+	}
 	// temp_store=MEMORY: statement and savepoint journals (every member of
 	// a group commit runs under a SAVEPOINT) stay in memory instead of
 	// temporary files; they hold at most one transaction's undo pages.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
 	if path == "" {
-		w, err := sql.Open("sqlite", "file::memory:?"+pragmas+"&_txlock=immediate")
+		w, err := openSQLitePool("file::memory:?"+pragmas+"&_txlock=immediate", cache)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +213,7 @@ func openSQLite(path string, readers int) (*DB, error) {
 		return &DB{dialect: SQLite, w: w, r: w}, nil
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas + "&_pragma=journal_mode(WAL)"
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	w, err := openSQLitePool(dsn+"&_txlock=immediate", cache)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +230,7 @@ func openSQLite(path string, readers int) (*DB, error) {
 		w.Close()
 		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot open database %s", path)
 	}
-	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	r, err := openSQLitePool(dsn+"&_pragma=query_only(1)", cache)
 	if err != nil {
 		w.Close()
 		return nil, err
