@@ -12,19 +12,19 @@ import (
 // that checking a select answer does not rebuild the list's options
 // (Model.Options allocates one Value per row) on every submission.
 
-type codeSetKey struct {
-	cl  *CodeList
-	col string // resolved code column
-}
-
+// codeSet is the set of one column of a list. The cache is keyed by the
+// list's pointer alone (hashing a pointer is a single memhash; a struct key
+// with a string went through the runtime's generic typehash, 6 % of the
+// intake's CPU) and holds the sets of the columns asked for.
 type codeSet struct {
+	col   string    // resolved code column
 	rows  int       // len(cl.Rows) when built; a changed list is rebuilt
 	first *[]string // &cl.Rows[0] when built
 	codes map[string]struct{}
 }
 
 var (
-	codeSets    sync.Map // codeSetKey → *codeSet
+	codeSets    sync.Map // *CodeList → []*codeSet (never modified once stored)
 	codeSetsLen atomic.Int64
 )
 
@@ -66,15 +66,17 @@ func (m *Model) inOptions(it *Item, s string) (in, known bool) {
 
 // codeSet returns the non-empty cells of column ci (named col) as a set.
 func (cl *CodeList) codeSet(col string, ci int) map[string]struct{} {
-	key := codeSetKey{cl, col}
 	var first *[]string
 	if len(cl.Rows) > 0 {
 		first = &cl.Rows[0]
 	}
-	if v, ok := codeSets.Load(key); ok {
-		cs := v.(*codeSet)
-		if cs.rows == len(cl.Rows) && cs.first == first {
-			return cs.codes
+	var sets []*codeSet
+	if v, ok := codeSets.Load(cl); ok {
+		sets = v.([]*codeSet)
+		for _, cs := range sets {
+			if cs.col == col && cs.rows == len(cl.Rows) && cs.first == first {
+				return cs.codes
+			}
 		}
 	}
 	codes := make(map[string]struct{}, len(cl.Rows))
@@ -87,7 +89,16 @@ func (cl *CodeList) codeSet(col string, ci int) map[string]struct{} {
 		codeSets.Clear()
 		codeSetsLen.Store(1)
 	}
-	codeSets.Store(key, &codeSet{rows: len(cl.Rows), first: first, codes: codes})
+	// A new slice with the stale set of this column replaced: readers may
+	// hold the old one. Concurrent builders may drop each other's entry;
+	// it is then built again.
+	next := make([]*codeSet, 0, len(sets)+1)
+	for _, cs := range sets {
+		if cs.col != col {
+			next = append(next, cs)
+		}
+	}
+	codeSets.Store(cl, append(next, &codeSet{col: col, rows: len(cl.Rows), first: first, codes: codes}))
 	return codes
 }
 
