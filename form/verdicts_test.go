@@ -275,3 +275,42 @@ func mutations(it *form.Item) []any {
 	}
 	return out
 }
+
+// TestValidateConcurrent validates the real forms from several goroutines
+// at once (shared bound, pattern and code-set caches; run with -race): every
+// result equals the sequential one.
+func TestValidateConcurrent(t *testing.T) {
+	for _, rel := range verdictSchemas {
+		m, err := fim.LoadFile(testenv.SharedData(t, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(m.ID, func(t *testing.T) {
+			a := form.Answers(sampleAnswers(m, m.Root, true))
+			b := form.Answers(sampleAnswers(m, m.Root, false))
+			wantA := fmt.Sprint(m.Validate(a, form.ValidateOptions{}))
+			wantB := fmt.Sprint(m.Validate(b, form.ValidateOptions{}))
+			done := make(chan string)
+			for g := range 8 {
+				go func() {
+					for range 20 {
+						if got := fmt.Sprint(m.Validate(a, form.ValidateOptions{})); got != wantA {
+							done <- fmt.Sprintf("goroutine %d: %s, want %s", g, got, wantA)
+							return
+						}
+						if got := fmt.Sprint(m.Validate(b, form.ValidateOptions{})); got != wantB {
+							done <- fmt.Sprintf("goroutine %d: %s, want %s", g, got, wantB)
+							return
+						}
+					}
+					done <- ""
+				}()
+			}
+			for range 8 {
+				if msg := <-done; msg != "" {
+					t.Error(msg)
+				}
+			}
+		})
+	}
+}
