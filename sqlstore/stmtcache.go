@@ -87,8 +87,9 @@ type sqliteConn interface {
 // so the cache has no lock.
 //
 // Rules:
-//   - only single statements are cached: SQL with a ';' anywhere but at the
-//     end goes the uncached way (migration scripts);
+//   - only single statements are cached: SQL with a ';' (outside string
+//     literals, quoted identifiers and comments) anywhere but at the end
+//     goes the uncached way (migration scripts, trigger bodies);
 //   - a cached statement whose rows are open is not used again until they
 //     are closed: a nested query with the same SQL gets an uncached
 //     statement;
@@ -130,14 +131,48 @@ func newCachedConn(dc driver.Conn, size int) driver.Conn {
 	return cc
 }
 
-// cacheable reports whether q is one statement that may be cached.
+// cacheable reports whether q is one statement that may be cached: it
+// scans q, skipping string literals, quoted identifiers and comments, and
+// refuses a ';' followed by anything but whitespace (a script, or a trigger
+// body) and anything it cannot scan to the end (unterminated quote or
+// comment). Refusing is always safe: the SQL then runs uncached.
 func cacheable(q string) bool {
-	if len(q) > stmtCacheMaxSQL {
+	if len(q) > stmtCacheMaxSQL || strings.TrimSpace(q) == "" {
 		return false
 	}
-	t := strings.TrimRight(q, " \t\r\n")
-	t = strings.TrimSuffix(t, ";")
-	return strings.TrimSpace(t) != "" && strings.IndexByte(t, ';') < 0
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; c {
+		case '\'', '"', '`', '[':
+			end := c
+			if c == '[' {
+				end = ']'
+			}
+			j := strings.IndexByte(q[i+1:], end)
+			if j < 0 {
+				return false
+			}
+			i += j + 1 // a doubled quote ('it''s') reopens at the next byte
+		case '-':
+			if i+1 < len(q) && q[i+1] == '-' {
+				j := strings.IndexByte(q[i:], '\n')
+				if j < 0 {
+					return true
+				}
+				i += j
+			}
+		case '/':
+			if i+1 < len(q) && q[i+1] == '*' {
+				j := strings.Index(q[i+2:], "*/")
+				if j < 0 {
+					return false
+				}
+				i += j + 3
+			}
+		case ';':
+			return strings.TrimSpace(q[i+1:]) == "" && strings.TrimSpace(q[:i]) != ""
+		}
+	}
+	return true
 }
 
 func (cc *cachedConn) unlink(e *cachedStmt) {

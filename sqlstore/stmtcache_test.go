@@ -92,8 +92,20 @@ func TestStmtCacheCacheable(t *testing.T) {
 		{";", false},
 		{"CREATE TABLE a(x); CREATE TABLE b(y)", false},
 		{"CREATE TABLE a(x); CREATE TABLE b(y);", false},
-		{"SELECT ';'", false}, // safe side: uncached
+		{"SELECT ';'", true},
+		{"SELECT 'it''s;'", true},
+		{`SELECT "a;b" FROM t`, true},
+		{"SELECT [a;b] FROM t", true},
+		{"SELECT `a;b` FROM t", true},
+		{"-- name: X :one\n-- a; b (it's)\nUPDATE t SET a = 1 /* c; 'd */ WHERE b = ?", true},
+		{"SELECT 1 -- trailing; comment", true},
+		{"SELECT 1 -- trailing comment\n;\n", true},
 		{"SELECT 1; -- comment", false},
+		{"SELECT 1; /* c */", false},
+		{"SELECT 'unterminated;", false},
+		{"SELECT 1 /* unterminated; ", false},
+		{"SELECT [x", false},
+		{"CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET a = 1; END", false},
 		{strings.Repeat("x", stmtCacheMaxSQL+1), false},
 	} {
 		t.Run(fmt.Sprintf("%.30q", tc.q), func(t *testing.T) {
@@ -667,3 +679,81 @@ func TestStmtCacheStore(t *testing.T) {
 }
 
 var errSkip = errors.New("skip this member")
+
+// FuzzStmtCacheSameEffects: any SQL text run twice through a cached
+// connection has the same errors and the same effects (changes, schema,
+// rows) as through a plain modernc connection — whether cacheable says it
+// is one statement or not.
+func FuzzStmtCacheSameEffects(f *testing.F) {
+	for _, s := range []string{
+		"SELECT 1",
+		"INSERT INTO t(a, b) VALUES (1, 'x')",
+		"INSERT INTO t(a, b) VALUES (1, 'x'); INSERT INTO t(a) VALUES (2)",
+		"INSERT INTO t(a) VALUES (1); -- done",
+		"INSERT INTO t(a, b) VALUES (1, ';'); INSERT INTO t(a) VALUES ('x;y')",
+		"-- c; d\nINSERT INTO t(a) VALUES (3)",
+		"/* ; */ UPDATE t SET b = 'it''s'",
+		"CREATE TABLE u(x); INSERT INTO u VALUES (1)",
+		"CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET b = 'tr'; END",
+		"DELETE FROM t WHERE a = 1 RETURNING a",
+		"INSERT INTO t(a) VALUES (1) ON CONFLICT DO NOTHING",
+		"SELECT * FROM nope",
+		"SELECT [a;b] FROM t",
+		";;",
+		"",
+		"-- only a comment",
+	} {
+		f.Add(s)
+	}
+	open := func(t *testing.T, cache bool) (driver.Conn, driver.ExecerContext) {
+		base, err := sqlite.NewConnector("file::memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := base.Connect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cache {
+			c = newCachedConn(c, 4)
+		}
+		ex := c.(driver.ExecerContext)
+		if _, err := ex.ExecContext(context.Background(), "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)", nil); err != nil {
+			t.Fatal(err)
+		}
+		return c, ex
+	}
+	state := func(t *testing.T, c driver.Conn) string {
+		rows, err := c.(driver.QueryerContext).QueryContext(context.Background(),
+			"SELECT total_changes(), (SELECT count(*) FROM sqlite_schema), (SELECT count(*) FROM t), (SELECT group_concat(coalesce(b, '-')) FROM t)", nil)
+		if err != nil {
+			return "state: " + err.Error()
+		}
+		defer rows.Close()
+		v := make([]driver.Value, 4)
+		if err := rows.Next(v); err != nil {
+			return "state: " + err.Error()
+		}
+		return fmt.Sprint(v)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		lq := strings.ToLower(q)
+		if len(q) > 1024 || strings.Contains(lq, "attach") || strings.Contains(lq, "vacuum") || strings.Contains(lq, "pragma") {
+			t.Skip("files, pragmas and long texts are out of scope")
+		}
+		plain, pex := open(t, false)
+		defer plain.Close()
+		cached, cex := open(t, true)
+		defer cached.Close()
+		for run := range 2 {
+			_, perr := pex.ExecContext(context.Background(), q, nil)
+			_, cerr := cex.ExecContext(context.Background(), q, nil)
+			if fmt.Sprint(perr) != fmt.Sprint(cerr) {
+				t.Fatalf("run %d of %q: plain err %v, cached err %v", run, q, perr, cerr)
+			}
+			if ps, cs := state(t, plain), state(t, cached); ps != cs {
+				t.Fatalf("run %d of %q: plain state %s, cached %s", run, q, ps, cs)
+			}
+		}
+	})
+}
