@@ -59,8 +59,8 @@
 // SQLite writer and reader pools therefore keeps an LRU of 256 prepared
 // statements keyed by the SQL text (stmtcache.go), which serves
 // ExecContext and QueryContext — ours and River's alike. Only single
-// statements are cached (SQL with a ';' before its end, e.g. a migration
-// script, runs uncached); a statement whose rows are still open is not
+// statements are cached (SQL with a ';' before its end outside literals and
+// comments, e.g. a migration script, runs uncached); a statement whose rows are still open is not
 // used again until they are closed (a nested query with the same SQL gets
 // a fresh, uncached statement); failed, interrupted (ctx) and finished
 // statements are reset by modernc, SQLite re-prepares a cached statement
