@@ -11,11 +11,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"rathaus"
 	"rathaus/audit"
 	"rathaus/identity"
+	"rathaus/internal/jsonw"
 	"rathaus/submission"
 )
 
@@ -574,9 +574,9 @@ func detailsJSON(d map[string]string) string {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = jsonw.AppendString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, d[k])
+		b = jsonw.AppendString(b, d[k])
 	}
 	return string(append(b, '}'))
 }
@@ -589,25 +589,10 @@ func jobArgsJSON(j submission.Job) (string, error) {
 	}
 	b := make([]byte, 0, 128)
 	b = append(b, `{"tenant":`...)
-	b = appendJSONString(b, a.Tenant)
+	b = jsonw.AppendString(b, a.Tenant)
 	b = append(b, `,"application_id":`...)
-	b = appendJSONString(b, a.ApplicationID)
+	b = jsonw.AppendString(b, a.ApplicationID)
 	b = append(b, `,"service_key":`...)
-	b = appendJSONString(b, a.ServiceKey)
+	b = jsonw.AppendString(b, a.ServiceKey)
 	return string(append(b, '}')), nil
-}
-
-// appendJSONString appends s as a JSON string like encoding/json (which
-// also escapes <, > and &, and repairs invalid UTF-8); plain ASCII is copied
-// as is.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

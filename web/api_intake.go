@@ -19,6 +19,7 @@ import (
 	"rathaus"
 	"rathaus/form"
 	"rathaus/identity"
+	"rathaus/internal/jsonw"
 	"rathaus/submission"
 )
 
@@ -177,28 +178,14 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 // json.Encoder's newline), without reflection.
 func (rc *intakeReceipt) appendJSON(b []byte) []byte {
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, rc.ID)
+	b = jsonw.AppendString(b, rc.ID)
 	b = append(b, `,"reference":`...)
-	b = appendJSONString(b, rc.Reference)
+	b = jsonw.AppendString(b, rc.Reference)
 	b = append(b, `,"submitted_at":"`...)
 	b = rc.SubmittedAt.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","replayed":`...)
 	b = strconv.AppendBool(b, rc.Replayed)
 	return append(b, "}\n"...)
-}
-
-// appendJSONString appends s as a JSON string like encoding/json (which
-// also escapes <, > and &); plain ASCII is copied as is.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // readBody reads the request body; with a Content-Length into one buffer
