@@ -150,6 +150,9 @@ func TestDeskInboxAndCase(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(res.body, "Mustermann") || !strings.Contains(res.body, "Vollständigkeit prüfen") {
 		t.Fatalf("case page: %d", res.StatusCode)
 	}
+	if !strings.Contains(res.body, `aria-describedby="r-deadline-hint"`) || !strings.Contains(res.body, "Ohne Angabe 14 Tage. Zur Hälfte der Frist erinnert") {
+		t.Error("case page: the deadline field does not say the default and the reminder")
+	}
 	post := func(action string, kv ...string) response {
 		t.Helper()
 		r := df.do(http.MethodPost, base+"/"+action, form(kv...), []*http.Cookie{df.staff}, nil)
