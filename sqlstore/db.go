@@ -49,7 +49,11 @@
 // its turn gets ctx.Err() and runs nothing. If SQLite rolls back the whole
 // transaction (e.g. a write interrupted by a cancelled ctx), the callers
 // whose fn already ran in that group get an EUNAVAILABLE error (retryable)
-// and those whose turn had not come move on to the next group. DB.Stats and DB.Collectors
+// and those whose turn had not come move on to the next group. fn must
+// close every Rows it opens before it returns: SQLite cannot release or
+// open a savepoint while a statement is still in progress, so a leaked
+// cursor makes its whole group fail (EUNAVAILABLE) — without group
+// commit Tx.Commit would have closed it. DB.Stats and DB.Collectors
 // (rathaus_db_group_commits_total, rathaus_db_group_size) count the groups.
 //
 // # Statement cache (SQLite)
