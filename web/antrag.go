@@ -78,7 +78,7 @@ func (f FormFeature) Register(s *Server) {
 	if f.MaxUploadBytes <= 0 {
 		f.MaxUploadBytes = 25 << 20
 	}
-	h := &antrag{s: s, f: f, models: map[string]cachedModel{}}
+	h := newAntrag(s, f)
 	pubNT := "form start page of a catalog service; resolved for the visitor's own municipality choice, never for a tenant named in the URL"
 	s.Route("GET /antrag/{key}", HandlerFunc(h.start), Meta{Scope: ScopePublic, Personal: true, Example: "/antrag/unbekannt", NotTenantScoped: pubNT})
 	s.Route("POST /antrag/{key}", HandlerFunc(h.create), Meta{Scope: ScopePublic, Personal: true, RateLimit: true, Example: "/antrag/unbekannt", NotTenantScoped: pubNT})
@@ -96,10 +96,9 @@ type antrag struct {
 	s *Server
 	f FormFeature
 
-	mu       sync.Mutex
-	models   map[string]cachedModel
-	tx       sync.Map // lang → *nodeTexts
-	svcNames sync.Map // tenant "\x00" service key → cachedName
+	models   *ttlCache[string, *form.Model] // ars "\x00" id "\x00" version
+	tx       sync.Map                       // lang → *nodeTexts
+	svcNames *ttlCache[string, string]      // tenant "\x00" service key → name
 	stx      sync.Map // lang → *stepTexts
 	progs    sync.Map // progressKey → "Schritt N von M"
 }
@@ -114,39 +113,20 @@ func (h *antrag) texts(lang string) *nodeTexts {
 	return t
 }
 
-type cachedModel struct {
-	m  *form.Model
-	at time.Time
+// newAntrag returns the form journey's handlers with empty caches.
+func newAntrag(s *Server, f FormFeature) *antrag {
+	return &antrag{s: s, f: f, models: newTTLCache[string, *form.Model](modelTTL, 1000), svcNames: newTTLCache[string, string](modelTTL, 5000)}
 }
 
-// modelTTL bounds how long a stored form version is cached (a re-import
-// of the same version shows within it).
-const modelTTL = 30 * time.Second
-
-// model returns the form version id/version visible from ars; the
-// universal form for its id.
+// model returns the form version id/version visible from ars (cached for
+// modelTTL); the universal form for its id.
 func (h *antrag) model(ctx context.Context, ars, id, version, lang string) (*form.Model, error) {
 	if id == submission.UniversalFormID {
 		return h.universal(lang), nil
 	}
-	key := ars + "\x00" + id + "\x00" + version
-	h.mu.Lock()
-	c, ok := h.models[key]
-	h.mu.Unlock()
-	if ok && time.Since(c.at) < modelTTL {
-		return c.m, nil
-	}
-	m, err := h.f.Forms.FormFor(ctx, ars, id, version)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	if len(h.models) > 1000 {
-		clear(h.models)
-	}
-	h.models[key] = cachedModel{m: m, at: time.Now()}
-	h.mu.Unlock()
-	return m, nil
+	return h.models.get(ars+"\x00"+id+"\x00"+version, func() (*form.Model, error) {
+		return h.f.Forms.FormFor(ctx, ars, id, version)
+	})
 }
 
 var universalModels sync.Map // lang → *form.Model
@@ -432,25 +412,17 @@ type savedPage struct {
 // serviceName returns the name of the draft's service as its tenant sees
 // it (cached for modelTTL: every step page shows it).
 func (h *antrag) serviceName(r *http.Request, d *submission.Draft) string {
-	key := d.Tenant + "\x00" + d.ServiceKey
-	if v, ok := h.svcNames.Load(key); ok {
-		if c := v.(cachedName); time.Since(c.at) < modelTTL {
-			return c.name
+	name, err := h.svcNames.get(d.Tenant+"\x00"+d.ServiceKey, func() (string, error) {
+		res, err := h.s.deps.Catalog.Resolve(r.Context(), d.Tenant, d.ServiceKey)
+		if err != nil {
+			return "", err
 		}
+		return res.Service.Name, nil
+	})
+	if err != nil {
+		return d.ServiceKey
 	}
-	name := d.ServiceKey
-	if res, err := h.s.deps.Catalog.Resolve(r.Context(), d.Tenant, d.ServiceKey); err == nil {
-		name = res.Service.Name
-	} else {
-		return name
-	}
-	h.svcNames.Store(key, cachedName{name: name, at: time.Now()})
 	return name
-}
-
-type cachedName struct {
-	name string
-	at   time.Time
 }
 
 func (h *antrag) stepGet(w http.ResponseWriter, r *http.Request) error {

@@ -38,7 +38,7 @@ func BenchmarkRenderStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &antrag{s: s, models: map[string]cachedModel{}}
+	h := newAntrag(s, FormFeature{})
 	// The largest step of each real schema (S00000246 has three large
 	// ones: step 1 with the Staat/Staatsangehörigkeit code lists, step 4
 	// with 20 conditional groups) and a typical universal step.
@@ -57,7 +57,7 @@ func BenchmarkRenderStep(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			d := &submission.Draft{Tenant: "064110000000", ID: "bench", ServiceKey: "bench", FormID: bc.m.ID, FormVersion: bc.m.Version, Answers: form.Answers{}}
-			h.svcNames.Store(d.Tenant+"\x00"+d.ServiceKey, cachedName{name: "Leistung", at: farFuture})
+			h.svcNames.put(d.Tenant+"\x00"+d.ServiceKey, "Leistung", farFuture)
 			req := httptest.NewRequest(http.MethodGet, stepURL(d, "1"), nil)
 			rec := httptest.NewRecorder()
 			h.renderStep(rec, req, http.StatusOK, d, bc.m, bc.step, stepCtx{}, nil, "")

@@ -160,7 +160,7 @@ func goldenPages(t testing.TB) []goldenPage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &antrag{s: s, models: map[string]cachedModel{}}
+	h := newAntrag(s, FormFeature{})
 	type schema struct {
 		name string
 		m    *form.Model
@@ -188,7 +188,7 @@ func goldenPages(t testing.TB) []goldenPage {
 			for _, lang := range []string{"de", "en"} {
 				for _, variant := range []string{"empty", "partial", "errors"} {
 					d := &submission.Draft{Tenant: "064110000000", ID: "golden", ServiceKey: "golden", FormID: m.ID, FormVersion: m.Version, Answers: form.Answers{}}
-					h.svcNames.Store(d.Tenant+"\x00"+d.ServiceKey, cachedName{name: "Leistung <&>", at: farFuture})
+					h.svcNames.put(d.Tenant+"\x00"+d.ServiceKey, "Leistung <&>", farFuture)
 					var sc stepCtx
 					var fe []form.FieldError
 					notice := ""

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,73 +45,30 @@ type IntakeAPIFeature struct {
 
 // FormsOf returns an IntakeAPIFeature.Form over a form store: the form
 // bound to the service for the municipality, else the universal form. The
-// answers are cached per municipality and service for intakeFormTTL, as the
+// forms are cached per municipality and service for modelTTL (ttlCache), as the
 // HTML intake caches its models: loading a stored form parses its whole
 // model (S00000246: 200 kB of JSON, milliseconds), far more than the
 // intake itself costs. A new binding or a re-imported version is seen
 // within the TTL; errors are not cached. After the TTL one request reloads
 // while the others keep the cached form.
 func FormsOf(fs submission.FormStore) func(ctx context.Context, ars, key string) (*form.Model, error) {
-	c := &intakeForms{load: func(ctx context.Context, ars, key string) (*form.Model, error) {
-		ref, err := fs.Binding(ctx, ars, key)
-		if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
-			return submission.UniversalForm("de"), nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return fs.FormFor(ctx, ars, ref.ID, ref.Version)
-	}, now: time.Now, m: map[string]*intakeForm{}}
-	return c.form
+	c := newTTLCache[string, *form.Model](modelTTL, maxIntakeForms)
+	return func(ctx context.Context, ars, key string) (*form.Model, error) {
+		return c.get(ars+"\x00"+key, func() (*form.Model, error) {
+			ref, err := fs.Binding(ctx, ars, key)
+			if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
+				return submission.UniversalForm("de"), nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return fs.FormFor(ctx, ars, ref.ID, ref.Version)
+		})
+	}
 }
-
-// intakeFormTTL is how long FormsOf keeps a form.
-const intakeFormTTL = 30 * time.Second
 
 // maxIntakeForms bounds FormsOf's cache; past it the cache starts over.
 const maxIntakeForms = 1000
-
-// intakeForms is the cache behind FormsOf.
-type intakeForms struct {
-	load func(ctx context.Context, ars, key string) (*form.Model, error)
-	now  func() time.Time
-	mu   sync.Mutex
-	m    map[string]*intakeForm // ars "\x00" service key
-}
-
-type intakeForm struct {
-	m         *form.Model
-	at        time.Time
-	reloading bool
-}
-
-func (c *intakeForms) form(ctx context.Context, ars, key string) (*form.Model, error) {
-	k := ars + "\x00" + key
-	c.mu.Lock()
-	e := c.m[k]
-	if e != nil && (c.now().Sub(e.at) < intakeFormTTL || e.reloading) {
-		c.mu.Unlock()
-		return e.m, nil
-	}
-	if e != nil {
-		e.reloading = true // this request reloads; the others keep e.m
-	}
-	c.mu.Unlock()
-	m, err := c.load(ctx, ars, key)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil {
-		if e != nil {
-			e.reloading = false
-		}
-		return nil, err
-	}
-	if len(c.m) >= maxIntakeForms {
-		clear(c.m)
-	}
-	c.m[k] = &intakeForm{m: m, at: c.now()}
-	return m, nil
-}
 
 // Register adds the intake route.
 func (f IntakeAPIFeature) Register(s *Server) {

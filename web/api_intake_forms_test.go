@@ -70,40 +70,48 @@ func TestFormsOfCache(t *testing.T) {
 	}
 }
 
-// TestIntakeFormsTTL checks the expiry with a fake clock: a stale entry is
+// TestTTLCache checks the expiry of web's cache (FormsOf, form versions,
+// service names, header municipality) with a fake clock: a stale entry is
 // reloaded by one caller while concurrent callers get the stale form.
-func TestIntakeFormsTTL(t *testing.T) {
+func TestTTLCache(t *testing.T) {
 	now := time.Date(2026, 11, 28, 19, 0, 0, 0, time.UTC)
 	var loads atomic.Int64
 	release := make(chan struct{})
-	c := &intakeForms{now: func() time.Time { return now }, m: map[string]*intakeForm{}}
-	c.load = func(context.Context, string, string) (*form.Model, error) {
+	c := newTTLCache[string, *form.Model](modelTTL, 10)
+	c.now = func() time.Time { return now }
+	load := func() (*form.Model, error) {
 		n := loads.Add(1)
 		if n == 2 {
 			<-release // the reload hangs until released
 		}
 		return &form.Model{ID: "F", Version: string(rune('0' + n))}, nil
 	}
-	ctx := context.Background()
-	first, _ := c.form(ctx, "a", "k")
-	now = now.Add(intakeFormTTL - time.Second)
-	if m, _ := c.form(ctx, "a", "k"); m != first {
+	get := func() (*form.Model, error) { return c.get("a\x00k", load) }
+	first, _ := get()
+	now = now.Add(modelTTL - time.Second)
+	if m, _ := get(); m != first {
 		t.Fatal("reloaded before the TTL")
 	}
 	now = now.Add(2 * time.Second)
 	done := make(chan *form.Model)
-	go func() { m, _ := c.form(ctx, "a", "k"); done <- m }()
+	go func() { m, _ := get(); done <- m }()
 	for loads.Load() < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	if m, _ := c.form(ctx, "a", "k"); m != first {
+	if m, _ := get(); m != first {
 		t.Fatalf("during the reload got version %s, want the stale form", m.Version)
 	}
 	close(release)
 	if m := <-done; m.Version != "2" {
 		t.Fatalf("reload gave version %s, want 2", m.Version)
 	}
-	if m, _ := c.form(ctx, "a", "k"); m.Version != "2" || loads.Load() != 2 {
+	if m, _ := get(); m.Version != "2" || loads.Load() != 2 {
 		t.Fatalf("after the reload: version %s, %d loads", m.Version, loads.Load())
+	}
+	for i := range 10 { // past max entries the cache starts over
+		c.put(string(rune('A'+i)), first, now)
+	}
+	if len(c.m) != 1 || c.m["J"] == nil {
+		t.Errorf("after 11 keys in a cache of 10: %d entries, want only the newest", len(c.m))
 	}
 }

@@ -227,45 +227,17 @@ func (s *Server) municipality(r *http.Request) string {
 	return ""
 }
 
-// headerTenants caches the municipality shown in every page's header, per
-// server and ARS, for modelTTL: tenant data changes only with an import,
-// and a re-imported name shows within the TTL (as service names and form
-// versions do). Lookups that fail are not cached.
-var (
-	headerTenants     sync.Map // headerTenantKey → cachedTenant
-	headerTenantCount atomic.Int64
-)
-
-type headerTenantKey struct {
-	s   *Server
-	ars string
-}
-
-type cachedTenant struct {
-	t  *tenant.Tenant
-	at time.Time
-}
-
-// headerTenantMax bounds headerTenants (cleared when it grows past).
-const headerTenantMax = 5000
-
 // headerTenant returns the tenant ars for the page header, nil if unknown.
+// It is cached per server for modelTTL: tenant data changes only with an
+// import, and a re-imported name shows within the TTL (as service names
+// and form versions do). Lookups that fail are not cached.
 func (s *Server) headerTenant(r *http.Request, ars string) *tenant.Tenant {
-	k := headerTenantKey{s, ars}
-	if v, ok := headerTenants.Load(k); ok {
-		if c := v.(cachedTenant); time.Since(c.at) < modelTTL {
-			return c.t
-		}
-	}
-	t, err := s.deps.Tenants.Tenant(r.Context(), ars)
+	t, err := s.headerTenants.get(ars, func() (*tenant.Tenant, error) {
+		return s.deps.Tenants.Tenant(r.Context(), ars)
+	})
 	if err != nil {
 		return nil
 	}
-	if headerTenantCount.Add(1) > headerTenantMax {
-		headerTenants.Clear()
-		headerTenantCount.Store(1)
-	}
-	headerTenants.Store(k, cachedTenant{t, time.Now()})
 	return t
 }
 

@@ -204,6 +204,8 @@ type Server struct {
 	i18n    *translator
 	metrics *metrics
 	limiter *limiter
+	// headerTenants caches the municipality of every page's header.
+	headerTenants *ttlCache[string, *tenant.Tenant]
 
 	once    sync.Once
 	handler http.Handler
@@ -245,6 +247,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		i18n:    tr,
 		metrics: newMetrics(),
 		limiter: newLimiter(cfg.LoginBurst, cfg.LoginEvery),
+
+		headerTenants: newTTLCache[string, *tenant.Tenant](modelTTL, 5000),
 	}
 	s.routesPortal()
 	for _, f := range deps.Features {
