@@ -99,8 +99,8 @@ type antrag struct {
 	models   *ttlCache[string, *form.Model] // ars "\x00" id "\x00" version
 	tx       sync.Map                       // lang → *nodeTexts
 	svcNames *ttlCache[string, string]      // tenant "\x00" service key → name
-	stx      sync.Map // lang → *stepTexts
-	progs    sync.Map // progressKey → "Schritt N von M"
+	stx      sync.Map                       // lang → *stepTexts
+	progs    sync.Map                       // progressKey → "Schritt N von M"
 }
 
 // texts returns the control texts of a language (cached).
