@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,22 +45,9 @@ func runImportRules(ctx context.Context, env *Env, args []string) error {
 	service := fs.String("service", "", "LeiKa key of the service (required)")
 	ars := fs.String("tenant", "", "ARS of the tenant (the rules apply to its subtree; required)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, err := parseInterspersed(fs, args)
+	file, raw, err := serviceImportFile(fs, args, service, ars)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one FILE, got %d arguments", len(pos))
-	}
-	if strings.TrimSpace(*service) == "" {
-		return usagef("--service LEIKA is required")
-	}
-	if !tenant.ValidARS(*ars) {
-		return usagef("--tenant %q: want a 12-digit ARS", *ars)
-	}
-	raw, err := os.ReadFile(pos[0])
-	if err != nil {
-		return rathaus.Errorf(rathaus.EINVALID, "cannot read %s: %v", pos[0], err)
 	}
 	var rules []casework.Rule
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -74,10 +62,10 @@ func runImportRules(ctx context.Context, env *Env, args []string) error {
 		case errors.As(err, &te):
 			line += bytes.Count(raw[:min(int(te.Offset), len(raw))], []byte("\n"))
 		}
-		return rathaus.Errorf(rathaus.EINVALID, "%s:%d: not a list of rules: %v", filepath.Base(pos[0]), line, err)
+		return rathaus.Errorf(rathaus.EINVALID, "%s:%d: not a list of rules: %v", filepath.Base(file), line, err)
 	}
 	if _, err := casework.CompileRules(rules); err != nil {
-		return rathaus.Errorf(rathaus.EINVALID, "%s: %s", filepath.Base(pos[0]), rathaus.ErrorMessage(err))
+		return rathaus.Errorf(rathaus.EINVALID, "%s: %s", filepath.Base(file), rathaus.ErrorMessage(err))
 	}
 	db, err := sf.open(ctx)
 	if err != nil {
@@ -126,24 +114,11 @@ func runImportBPMN(ctx context.Context, env *Env, args []string) error {
 	actionsFile := fs.String("actions", "", "JSON file with the action map (task id, implementation or name → {\"action\", \"params\"})")
 	caseworker := fs.String("caseworker", "Sachbearbeitung", "service-bw mapping: responsible caseworker id")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, err := parseInterspersed(fs, args)
+	file, src, err := serviceImportFile(fs, args, service, ars)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one FILE, got %d arguments", len(pos))
-	}
-	if strings.TrimSpace(*service) == "" {
-		return usagef("--service LEIKA is required")
-	}
-	if !tenant.ValidARS(*ars) {
-		return usagef("--tenant %q: want a 12-digit ARS", *ars)
-	}
-	src, err := os.ReadFile(pos[0])
-	if err != nil {
-		return rathaus.Errorf(rathaus.EINVALID, "cannot read %s: %v", pos[0], err)
-	}
-	defs, err := bpmn.Parse(src, filepath.Base(pos[0]))
+	defs, err := bpmn.Parse(src, filepath.Base(file))
 	if err != nil {
 		return err
 	}
@@ -156,7 +131,7 @@ func runImportBPMN(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 		if len(exec) != 1 {
-			return rathaus.Errorf(rathaus.EINVALID, "%s has %d executable processes %v: name one with --process", pos[0], len(exec), exec)
+			return rathaus.Errorf(rathaus.EINVALID, "%s has %d executable processes %v: name one with --process", file, len(exec), exec)
 		}
 		id = exec[0]
 	}
@@ -197,7 +172,7 @@ func runImportBPMN(ctx context.Context, env *Env, args []string) error {
 			_ = json.NewEncoder(env.Stdout).Encode(out)
 		}
 		for _, p := range problems {
-			fmt.Fprintf(env.Stderr, "%s:%d: %s %s %q: %s\n", filepath.Base(pos[0]), p.Line, p.Type, p.ID, p.Name, p.Reason)
+			fmt.Fprintf(env.Stderr, "%s:%d: %s %s %q: %s\n", filepath.Base(file), p.Line, p.Type, p.ID, p.Name, p.Reason)
 		}
 		return rathaus.Errorf(rathaus.EINVALID, "process %s is not executable: %d problem(s)", id, len(problems))
 	}
@@ -209,4 +184,28 @@ func runImportBPMN(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "Prozess %s als %s Version %d für %s bereitgestellt / deployed (mapping: %s)\n", id, out.Key, rec.Version, *ars, out.Mapping)
 	return nil
+}
+
+// serviceImportFile parses the arguments of an import for a service and
+// tenant subtree (one FILE, --service, --tenant: the flags of fs that
+// service and ars point to) and reads the file.
+func serviceImportFile(fs *flag.FlagSet, args []string, service, ars *string) (string, []byte, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(pos) != 1 {
+		return "", nil, usagef("want exactly one FILE, got %d arguments", len(pos))
+	}
+	if strings.TrimSpace(*service) == "" {
+		return "", nil, usagef("--service LEIKA is required")
+	}
+	if !tenant.ValidARS(*ars) {
+		return "", nil, usagef("--tenant %q: want a 12-digit ARS", *ars)
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		return "", nil, rathaus.Errorf(rathaus.EINVALID, "cannot read %s: %v", pos[0], err)
+	}
+	return pos[0], raw, nil
 }
