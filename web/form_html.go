@@ -129,20 +129,33 @@ func (w *hw) attr(name, val string) {
 	w.WriteByte('"')
 }
 
+// endClass ends a class attribute, with has-error for an element in error.
+func (w *hw) endClass(hasError bool) {
+	if hasError {
+		w.s(" has-error")
+	}
+	w.s(`"`)
+}
+
+// ids writes the id (withID), data-id and hidden attributes of a group's
+// or control's element.
+func (w *hw) ids(id string, withID bool, bareID string, hidden bool) {
+	if withID {
+		w.attr("id", id)
+	}
+	w.attr("data-id", bareID)
+	if hidden {
+		w.s(" hidden")
+	}
+}
+
 func (w *hw) group(g *groupView) {
 	w.s("\n<fieldset class=\"group")
 	if g.Top {
 		w.s(" top")
 	}
-	if g.Error != "" {
-		w.s(" has-error")
-	}
-	w.s(`"`)
-	w.attr("id", g.ID)
-	w.attr("data-id", g.BareID)
-	if g.Hidden {
-		w.s(" hidden")
-	}
+	w.endClass(g.Error != "")
+	w.ids(g.ID, true, g.BareID, g.Hidden)
 	w.ariaDescribedBy(g.ID, false, g.Help != "", g.Error != "")
 	w.s(">\n<legend>")
 	w.e(g.Legend)
@@ -221,11 +234,7 @@ func (w *hw) errorMessage(id, msg string, x *nodeTexts) {
 
 func (w *hw) repeated(r *repeatedView) {
 	w.s("\n<fieldset class=\"field repeated\"")
-	w.attr("id", r.ID)
-	w.attr("data-id", r.BareID)
-	if r.Hidden {
-		w.s(" hidden")
-	}
+	w.ids(r.ID, true, r.BareID, r.Hidden)
 	w.s(">\n<legend>")
 	w.e(r.Label)
 	w.s("</legend>\n")
@@ -308,25 +317,15 @@ func (w *hw) field(f *fieldView) {
 	switch f.Control {
 	case "label":
 		w.s(`<p class="label-text"`)
-		w.attr("data-id", f.BareID)
-		if f.Hidden {
-			w.s(" hidden")
-		}
+		w.ids("", false, f.BareID, f.Hidden)
 		w.s(">")
 		w.e(f.Text)
 		w.s("</p>\n")
 		return
 	case "radio", "bool":
 		w.s("\n<fieldset class=\"field radios")
-		if f.Error != "" {
-			w.s(" has-error")
-		}
-		w.s(`"`)
-		w.attr("id", f.ID)
-		w.attr("data-id", f.BareID)
-		if f.Hidden {
-			w.s(" hidden")
-		}
+		w.endClass(f.Error != "")
+		w.ids(f.ID, true, f.BareID, f.Hidden)
 		w.ariaDescribedBy(f.ID, f.Help != "", f.Hint != "", f.Error != "")
 		w.s(">\n<legend>")
 		w.labelText(f)
@@ -351,14 +350,8 @@ func (w *hw) field(f *fieldView) {
 		return
 	}
 	w.s("\n<div class=\"field")
-	if f.Error != "" {
-		w.s(" has-error")
-	}
-	w.s(`"`)
-	w.attr("data-id", f.BareID)
-	if f.Hidden {
-		w.s(" hidden")
-	}
+	w.endClass(f.Error != "")
+	w.ids("", false, f.BareID, f.Hidden)
 	w.s(">\n")
 	if f.Control == "file" && f.File != nil {
 		w.s(`<p class="label"`)
