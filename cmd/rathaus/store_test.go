@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"database/sql/driver"
 	"flag"
 	"io"
 	"strings"
@@ -18,13 +19,14 @@ func TestStoreFlagsEnv(t *testing.T) {
 		name        string
 		env         map[string]string
 		wantGrouped bool
+		wantCache   bool
 		wantErr     string
 	}{
-		{"Defaults", nil, true, ""},
-		{"GroupOff", map[string]string{"RATHAUS_DB_GROUP_COMMIT": "off"}, false, ""},
-		{"CacheOff", map[string]string{"RATHAUS_SQLITE_STMT_CACHE": "off"}, true, ""},
-		{"ErrGroup", map[string]string{"RATHAUS_DB_GROUP_COMMIT": "sometimes"}, false, "sometimes"},
-		{"ErrCache", map[string]string{"RATHAUS_SQLITE_STMT_CACHE": "maybe"}, false, "maybe"},
+		{"Defaults", nil, true, true, ""},
+		{"GroupOff", map[string]string{"RATHAUS_DB_GROUP_COMMIT": "off"}, false, true, ""},
+		{"CacheOff", map[string]string{"RATHAUS_SQLITE_STMT_CACHE": "off"}, true, false, ""},
+		{"ErrGroup", map[string]string{"RATHAUS_DB_GROUP_COMMIT": "sometimes"}, false, false, "sometimes"},
+		{"ErrCache", map[string]string{"RATHAUS_SQLITE_STMT_CACHE": "maybe"}, false, false, "maybe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := &Env{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return tc.env[k] }}
@@ -48,8 +50,22 @@ func TestStoreFlagsEnv(t *testing.T) {
 			if got := db.Stats().Enabled; got != tc.wantGrouped {
 				t.Errorf("group commit enabled = %v, want %v", got, tc.wantGrouped)
 			}
-			if err := db.Ping(context.Background()); err != nil {
-				t.Error(err)
+			// The statement cache wraps modernc's connection (and can
+			// unwrap it); without the cache the pool hands out modernc's own.
+			conn, err := db.SQL().Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			var cached bool
+			if err := conn.Raw(func(dc any) error {
+				_, cached = dc.(interface{ Unwrap() driver.Conn })
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if cached != tc.wantCache {
+				t.Errorf("statement cache on = %v, want %v", cached, tc.wantCache)
 			}
 		})
 	}
