@@ -6,13 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -26,15 +31,24 @@ import (
 // httpResult is one vegeta attack at a constant rate against
 // POST /api/v1/antraege/{key} on loopback.
 type httpResult struct {
-	Rate        int      `json:"rate_per_s"`
-	Seconds     float64  `json:"seconds"`
-	Requests    uint64   `json:"requests"`
-	Success     float64  `json:"success_ratio"`
-	Throughput  float64  `json:"throughput_per_s"` // successful requests per second
-	P50ms       float64  `json:"p50_ms"`
-	P99ms       float64  `json:"p99_ms"`
-	MaxMs       float64  `json:"max_ms"`
-	Sustainable bool     `json:"sustainable"` // all 201, p99 < 50 ms, throughput ≥ 95 % of the rate
+	Rate        int     `json:"rate_per_s"`
+	Seconds     float64 `json:"seconds"`
+	Requests    uint64  `json:"requests"`
+	Success     float64 `json:"success_ratio"`
+	Throughput  float64 `json:"throughput_per_s"` // successful requests per second
+	P50ms       float64 `json:"p50_ms"`
+	P99ms       float64 `json:"p99_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	Sustainable bool    `json:"sustainable"` // all 201, p99 < 50 ms, throughput ≥ 95 % of the rate
+	// Seen from the server: time in the handler (without the generator's
+	// own queueing), CPU of the server process (user + system; with
+	// -attacker same it includes vegeta) and bytes it wrote to storage,
+	// per request.
+	ServerP50ms float64  `json:"server_p50_ms"`
+	ServerP99ms float64  `json:"server_p99_ms"`
+	ServerCPUus float64  `json:"server_cpu_us_per_request"`
+	DiskKB      float64  `json:"disk_kib_per_request"`
+	PerCommit   float64  `json:"requests_per_commit"` // with group commit
 	Errors      []string `json:"errors,omitempty"`
 }
 
@@ -42,7 +56,9 @@ type httpResult struct {
 // attacks it with vegeta at each rate for dur.
 func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionStore, svc *submission.Service, model *form.Model, answers form.Answers, tenant string,
 	rates []int, dur time.Duration) ([]httpResult, error) {
-	srv, err := web.New(web.Config{Logger: slog.New(slog.DiscardHandler)}, web.Deps{
+	// The access log as serve writes it (JSON, level info), into
+	// io.Discard: its formatting is counted, not a terminal's speed.
+	srv, err := web.New(web.Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}, web.Deps{
 		Tenants: db.Tenants(), Catalog: db.Catalog(), Ready: db.Ping,
 		Features: []web.Feature{web.IntakeAPIFeature{Intake: svc,
 			Form: func(context.Context, string, string) (*form.Model, error) { return model, nil }}},
@@ -54,7 +70,8 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 	if err != nil {
 		return nil, err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	rec := &latencyRecorder{}
+	hs := &http.Server{Handler: rec.wrap(srv.Handler()), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Shutdown(context.Background())
 
@@ -87,6 +104,8 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 		}
 		prefix := fmt.Sprintf("http-%d-%d-", os.Getpid(), i)
 		var r httpResult
+		rec.reset()
+		before, commitsBefore := sampleUsage(), db.Stats().Commits
 		if attackerMode == "child" {
 			r, err = attackChild(ctx, url, tenant, bodyFile, prefix, rate, dur)
 			if err != nil {
@@ -95,6 +114,15 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 		} else {
 			r = attack(url, tenant, body, prefix, rate, dur)
 		}
+		if r.Requests > 0 {
+			used := sampleUsage().sub(before)
+			r.ServerCPUus = float64(used.cpu.Microseconds()) / float64(r.Requests)
+			r.DiskKB = float64(used.diskBytes) / 1024 / float64(r.Requests)
+			if c := db.Stats().Commits - commitsBefore; c > 0 {
+				r.PerCommit = float64(r.Requests) / float64(c)
+			}
+		}
+		r.ServerP50ms, r.ServerP99ms = rec.quantiles()
 		out = append(out, r)
 	}
 	return out, nil
@@ -207,5 +235,65 @@ func printHTTP(rs []httpResult) {
 	for _, r := range rs {
 		fmt.Printf("  rate %5d/s: %6d requests, success %.3f, throughput %7.0f/s, p50 %6.1f ms, p99 %7.1f ms, max %7.1f ms, sustainable %v %v\n",
 			r.Rate, r.Requests, r.Success, r.Throughput, r.P50ms, r.P99ms, r.MaxMs, r.Sustainable, r.Errors)
+		fmt.Printf("             server: p50 %6.1f ms, p99 %7.1f ms, CPU %4.0f µs and disk writes %5.1f KiB per request, %.1f requests per commit\n",
+			r.ServerP50ms, r.ServerP99ms, r.ServerCPUus, r.DiskKB, r.PerCommit)
 	}
+}
+
+// latencyRecorder keeps the handler time of every request.
+type latencyRecorder struct {
+	mu  sync.Mutex
+	lat []time.Duration
+}
+
+func (l *latencyRecorder) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.Now()
+		h.ServeHTTP(w, r)
+		d := time.Since(t)
+		l.mu.Lock()
+		l.lat = append(l.lat, d)
+		l.mu.Unlock()
+	})
+}
+
+func (l *latencyRecorder) reset() {
+	l.mu.Lock()
+	l.lat = l.lat[:0]
+	l.mu.Unlock()
+}
+
+func (l *latencyRecorder) quantiles() (p50, p99 float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lat) == 0 {
+		return 0, 0
+	}
+	slices.Sort(l.lat)
+	return ms(l.lat[len(l.lat)/2]), ms(l.lat[len(l.lat)*99/100])
+}
+
+// usage is the process's CPU time and bytes written to storage so far.
+type usage struct {
+	cpu       time.Duration
+	diskBytes int64
+}
+
+func (u usage) sub(v usage) usage { return usage{u.cpu - v.cpu, u.diskBytes - v.diskBytes} }
+
+func sampleUsage() usage {
+	var ru syscall.Rusage
+	var u usage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		u.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	// write_bytes: what this process sent to the storage layer (Linux).
+	if b, err := os.ReadFile("/proc/self/io"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+				u.diskBytes, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			}
+		}
+	}
+	return u
 }
