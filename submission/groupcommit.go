@@ -5,6 +5,8 @@ package submission
 import (
 	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"rathaus"
 )
@@ -14,9 +16,17 @@ import (
 // transaction, and acknowledges every caller only after that commit. If the
 // batch fails, each intake is committed on its own, so one bad intake
 // fails alone. One fsync then covers many submissions.
+//
+// During a peak — while submissions arrive at least once per linger on
+// average — it waits up to linger after the first submission of a batch
+// for more to arrive before it commits (PostgreSQL's commit_delay idea):
+// the fixed cost of a commit is then shared by more submissions. At a
+// lower rate it commits at once.
 type committer struct {
 	store    Store
 	maxBatch int
+	linger   time.Duration
+	arrivals atomic.Uint64 // submissions queued so far
 	queue    chan *pending
 	done     chan struct{}
 
@@ -30,8 +40,8 @@ type pending struct {
 	err chan error // buffered, 1
 }
 
-func newCommitter(store Store, maxBatch int) *committer {
-	c := &committer{store: store, maxBatch: maxBatch, queue: make(chan *pending, 4*maxBatch), done: make(chan struct{})}
+func newCommitter(store Store, maxBatch int, linger time.Duration) *committer {
+	c := &committer{store: store, maxBatch: maxBatch, linger: linger, queue: make(chan *pending, 4*maxBatch), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -49,6 +59,7 @@ func (c *committer) submit(ctx context.Context, in *Intake) error {
 	select {
 	case c.queue <- p:
 		c.mu.RUnlock()
+		c.arrivals.Add(1)
 	case <-ctx.Done():
 		c.mu.RUnlock()
 		return ctx.Err()
@@ -75,17 +86,26 @@ func (c *committer) run() {
 	defer close(c.done)
 	batch := make([]*pending, 0, c.maxBatch)
 	ins := make([]*Intake, 0, c.maxBatch)
-	for {
+	var (
+		timer *time.Timer
+		gap   time.Duration // moving average of the time between arrivals
+		lastT time.Time     // when the previous batch started
+		lastN uint64        // arrivals then
+		open  = true
+	)
+	for open {
 		p, ok := <-c.queue
 		if !ok {
 			return
 		}
+		first := time.Now()
 		batch = append(batch[:0], p)
 	fill:
 		for len(batch) < c.maxBatch {
 			select {
 			case p, ok := <-c.queue:
 				if !ok {
+					open = false
 					break fill
 				}
 				batch = append(batch, p)
@@ -93,21 +113,61 @@ func (c *committer) run() {
 				break fill
 			}
 		}
+		// The arrival rate since the previous batch, smoothed.
+		if n := c.arrivals.Load(); !lastT.IsZero() && n > lastN {
+			g := first.Sub(lastT) / time.Duration(n-lastN)
+			if gap == 0 {
+				gap = g
+			} else {
+				gap = (3*gap + g) / 4
+			}
+			lastT, lastN = first, n
+		} else if lastT.IsZero() {
+			lastT, lastN = first, n
+		}
+		if open && c.linger > 0 && gap > 0 && gap <= c.linger && len(batch) < c.maxBatch {
+			if timer == nil {
+				timer = time.NewTimer(c.linger)
+			} else {
+				timer.Reset(c.linger)
+			}
+		linger:
+			for len(batch) < c.maxBatch {
+				select {
+				case p, ok := <-c.queue:
+					if !ok {
+						open = false
+						break linger
+					}
+					batch = append(batch, p)
+				case <-timer.C:
+					break linger
+				}
+			}
+			timer.Stop()
+		}
 		ins = ins[:0]
 		for _, p := range batch {
 			ins = append(ins, p.in)
 		}
-		err := c.store.CreateApplications(batch[0].ctx, ins)
-		if err == nil || len(batch) == 1 {
-			for _, p := range batch {
-				p.err <- err
-			}
-			continue
-		}
-		// The batch failed as a whole: isolate the failing intakes.
+		c.commit(batch, ins)
+	}
+	// The queue was closed while the last batch was gathered: nothing is
+	// left in it.
+}
+
+// commit stores batch and answers each caller.
+func (c *committer) commit(batch []*pending, ins []*Intake) {
+	err := c.store.CreateApplications(batch[0].ctx, ins)
+	if err == nil || len(batch) == 1 {
 		for _, p := range batch {
-			p.in.Existing = nil
-			p.err <- c.store.CreateApplications(p.ctx, []*Intake{p.in})
+			p.err <- err
 		}
+		return
+	}
+	// The batch failed as a whole: isolate the failing intakes.
+	for _, p := range batch {
+		p.in.Existing = nil
+		p.err <- c.store.CreateApplications(p.ctx, []*Intake{p.in})
 	}
 }

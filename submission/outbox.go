@@ -26,15 +26,18 @@ type OutboxPump interface {
 }
 
 // pump moves outbox rows into the job queue in the background. It yields
-// the writer to the intake: while submissions wait for their commit (busy)
-// it postpones, but not longer than maxLag after the oldest unpumped
-// commit; from then on, while the intake stays busy, it moves one batch
-// per round (a round every delay while commits poke, else every
-// interval) until the outbox is empty — with the defaults ≈ 5,000 jobs/s
-// during a peak, so a peak above ≈ 2,500 submissions/s (two jobs each)
-// leaves a backlog that drains when the peak is over. The applications
-// themselves are durable and acknowledged either way; only their
-// processing starts later.
+// the writer and the CPU to the intake: during a peak (busy: submissions
+// wait for their commit, or the intake rate is at or above
+// Options.OutboxPeakRate) it postpones, but not longer than maxLag after
+// the oldest unpumped commit; from then on, while the peak lasts, it
+// moves one batch per round (a round every delay while commits poke, else
+// every interval) — with the defaults ≈ 5,000 jobs/s, so a peak above
+// ≈ 2,500 submissions/s (two jobs each) leaves a backlog that drains when
+// the peak is over. This is the outbox's purpose under a mass procedure:
+// moving a job into River costs about as much CPU as the application's
+// own insert, and the citizen's receipt does not wait for it. The
+// applications themselves are durable and acknowledged either way; only
+// their processing starts later.
 type pump struct {
 	store    OutboxPump
 	delay    time.Duration
@@ -126,4 +129,31 @@ func (p *pump) drain(ctx context.Context, yield bool) {
 func (p *pump) close() {
 	p.once.Do(func() { close(p.stop) })
 	<-p.done
+}
+
+// rateMeter measures the applications committed per second.
+type rateMeter struct {
+	n     atomic.Uint64
+	mu    sync.Mutex
+	lastN uint64
+	lastT time.Time
+	rate  float64
+}
+
+func (m *rateMeter) add() { m.n.Add(1) }
+
+// perSecond returns the rate since the previous measurement, which is
+// renewed when it is at least 250 ms old.
+func (m *rateMeter) perSecond() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if d := now.Sub(m.lastT); d >= 250*time.Millisecond {
+		n := m.n.Load()
+		if !m.lastT.IsZero() {
+			m.rate = float64(n-m.lastN) / d.Seconds()
+		}
+		m.lastN, m.lastT = n, now
+	}
+	return m.rate
 }

@@ -27,7 +27,8 @@ const JobSessionCleanup = "sessions.cleanup"
 // its handler. The intake commits those jobs into the slim outbox
 // (SubmissionStore.UseOutbox) on its hot path; the Service's pump moves them
 // into River in the background within OutboxDelay (100 ms) of the commit,
-// or OutboxMaxLag (2 s) under a sustained peak, and on Close.
+// or — during a peak (≥ OutboxPeakRate, 500 applications/s) — up to
+// OutboxMaxLag (60 s) later, and on Close.
 type serveCore struct {
 	DB     *sqlstore.DB
 	Log    *slog.Logger
