@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	"time"
 
 	"rathaus/fim"
+	"rathaus/internal/gctune"
 	"rathaus/jobs"
 	"rathaus/sqlstore"
 	"rathaus/submission"
@@ -63,7 +65,10 @@ var (
 	groupMode    = submission.GroupAuto
 	useOutbox    bool
 	maxBatch     int
+	outboxLag    time.Duration
+	linger       time.Duration
 	cpuProfile   string
+	traceFile    string
 	memProfile   string
 	httpRates    string
 	skipDirect   bool
@@ -90,13 +95,17 @@ func main() {
 	asJSON := flag.Bool("json", false, "print JSON")
 	group := flag.String("group", "auto", "group commit: auto (on for SQLite), on, off")
 	flag.BoolVar(&useOutbox, "outbox", true, "commit jobs into the slim outbox (pumped into River in the background) instead of River's insert in the intake transaction")
+	flag.DurationVar(&linger, "linger", 0, "how long the group commit waits for more submissions during a peak (0: the Service's default, negative: never)")
+	flag.DurationVar(&outboxLag, "outbox-lag", 0, "how long the outbox pump may postpone its work during a peak (0: the Service's default)")
 	flag.IntVar(&maxBatch, "batch", 0, "most submissions per group commit (0: the Service's default)")
+	flag.StringVar(&traceFile, "trace", "", "write a runtime execution trace of the intake phases to this file (go tool trace; -pprof=sched shows scheduling latency)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phases (direct and HTTP) to this file")
 	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the intake phases (direct and HTTP) to this file")
 	flag.StringVar(&httpRates, "http", "", "also attack POST /api/v1/antraege/{key} over loopback with vegeta at these rates per second, e.g. 1000,2000,4000")
 	flag.StringVar(&attackerMode, "attacker", "child", "with -http: run vegeta in a child process (child) or in the server's process (same)")
 	flag.BoolVar(&skipDirect, "http-only", false, "with -http: skip the direct (HTTP-less) measurement")
 	flag.Parse()
+	gctune.Apply() // as rathaus serve does
 	mode, ok := map[string]int{"auto": submission.GroupAuto, "on": submission.GroupOn, "off": submission.GroupOff}[*group]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "intake: -group wants auto, on or off")
@@ -166,7 +175,7 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 		store.UseOutbox()
 	}
 	v := vault.New(db.VaultKeys(), master)
-	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA", GroupCommit: groupMode, MaxBatch: maxBatch})
+	svc := submission.New(store, v, submission.Options{ReferencePrefix: "DA", GroupCommit: groupMode, MaxBatch: maxBatch, OutboxMaxLag: outboxLag, Linger: linger})
 	defer svc.Close()
 
 	var uploads []submission.Upload
@@ -183,6 +192,17 @@ func run(schema string, dur time.Duration, workers int, dbURL string, attach int
 	}
 
 	// 1. Intake at max rate.
+	if traceFile != "" {
+		f, err := os.Create(traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"rathaus/identity/oidc"
 	"rathaus/identity/password"
 	"rathaus/identity/session"
+	"rathaus/internal/gctune"
 	"rathaus/sqlstore"
 	"rathaus/web"
 )
@@ -90,6 +91,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return usagef("--base-url %q: want http://… or https://…", *baseURL)
 	}
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	gc := gctune.Apply() // GOGC 400 and a soft memory limit unless set in the environment
 
 	db, err := sf.open(ctx)
 	if err != nil {
@@ -216,7 +218,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("listening on "+base, "addr", ln.Addr().String(), "demo", *demo, "dialect", db.Dialect(), "version", version)
+	log.Info("listening on "+base, "addr", ln.Addr().String(), "demo", *demo, "dialect", db.Dialect(), "version", version,
+		"gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit)
 	info := serveInfo{Base: base, Server: srv, DB: db}
 	var merrc chan error // nil (never ready) without a metrics listener
 	if ms != nil {
