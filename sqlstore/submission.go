@@ -244,17 +244,24 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 			a := in.App
 			if !inserted[i] {
 				ex, err := scanApp(s.queryRow(ctx, tx, byKey, a.Tenant, a.IdempotencyKey))
-				if errors.Is(err, sql.ErrNoRows) {
-					return rathaus.Errorf(rathaus.ECONFLICT, "application id or reference already taken")
-				}
-				if err != nil {
+				switch {
+				case errors.Is(err, sql.ErrNoRows):
+					// Not a replay: its reference (or, in theory, its id)
+					// is taken by another application. Draw a new
+					// reference and insert it alone, here, instead of
+					// failing the whole batch (the caller would then
+					// commit each of its intakes on its own).
+					if err := s.redrawReference(ctx, tx, in, appArgs[i*appNCols:(i+1)*appNCols], &details[i]); err != nil {
+						return err
+					}
+				case err != nil:
 					return err
-				}
-				if ex.ID != a.ID {
+				case ex.ID != a.ID:
 					in.Existing = ex
 					continue
 				}
-				// Inserted by this transaction, in a chunk that had conflicts.
+				// Else inserted by this transaction, in a chunk that had
+				// conflicts.
 			}
 			for j, att := range a.Attachments {
 				blobArgs = append(blobArgs, a.Tenant, a.ID, att.ID, in.Blobs[j])
@@ -291,6 +298,30 @@ func (s *SubmissionStore) CreateApplications(ctx context.Context, batch []*submi
 		}
 		return s.enqueue(ctx, tx, jobs)
 	})
+}
+
+// redrawReference inserts the application of in, whose reference was
+// taken, with freshly drawn references (up to three tries), updating its
+// INSERT arguments args and the JSON of its audit details. ECONFLICT when
+// every try is taken too.
+func (s *SubmissionStore) redrawReference(ctx context.Context, tx *sql.Tx, in *submission.Intake, args []any, details *string) error {
+	a := in.App
+	for range 3 {
+		a.Reference = submission.RedrawReference(a.Reference)
+		args[2] = a.Reference // appCols: tenant, id, reference, …
+		if in.Audit.Action != "" && in.Audit.Details != nil {
+			in.Audit.Details["reference"] = a.Reference
+			*details = detailsJSON(in.Audit.Details)
+		}
+		ok, err := s.insertApplications(ctx, tx, []*submission.Intake{in}, args)
+		if err != nil {
+			return err
+		}
+		if ok[0] {
+			return nil
+		}
+	}
+	return rathaus.Errorf(rathaus.ECONFLICT, "application id or reference already taken")
 }
 
 // appNCols is the number of columns in appCols.

@@ -41,6 +41,26 @@ func NewReference(prefix string, year int) string {
 	return ref
 }
 
+// RedrawReference returns a fresh reference with the prefix and year of
+// ref (as NewReference made it) and new random characters: for a reference
+// that turned out to be taken.
+func RedrawReference(ref string) string {
+	// "[PREFIX-]YYYY-XXXX-XXXX": the year is the 14th to 11th character
+	// from the end.
+	const tail = len("YYYY-XXXX-XXXX")
+	if len(ref) < tail {
+		return NewReference("", time.Now().Year())
+	}
+	year := 0
+	for _, c := range ref[len(ref)-tail : len(ref)-tail+4] {
+		if c < '0' || c > '9' {
+			return NewReference("", time.Now().Year())
+		}
+		year = year*10 + int(c-'0')
+	}
+	return NewReference(strings.TrimSuffix(ref[:len(ref)-tail], "-"), year)
+}
+
 func itoa4(y int) string {
 	if y < 0 || y > 9999 {
 		y = 0

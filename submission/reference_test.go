@@ -77,6 +77,25 @@ func TestReference(t *testing.T) {
 	})
 }
 
+// TestRedrawReference: a taken reference is replaced by one of the same
+// prefix and year with new random characters and a valid check character.
+func TestRedrawReference(t *testing.T) {
+	for _, old := range []string{"DA-2026-7K3M-9QXT", "2019-0000-000J", "OFFICE12-2031-ABCD-EFGH"} {
+		for range 50 {
+			r := submission.RedrawReference(old)
+			if r == old {
+				t.Fatalf("RedrawReference(%q) kept it", old)
+			}
+			if !refShape.MatchString(r) || r[:len(r)-9] != old[:len(old)-9] {
+				t.Fatalf("RedrawReference(%q) = %q: want the same prefix and year, new characters", old, r)
+			}
+			if n, err := submission.NormalizeReference(r); err != nil || n != r {
+				t.Fatalf("RedrawReference(%q) = %q: NormalizeReference says %q, %v", old, r, n, err)
+			}
+		}
+	}
+}
+
 func TestNewID(t *testing.T) {
 	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	prev := ""

@@ -134,9 +134,11 @@ type Store interface {
 	// intake the application, its blobs, its audit entry and its jobs. An
 	// intake whose (tenant, idempotency key) already exists (committed
 	// earlier, or earlier in the same batch) stores nothing and gets
-	// Existing set. Returns ECONFLICT when the id or reference is taken by
-	// another application (the caller draws new ones and retries); on any
-	// error nothing of the batch is stored.
+	// Existing set. When the reference is taken by another application the
+	// store may draw a new one itself (RedrawReference, updating App and
+	// the audit entry's "reference"); it returns ECONFLICT when the id or
+	// reference is taken and it did not (the caller draws new ones and
+	// retries). On any error nothing of the batch is stored.
 	CreateApplications(ctx context.Context, batch []*Intake) error
 	// Application returns an application. Returns ENOTFOUND.
 	Application(ctx context.Context, tenant, id string) (*Application, error)

@@ -463,3 +463,57 @@ func TestSubmitAfterClose(t *testing.T) {
 		t.Errorf("Submit after Close = %v, want unavailable", err)
 	}
 }
+
+// TestReferenceTakenInBatch: when the reference drawn for an intake is
+// already taken by another application, the store draws a new one inside
+// the batch's transaction — the batch commits, the application and its
+// audit entry carry the new reference, and the application that had it
+// keeps it.
+func TestReferenceTakenInBatch(t *testing.T) {
+	for _, d := range sqltest.Dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			e := newEnv(t, d, submission.Options{})
+			ctx := context.Background()
+			first, err := e.svc.Submit(ctx, request(darmstadt, "first"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			taken := first.Application.Reference
+			intake := func(key, ref string) *submission.Intake {
+				id := submission.NewID()
+				return &submission.Intake{
+					App: &submission.Application{Tenant: darmstadt, ID: id, Reference: ref, ServiceKey: "99050012104000",
+						FormID: "F1", FormVersion: "1", SealedAnswers: []byte("sealed"), Status: "submitted",
+						SubmittedAt: time.Now(), IdempotencyKey: key},
+					Audit: audit.Entry{Tenant: darmstadt, Actor: "anonymous", Action: "application.submit", Object: "application/" + id,
+						Details: map[string]string{"reference": ref}},
+					Jobs: []submission.Job{{Kind: submission.JobDeliverySend, Args: submission.JobArgs{Tenant: darmstadt, ApplicationID: id}}},
+				}
+			}
+			clash := intake("clash", taken)
+			other := intake("other", submission.NewReference("DA", 2026))
+			if err := e.store.CreateApplications(ctx, []*submission.Intake{clash, other}); err != nil {
+				t.Fatalf("batch with a taken reference: %v, want it committed with a new reference", err)
+			}
+			got := clash.App.Reference
+			if got == taken || got[:len(got)-9] != taken[:len(taken)-9] {
+				t.Fatalf("reference %q after the clash with %q: want a new one of the same prefix and year", got, taken)
+			}
+			if a, err := e.store.ApplicationByReference(ctx, darmstadt, got); err != nil || a.ID != clash.App.ID {
+				t.Errorf("ApplicationByReference(%q) = %v, %v; want the clashing intake", got, a, err)
+			}
+			if a, err := e.store.ApplicationByReference(ctx, darmstadt, taken); err != nil || a.ID != first.Application.ID {
+				t.Errorf("ApplicationByReference(%q) = %v, %v; want the first application", taken, a, err)
+			}
+			if _, err := e.store.Application(ctx, darmstadt, other.App.ID); err != nil {
+				t.Errorf("the other intake of the batch: %v", err)
+			}
+			if n := e.count(t, `SELECT count(*) FROM audit_log WHERE object = ? AND details LIKE ?`, "application/"+clash.App.ID, "%"+got+"%"); n != 1 {
+				t.Errorf("%d audit entries of the clashing intake with its new reference, want 1", n)
+			}
+			if seq, reason, err := audit.Verify(ctx, e.db.Audit()); seq != 0 || err != nil {
+				t.Errorf("audit chain broken at %d: %s %v", seq, reason, err)
+			}
+		})
+	}
+}
