@@ -23,7 +23,8 @@ func intake(id, ref, key string) *submission.Intake {
 
 // TestSubmissionStoreBatch checks the store's side of the intake contract
 // on both dialects: duplicates inside one batch, reference collisions
-// (ECONFLICT, nothing of the batch stored), misaligned blobs.
+// (redrawn in the batch), id collisions (ECONFLICT, nothing of the batch
+// stored), misaligned blobs.
 func TestSubmissionStoreBatch(t *testing.T) {
 	for _, d := range sqltest.Dialects(t) {
 		t.Run(d, func(t *testing.T) {
@@ -45,14 +46,26 @@ func TestSubmissionStoreBatch(t *testing.T) {
 			if _, err := s.AttachmentContent(ctx, "064110000000", "id-b", "id-b-a"); rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
 				t.Errorf("blob of the duplicate stored: %v", err)
 			}
-			t.Run("ErrReferenceTaken", func(t *testing.T) {
+			t.Run("ReferenceTakenRedrawn", func(t *testing.T) {
 				ok, clash := intake("id-c", "2026-CCCC-CCCC", "k-c"), intake("id-d", "2026-AAAA-AAAA", "k-d")
+				if err := s.CreateApplications(ctx, []*submission.Intake{ok, clash}); err != nil {
+					t.Fatalf("reference collision = %v, want the batch committed with a new reference", err)
+				}
+				if r := clash.App.Reference; r == "2026-AAAA-AAAA" || r[:5] != "2026-" {
+					t.Errorf("reference %q after the collision, want a new one of 2026", r)
+				}
+				if n := count(); n != 3 {
+					t.Errorf("%d applications after the batch, want 3", n)
+				}
+			})
+			t.Run("ErrIDTaken", func(t *testing.T) {
+				ok, clash := intake("id-g", "2026-GGGG-GGGG", "k-g"), intake("id-a", "2026-HHHH-HHHH", "k-h")
 				err := s.CreateApplications(ctx, []*submission.Intake{ok, clash})
 				if rathaus.ErrorCode(err) != rathaus.ECONFLICT {
-					t.Fatalf("reference collision = %v, want conflict", err)
+					t.Fatalf("id collision = %v, want conflict", err)
 				}
-				if n := count(); n != 1 {
-					t.Errorf("%d applications after the failed batch, want 1 (all or nothing)", n)
+				if n := count(); n != 3 {
+					t.Errorf("%d applications after the failed batch, want 3 (all or nothing)", n)
 				}
 			})
 			t.Run("ErrBlobsMisaligned", func(t *testing.T) {
@@ -65,7 +78,7 @@ func TestSubmissionStoreBatch(t *testing.T) {
 			t.Run("ErrJobsWithoutEnqueuer", func(t *testing.T) {
 				j := intake("id-f", "2026-FFFF-FFFF", "k-f")
 				j.Jobs = []submission.Job{{Kind: "process.start"}}
-				if err := s.CreateApplications(ctx, []*submission.Intake{j}); err == nil || count() != 1 {
+				if err := s.CreateApplications(ctx, []*submission.Intake{j}); err == nil || count() != 3 {
 					t.Errorf("jobs without an enqueuer: %v, %d applications", err, count())
 				}
 			})
