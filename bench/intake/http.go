@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,7 @@ type httpResult struct {
 	ServerCPUus float64  `json:"server_cpu_us_per_request"`
 	DiskKB      float64  `json:"disk_kib_per_request"`
 	PerCommit   float64  `json:"requests_per_commit"` // with group commit
+	GCs         uint32   `json:"gc_cycles"`           // garbage collections during the attack
 	Errors      []string `json:"errors,omitempty"`
 }
 
@@ -118,6 +120,7 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 			used := sampleUsage().sub(before)
 			r.ServerCPUus = float64(used.cpu.Microseconds()) / float64(r.Requests)
 			r.DiskKB = float64(used.diskBytes) / 1024 / float64(r.Requests)
+			r.GCs = used.gcs
 			if c := db.Stats().Commits - commitsBefore; c > 0 {
 				r.PerCommit = float64(r.Requests) / float64(c)
 			}
@@ -235,8 +238,8 @@ func printHTTP(rs []httpResult) {
 	for _, r := range rs {
 		fmt.Printf("  rate %5d/s: %6d requests, success %.3f, throughput %7.0f/s, p50 %6.1f ms, p99 %7.1f ms, max %7.1f ms, sustainable %v %v\n",
 			r.Rate, r.Requests, r.Success, r.Throughput, r.P50ms, r.P99ms, r.MaxMs, r.Sustainable, r.Errors)
-		fmt.Printf("             server: p50 %6.1f ms, p99 %7.1f ms, CPU %4.0f µs and disk writes %5.1f KiB per request, %.1f requests per commit\n",
-			r.ServerP50ms, r.ServerP99ms, r.ServerCPUus, r.DiskKB, r.PerCommit)
+		fmt.Printf("             server: p50 %6.1f ms, p99 %7.1f ms, CPU %4.0f µs and disk writes %5.1f KiB per request, %.1f requests per commit, %d GCs\n",
+			r.ServerP50ms, r.ServerP99ms, r.ServerCPUus, r.DiskKB, r.PerCommit, r.GCs)
 	}
 }
 
@@ -273,13 +276,17 @@ func (l *latencyRecorder) quantiles() (p50, p99 float64) {
 	return ms(l.lat[len(l.lat)/2]), ms(l.lat[len(l.lat)*99/100])
 }
 
-// usage is the process's CPU time and bytes written to storage so far.
+// usage is the process's CPU time, bytes written to storage and
+// garbage collections so far.
 type usage struct {
 	cpu       time.Duration
 	diskBytes int64
+	gcs       uint32
 }
 
-func (u usage) sub(v usage) usage { return usage{u.cpu - v.cpu, u.diskBytes - v.diskBytes} }
+func (u usage) sub(v usage) usage {
+	return usage{u.cpu - v.cpu, u.diskBytes - v.diskBytes, u.gcs - v.gcs}
+}
 
 func sampleUsage() usage {
 	var ru syscall.Rusage
@@ -287,6 +294,9 @@ func sampleUsage() usage {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		u.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	u.gcs = ms.NumGC
 	// write_bytes: what this process sent to the storage layer (Linux).
 	if b, err := os.ReadFile("/proc/self/io"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
