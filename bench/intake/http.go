@@ -45,13 +45,17 @@ type httpResult struct {
 	// own queueing), CPU of the server process (user + system; with
 	// -attacker same it includes vegeta) and bytes it wrote to storage,
 	// per request.
-	ServerP50ms float64  `json:"server_p50_ms"`
-	ServerP99ms float64  `json:"server_p99_ms"`
-	ServerCPUus float64  `json:"server_cpu_us_per_request"`
-	DiskKB      float64  `json:"disk_kib_per_request"`
-	PerCommit   float64  `json:"requests_per_commit"` // with group commit
-	GCs         uint32   `json:"gc_cycles"`           // garbage collections during the attack
-	Errors      []string `json:"errors,omitempty"`
+	ServerP50ms float64 `json:"server_p50_ms"`
+	ServerP99ms float64 `json:"server_p99_ms"`
+	ServerCPUus float64 `json:"server_cpu_us_per_request"`
+	DiskKB      float64 `json:"disk_kib_per_request"`
+	PerCommit   float64 `json:"requests_per_commit"` // with group commit
+	GCs         uint32  `json:"gc_cycles"`           // garbage collections during the attack
+	// With -fsync-probe: the slowest fsync of the probe next to the
+	// database during the attack, and how many took over 15 ms.
+	FsyncMaxMs float64  `json:"fsync_probe_max_ms,omitempty"`
+	FsyncSlow  int      `json:"fsync_probe_over_15ms,omitempty"`
+	Errors     []string `json:"errors,omitempty"`
 }
 
 // runHTTP serves the portal with the JSON intake on a loopback port and
@@ -107,6 +111,10 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 		prefix := fmt.Sprintf("http-%d-%d-", os.Getpid(), i)
 		var r httpResult
 		rec.reset()
+		var probe *diskProbe
+		if fsyncProbe && probeDir != "" {
+			probe = startDiskProbe(probeDir)
+		}
 		before, commitsBefore := sampleUsage(), db.Stats().Commits
 		if attackerMode == "child" {
 			r, err = attackChild(ctx, url, tenant, bodyFile, prefix, rate, dur)
@@ -126,6 +134,9 @@ func runHTTP(ctx context.Context, db *sqlstore.DB, store *sqlstore.SubmissionSto
 			}
 		}
 		r.ServerP50ms, r.ServerP99ms = rec.quantiles()
+		if probe != nil {
+			r.FsyncMaxMs, r.FsyncSlow = probe.stop()
+		}
 		out = append(out, r)
 	}
 	return out, nil
@@ -240,6 +251,9 @@ func printHTTP(rs []httpResult) {
 			r.Rate, r.Requests, r.Success, r.Throughput, r.P50ms, r.P99ms, r.MaxMs, r.Sustainable, r.Errors)
 		fmt.Printf("             server: p50 %6.1f ms, p99 %7.1f ms, CPU %4.0f µs and disk writes %5.1f KiB per request, %.1f requests per commit, %d GCs\n",
 			r.ServerP50ms, r.ServerP99ms, r.ServerCPUus, r.DiskKB, r.PerCommit, r.GCs)
+		if r.FsyncMaxMs > 0 {
+			fmt.Printf("             disk: slowest probe fsync %.1f ms, %d over 15 ms\n", r.FsyncMaxMs, r.FsyncSlow)
+		}
 	}
 }
 
@@ -306,4 +320,58 @@ func sampleUsage() usage {
 		}
 	}
 	return u
+}
+
+// diskProbe appends 16 KiB and fsyncs every 10 ms in a file next to the
+// database: a bench run whose tail is long can be told apart from one whose
+// disk stalled.
+type diskProbe struct {
+	quit chan struct{}
+	done chan struct{}
+	max  time.Duration
+	slow int
+}
+
+func startDiskProbe(dir string) *diskProbe {
+	p := &diskProbe{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		f, err := os.CreateTemp(dir, "fsync-probe-")
+		if err != nil {
+			return
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		buf := make([]byte, 16<<10)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for off := int64(0); ; off = (off + int64(len(buf))) % (64 << 20) {
+			select {
+			case <-p.quit:
+				return
+			case <-tick.C:
+			}
+			if _, err := f.WriteAt(buf, off); err != nil {
+				return
+			}
+			t := time.Now()
+			if err := f.Sync(); err != nil {
+				return
+			}
+			d := time.Since(t)
+			p.max = max(p.max, d)
+			if d > 15*time.Millisecond {
+				p.slow++
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the probe and returns its slowest fsync in ms and the number of
+// fsyncs over 15 ms.
+func (p *diskProbe) stop() (float64, int) {
+	close(p.quit)
+	<-p.done
+	return ms(p.max), p.slow
 }
