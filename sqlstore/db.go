@@ -206,7 +206,7 @@ func openSQLite(path string, cfg Config) (*DB, error) {
 	// temporary files; they hold at most one transaction's undo pages.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)"
 	if path == "" {
-		w, err := openSQLitePool("file::memory:?"+pragmas+"&_txlock=immediate", cache)
+		w, err := openSQLitePool("file::memory:?"+pragmas+"&_txlock=immediate", cache, true)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +217,7 @@ func openSQLite(path string, cfg Config) (*DB, error) {
 		return &DB{dialect: SQLite, w: w, r: w}, nil
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas + "&_pragma=journal_mode(WAL)"
-	w, err := openSQLitePool(dsn+"&_txlock=immediate", cache)
+	w, err := openSQLitePool(dsn+"&_txlock=immediate", cache, true)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func openSQLite(path string, cfg Config) (*DB, error) {
 		w.Close()
 		return nil, rathaus.Wrap(rathaus.EUNAVAILABLE, err, "cannot open database %s", path)
 	}
-	r, err := openSQLitePool(dsn+"&_pragma=query_only(1)", cache)
+	r, err := openSQLitePool(dsn+"&_pragma=query_only(1)", cache, false)
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -305,6 +305,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // returns nil only after that transaction committed, fn's error (its writes
 // rolled back, the others' kept) when fn fails, and an EUNAVAILABLE error
 // (retryable) when the shared commit fails.
+//
+// On SQLite a statement inside the transaction runs to its end even when
+// its ctx is cancelled meanwhile: SQLite rolls back the whole transaction
+// on an interrupted write, which under group commit would undo the other
+// callers' savepoints. database/sql refuses a cancelled caller's next
+// statement, so fn still stops there.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if tx := txFrom(ctx); tx != nil {
 		return fn(tx) // joined: the outer Atomic commits or rolls back

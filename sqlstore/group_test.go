@@ -584,39 +584,71 @@ func TestGroupCommitConfig(t *testing.T) {
 }
 
 // TestGroupCommitInterruptedMember: a member's ctx is cancelled while its
-// statement runs (a client gone mid-request). SQLite may roll back the
-// whole transaction then; whatever it does, each caller's answer matches
-// what is stored, and the members after it commit.
+// write runs (a client gone mid-request). SQLite would roll back the whole
+// shared transaction on an interrupted write, undoing the members before
+// it; on the writer pool a statement inside a transaction therefore runs
+// to its end. So every member commits — the cancelled one too, since its
+// statement finished — and a cancelled member's next statement is refused,
+// failing only that member. With and without the statement cache.
 func TestGroupCommitInterruptedMember(t *testing.T) {
-	db := openGroup(t, sqlstore.SQLite)
-	ctx := context.Background()
-	slow, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs, _ := group(t, db, nil, []func(tx *sql.Tx) error{
-		func(tx *sql.Tx) error { return insert(ctx, db, tx, 1) },
-		func(tx *sql.Tx) error {
-			time.AfterFunc(20*time.Millisecond, cancel)
-			_, err := tx.ExecContext(slow, `WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)
-				INSERT INTO gc (id, v) SELECT i, 'x' FROM n`)
-			return err
-		},
-		func(tx *sql.Tx) error { return insert(ctx, db, tx, 3) },
-	})
-	t.Logf("errs %v", errs)
-	if errs[1] == nil {
-		t.Fatal("interrupted statement: no error")
-	}
-	got := ids(t, db)
-	if slices.ContainsFunc(got, func(id int) bool { return id >= 100 }) {
-		t.Errorf("rows of the interrupted member are there")
-	}
-	if (errs[0] == nil) != slices.Contains(got, 1) {
-		t.Errorf("caller 0: %v, but rows %v", errs[0], got)
-	}
-	if errs[0] != nil && rathaus.ErrorCode(errs[0]) != rathaus.EUNAVAILABLE {
-		t.Errorf("caller 0: %v, want nil or EUNAVAILABLE", errs[0])
-	}
-	if errs[2] != nil || !slices.Contains(got, 3) {
-		t.Errorf("caller 2: %v, rows %v", errs[2], got)
+	for _, cache := range []string{"on", "off"} {
+		t.Run("cache="+cache, func(t *testing.T) {
+			cfg := sqltest.NewConfig(t, sqlstore.SQLite)
+			cfg.GroupCommit = sqlstore.GroupCommitOn
+			cfg.StmtCache = cache
+			db, err := sqlstore.Open(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.SQL().Exec(`CREATE TABLE gc (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			const n = 300000 // rows of the slow statement: well over the 5 ms until its cancel
+			slow, cancel := context.WithCancel(ctx)
+			defer cancel()
+			gone, cancelGone := context.WithCancel(ctx)
+			defer cancelGone()
+			var took time.Duration
+			errs, _ := group(t, db, nil, []func(tx *sql.Tx) error{
+				func(tx *sql.Tx) error { return insert(ctx, db, tx, 1) },
+				func(tx *sql.Tx) error {
+					time.AfterFunc(5*time.Millisecond, cancel)
+					start := time.Now()
+					_, err := tx.ExecContext(slow, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+						INSERT INTO gc (id, v) SELECT i, 'x' FROM n`, 100+n-1))
+					took = time.Since(start)
+					return err
+				},
+				func(tx *sql.Tx) error {
+					cancelGone() // gone before its second statement
+					if err := insert(ctx, db, tx, 3); err != nil {
+						return err
+					}
+					return insert(gone, db, tx, 4)
+				},
+				func(tx *sql.Tx) error { return insert(ctx, db, tx, 5) },
+			})
+			if took < 5*time.Millisecond {
+				t.Fatalf("the slow statement took only %v: the cancel came after it, the test shows nothing", took)
+			}
+			got := ids(t, db)
+			if errs[0] != nil || !slices.Contains(got, 1) {
+				t.Errorf("member before the cancelled one: %v, rows %v…", errs[0], got[:min(len(got), 3)])
+			}
+			if errs[1] != nil {
+				t.Errorf("cancelled member whose statement finished: %v, want it committed", errs[1])
+			}
+			if c := len(slices.DeleteFunc(slices.Clone(got), func(id int) bool { return id < 100 })); c != n {
+				t.Errorf("%d rows of the cancelled member's statement, want all %d", c, n)
+			}
+			if errs[2] == nil || slices.Contains(got, 3) || slices.Contains(got, 4) {
+				t.Errorf("member cancelled before its second statement: %v, want its error and none of its rows", errs[2])
+			}
+			if errs[3] != nil || !slices.Contains(got, 5) {
+				t.Errorf("member after: %v", errs[3])
+			}
+		})
 	}
 }

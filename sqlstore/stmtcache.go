@@ -34,23 +34,31 @@ func stmtCacheOn(mode string) (bool, error) {
 }
 
 // openSQLitePool opens a database/sql pool on a modernc.org/sqlite DSN,
-// with a per-connection statement cache when cache is true.
-func openSQLitePool(dsn string, cache bool) (*sql.DB, error) {
+// with a per-connection statement cache when cache is true. For the writer
+// pool (writer true) statements inside a transaction run to the end even
+// when their ctx is cancelled (see cachedConn.ctxFor).
+func openSQLitePool(dsn string, cache, writer bool) (*sql.DB, error) {
 	base, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	if !cache {
+	if !cache && !writer {
 		return sql.OpenDB(base), nil
 	}
-	return sql.OpenDB(&stmtCacheConnector{base: base, size: stmtCacheSize}), nil
+	size := 0
+	if cache {
+		size = stmtCacheSize
+	}
+	return sql.OpenDB(&stmtCacheConnector{base: base, size: size, detach: writer}), nil
 }
 
 // stmtCacheConnector wraps modernc's connector: every connection it opens
-// keeps an LRU of prepared statements (see cachedConn).
+// keeps an LRU of prepared statements (see cachedConn) when size > 0, and
+// lets statements in a transaction finish when detach is set.
 type stmtCacheConnector struct {
-	base driver.Connector
-	size int
+	base   driver.Connector
+	size   int
+	detach bool
 }
 
 // Connect opens a modernc connection and wraps it.
@@ -59,7 +67,7 @@ func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCachedConn(dc, c.size), nil
+	return newCachedConn(dc, c.size, c.detach), nil
 }
 
 // Driver returns modernc's driver.
@@ -99,12 +107,31 @@ type sqliteConn interface {
 //     after a schema change (sqlite3_prepare_v2);
 //   - the least recently used statement is finalized when the cache is full,
 //     and Close finalizes all of them.
+//
+// With detach (the writer pool), a statement inside a transaction runs
+// without its ctx's cancellation: SQLite rolls back the whole transaction
+// when a write is interrupted, and under group commit (group.go) that
+// transaction carries other callers' committed savepoints — one client
+// going away mid-request must not undo them. A cancelled caller's next
+// statement is refused by database/sql before it starts, so a loop of
+// statements still stops; only the running one finishes.
 type cachedConn struct {
-	c     sqliteConn
-	size  int
-	m     map[string]*cachedStmt
-	head  cachedStmt // sentinel of the LRU list: head.next is the most recent
-	stats stmtCacheStats
+	c      sqliteConn
+	size   int // 0: no caching (detach only)
+	detach bool
+	inTx   bool // between BeginTx and Commit/Rollback
+	m      map[string]*cachedStmt
+	head   cachedStmt // sentinel of the LRU list: head.next is the most recent
+	stats  stmtCacheStats
+}
+
+// ctxFor returns the ctx a statement runs with: without cancellation
+// inside a transaction of a detaching connection.
+func (cc *cachedConn) ctxFor(ctx context.Context) context.Context {
+	if cc.inTx && ctx.Done() != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // stmtCacheStats counts what the cache did (for tests).
@@ -121,12 +148,12 @@ type cachedStmt struct {
 	prev, next *cachedStmt
 }
 
-func newCachedConn(dc driver.Conn, size int) driver.Conn {
+func newCachedConn(dc driver.Conn, size int, detach bool) driver.Conn {
 	c, ok := dc.(sqliteConn)
-	if !ok || size <= 0 {
+	if !ok || size <= 0 && !detach {
 		return dc
 	}
-	cc := &cachedConn{c: c, size: size, m: make(map[string]*cachedStmt, size)}
+	cc := &cachedConn{c: c, size: max(size, 0), detach: detach, m: make(map[string]*cachedStmt, max(size, 0))}
 	cc.head.next, cc.head.prev = &cc.head, &cc.head
 	return cc
 }
@@ -189,7 +216,7 @@ func (cc *cachedConn) pushFront(e *cachedStmt) {
 // get returns the cached statement for q, preparing it on a miss. It
 // returns nil (no error) when q must go the uncached way.
 func (cc *cachedConn) get(ctx context.Context, q string) (*cachedStmt, error) {
-	if !cacheable(q) {
+	if cc.size == 0 || !cacheable(q) {
 		cc.stats.uncached++
 		return nil, nil
 	}
@@ -236,6 +263,7 @@ func (cc *cachedConn) evict(e *cachedStmt) {
 
 // ExecContext runs q on its cached statement.
 func (cc *cachedConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	ctx = cc.ctxFor(ctx)
 	e, err := cc.get(ctx, q)
 	if err != nil {
 		return nil, err
@@ -249,6 +277,7 @@ func (cc *cachedConn) ExecContext(ctx context.Context, q string, args []driver.N
 // QueryContext runs q on its cached statement; the statement stays busy
 // until the rows are closed.
 func (cc *cachedConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = cc.ctxFor(ctx)
 	e, err := cc.get(ctx, q)
 	if err != nil {
 		return nil, err
@@ -281,17 +310,58 @@ func (cc *cachedConn) Unwrap() driver.Conn { return cc.c }
 // Prepare delegates (explicitly prepared statements are not cached).
 func (cc *cachedConn) Prepare(q string) (driver.Stmt, error) { return cc.c.Prepare(q) }
 
-// PrepareContext delegates (explicitly prepared statements are not cached).
+// PrepareContext delegates (explicitly prepared statements are not
+// cached); on a detaching connection the statement runs without
+// cancellation inside a transaction too.
 func (cc *cachedConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	return cc.c.PrepareContext(ctx, q)
+	s, err := cc.c.PrepareContext(ctx, q)
+	if err != nil || !cc.detach {
+		return s, err
+	}
+	return &detachStmt{Stmt: s, cc: cc}, nil
 }
 
 // Begin delegates (database/sql calls BeginTx).
 func (cc *cachedConn) Begin() (driver.Tx, error) { return cc.c.Begin() }
 
-// BeginTx delegates.
+// BeginTx delegates; on a detaching connection it marks the transaction.
 func (cc *cachedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return cc.c.BeginTx(ctx, opts)
+	t, err := cc.c.BeginTx(ctx, opts)
+	if err != nil || !cc.detach {
+		return t, err
+	}
+	cc.inTx = true
+	return &detachTx{Tx: t, cc: cc}, nil
+}
+
+// detachTx ends the detaching of its connection with the transaction.
+type detachTx struct {
+	driver.Tx
+	cc *cachedConn
+}
+
+func (t *detachTx) Commit() error {
+	defer func() { t.cc.inTx = false }()
+	return t.Tx.Commit()
+}
+
+func (t *detachTx) Rollback() error {
+	defer func() { t.cc.inTx = false }()
+	return t.Tx.Rollback()
+}
+
+// detachStmt is a prepared statement of a detaching connection.
+type detachStmt struct {
+	driver.Stmt
+	cc *cachedConn
+}
+
+func (s *detachStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.Stmt.(driver.StmtExecContext).ExecContext(s.cc.ctxFor(ctx), args)
+}
+
+func (s *detachStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(s.cc.ctxFor(ctx), args)
 }
 
 // Ping delegates.

@@ -128,7 +128,7 @@ func TestStmtCacheForwardsInterfaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrapped := newCachedConn(raw, 4)
+	wrapped := newCachedConn(raw, 4, false)
 	defer wrapped.Close()
 	if _, ok := wrapped.(*cachedConn); !ok {
 		t.Fatalf("modernc conn %T not wrapped: it lacks one of the sqliteConn interfaces", raw)
@@ -608,16 +608,22 @@ func TestStmtCacheStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			for _, p := range []*sql.DB{db.SQL(), db.Reader()} {
+			for i, p := range []*sql.DB{db.SQL(), db.Reader()} {
 				c, err := p.Conn(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
-				var wrapped bool
-				c.Raw(func(dc any) error { _, wrapped = dc.(*cachedConn); return nil })
+				var cc *cachedConn
+				c.Raw(func(dc any) error { cc, _ = dc.(*cachedConn); return nil })
 				c.Close()
-				if wrapped != (mode != "off") {
-					t.Errorf("pool wrapped = %v with StmtCache %q", wrapped, mode)
+				caching := cc != nil && cc.size > 0
+				if caching != (mode != "off") {
+					t.Errorf("pool %d caches statements = %v with StmtCache %q", i, caching, mode)
+				}
+				// The writer always lets statements in a transaction finish
+				// (TestGroupCommitInterruptedMember); readers never write.
+				if detach := cc != nil && cc.detach; detach != (i == 0) {
+					t.Errorf("pool %d detaches = %v with StmtCache %q, want only the writer", i, detach, mode)
 				}
 			}
 			if err := db.InTx(ctx, func(tx *sql.Tx) error {
@@ -715,7 +721,7 @@ func FuzzStmtCacheSameEffects(f *testing.F) {
 			t.Fatal(err)
 		}
 		if cache {
-			c = newCachedConn(c, 4)
+			c = newCachedConn(c, 4, false)
 		}
 		ex := c.(driver.ExecerContext)
 		if _, err := ex.ExecContext(context.Background(), "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)", nil); err != nil {
