@@ -51,8 +51,10 @@ func TestStoreFlagsEnv(t *testing.T) {
 				t.Errorf("group commit enabled = %v, want %v", got, tc.wantGrouped)
 			}
 			// The statement cache wraps modernc's connection (and can
-			// unwrap it); without the cache the pool hands out modernc's own.
-			conn, err := db.SQL().Conn(context.Background())
+			// unwrap it); without the cache the reader pool hands out
+			// modernc's own (the writer pool always wraps: it lets
+			// statements in a transaction finish, see sqlstore).
+			conn, err := db.Reader().Conn(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
