@@ -37,8 +37,10 @@ type DeliveryAdmin struct {
 	Service DeliveryService
 	// Audit records every view of a delivery's history as
 	// "delivery.view" (who, which application and routes), like the desk
-	// audits "case.view". Required: without it the history page answers
-	// 503 instead of showing application data unaudited.
+	// audits "case.view", and every view of the dead-letter list as
+	// "delivery.list" (who, which subtree, which applications). Required:
+	// without it these pages answer 503 instead of showing application
+	// data unaudited.
 	Audit audit.Log
 	// Fixture creates, for the tenant-isolation test, a dead delivery of
 	// application id in tenant ars whose error contains secret and
@@ -171,6 +173,9 @@ func (h *deliveryAdmin) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := h.auditList(r, root, failed); err != nil {
+		return err
+	}
 	var data deliveryListData
 	for _, ars := range roots {
 		data.Roots = append(data.Roots, rootOption{ARS: ars, Name: h.s.tenantName(r.Context(), ars), Selected: ars == root})
@@ -241,6 +246,27 @@ func (h *deliveryAdmin) auditView(r *http.Request, ars, app string, ds []*delive
 		Details: map[string]string{"routes": strings.Join(routes, " ")}}
 	if _, err := h.d.Audit.Append(r.Context(), e); err != nil {
 		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Zustellprotokoll derzeit nicht verfügbar / delivery history unavailable")
+	}
+	return nil
+}
+
+// auditList writes the "delivery.list" entry of a dead-letter list view
+// before it is shown: which subtree, and which applications' failed
+// deliveries (with their error texts) the operator saw.
+func (h *deliveryAdmin) auditList(r *http.Request, root string, failed []*delivery.Delivery) error {
+	if h.d.Audit == nil {
+		return rathaus.Errorf(rathaus.EUNAVAILABLE, "Zustellfehler derzeit nicht verfügbar (kein Audit-Log) / failed deliveries unavailable (no audit log)")
+	}
+	apps := make([]string, 0, len(failed))
+	for _, d := range failed {
+		if !contains(apps, d.ApplicationID) {
+			apps = append(apps, d.ApplicationID)
+		}
+	}
+	e := audit.Entry{Tenant: root, Actor: h.s.principal(r).User.ID, Action: "delivery.list", Object: "deliveries/" + root,
+		Details: map[string]string{"applications": strings.Join(apps, " ")}}
+	if _, err := h.d.Audit.Append(r.Context(), e); err != nil {
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Zustellfehler derzeit nicht verfügbar / failed deliveries unavailable")
 	}
 	return nil
 }

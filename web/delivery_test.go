@@ -131,8 +131,9 @@ func TestDeliveryIsolation(t *testing.T) {
 }
 
 // TestDeliveryViewAudited: every view of a delivery history is recorded as
-// "delivery.view" with who, which tenant, application and route; the list,
-// refused and missing views write nothing.
+// "delivery.view" with who, which tenant, application and route; refused
+// and missing views write nothing. Every view of the dead-letter list is
+// recorded as "delivery.list" with the subtree and the applications shown.
 func TestDeliveryViewAudited(t *testing.T) {
 	for _, d := range dialects(t) {
 		t.Run(d, func(t *testing.T) {
@@ -145,11 +146,16 @@ func TestDeliveryViewAudited(t *testing.T) {
 			if _, err := df.svc.IsolationFixture(ctx, arsKassel, "app-ks", "Kasseler Fehler"); err != nil {
 				t.Fatal(err)
 			}
+			var lists []string
 			views := func() []string {
 				var out []string
+				lists = nil
 				err := df.db.Audit().Walk(ctx, func(e audit.Entry) error {
 					if e.Action == "delivery.view" {
 						out = append(out, fmt.Sprintf("%s %s %s routes=%s", e.Tenant, e.Actor, e.Object, e.Details["routes"]))
+					}
+					if e.Action == "delivery.list" {
+						lists = append(lists, fmt.Sprintf("%s %s %s applications=%s", e.Tenant, e.Actor, e.Object, e.Details["applications"]))
 					}
 					return nil
 				})
@@ -171,7 +177,7 @@ func TestDeliveryViewAudited(t *testing.T) {
 				cookie *http.Cookie
 				status int
 			}{
-				{"list is not a detail view", "/verwaltung/zustellung", df.operator, http.StatusOK},
+				{"list", "/verwaltung/zustellung", df.operator, http.StatusOK},
 				{"operator", "/verwaltung/zustellung/" + arsDarmstadt + "/app-da", df.operator, http.StatusOK},
 				{"caseworker", "/verwaltung/zustellung/" + arsDarmstadt + "/app-da", df.worker, http.StatusOK},
 				{"again", "/verwaltung/zustellung/" + arsDarmstadt + "/app-da", df.operator, http.StatusOK},
@@ -191,6 +197,10 @@ func TestDeliveryViewAudited(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, views()); diff != "" {
 				t.Errorf("delivery.view entries (-want +got):\n%s", diff)
+			}
+			wantLists := []string{arsDarmstadt + " " + op + " deliveries/" + arsDarmstadt + " applications=app-da"}
+			if diff := cmp.Diff(wantLists, lists); diff != "" {
+				t.Errorf("delivery.list entries (-want +got):\n%s", diff)
 			}
 		})
 	}
