@@ -185,6 +185,11 @@ func (s *FileStore) AppendEvent(ctx context.Context, ars, caseID, set string) er
 	return s.write(func() error { return s.MemStore.AppendEvent(ctx, ars, caseID, set) })
 }
 
+// UpdateSubmissionEvent implements DeliveryStore (one write of the file).
+func (s *FileStore) UpdateSubmissionEvent(ctx context.Context, x *Submission, set string) error {
+	return s.write(func() error { return s.MemStore.UpdateSubmissionEvent(ctx, x, set) })
+}
+
 // Destination implements DeliveryStore.
 func (s *FileStore) Destination(ctx context.Context, ars, id string) (*Destination, error) {
 	if err := s.read(); err != nil {

@@ -737,14 +737,29 @@ func (s *DeliveryService) announce(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *DeliveryService) appendServiceEvent(ctx context.Context, sub *Submission, event string, payload EventPayload) error {
-	set, err := SignSET(SET{
-		Schema: SETPayloadSchema, ID: uuid.NewString(), Issuer: s.cfg.BaseURL, IssuedAt: s.cfg.Now(),
-		Subject: "submission:" + sub.ID, Txn: "case:" + sub.CaseID, Event: event, Payload: payload,
-	}, s.cfg.SigningKey)
+	set, err := s.serviceEvent(sub, event, payload)
 	if err != nil {
 		return err
 	}
 	return s.store.AppendEvent(ctx, sub.Tenant, sub.CaseID, set)
+}
+
+// updateWithEvent stores sub and appends the service's event to its case
+// in one step: readers see the new state only together with its event.
+func (s *DeliveryService) updateWithEvent(ctx context.Context, sub *Submission, event string, payload EventPayload) error {
+	set, err := s.serviceEvent(sub, event, payload)
+	if err != nil {
+		return err
+	}
+	return s.store.UpdateSubmissionEvent(ctx, sub, set)
+}
+
+// serviceEvent signs an event of the service about sub.
+func (s *DeliveryService) serviceEvent(sub *Submission, event string, payload EventPayload) (string, error) {
+	return SignSET(SET{
+		Schema: SETPayloadSchema, ID: uuid.NewString(), Issuer: s.cfg.BaseURL, IssuedAt: s.cfg.Now(),
+		Subject: "submission:" + sub.ID, Txn: "case:" + sub.CaseID, Event: event, Payload: payload,
+	}, s.cfg.SigningKey)
 }
 
 // ownSubmission loads a submission the sender p created.
@@ -871,10 +886,10 @@ func (s *DeliveryService) submit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.UpdateSubmission(r.Context(), sub); err != nil {
-		return err
-	}
-	if err := s.appendServiceEvent(r.Context(), sub, EventSubmitSubmission, EventPayload{AuthenticationTags: &tags}); err != nil {
+	// The submission becomes visible to the subscriber together with its
+	// submit-submission event (else a subscriber polling in between finds
+	// it without the event and fails to verify it).
+	if err := s.updateWithEvent(r.Context(), sub, EventSubmitSubmission, EventPayload{AuthenticationTags: &tags}); err != nil {
 		return err
 	}
 	if d.Callback != nil {
@@ -1177,10 +1192,7 @@ func (s *DeliveryService) expireIncomplete(ctx context.Context, due *Submission)
 		return false, err
 	}
 	sub.State = StateDeleted
-	if err := s.store.UpdateSubmission(ctx, sub); err != nil {
-		return false, err
-	}
-	if err := s.appendServiceEvent(ctx, sub, EventDeleteSubmission, EventPayload{}); err != nil {
+	if err := s.updateWithEvent(ctx, sub, EventDeleteSubmission, EventPayload{}); err != nil {
 		return false, err
 	}
 	if sub.Callback != nil {

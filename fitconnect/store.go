@@ -135,6 +135,11 @@ type DeliveryStore interface {
 	ListSubmissions(ctx context.Context, ars, destinationID string, states []string, offset, limit int) ([]*Submission, int, error)
 	// AppendEvent appends a SET to the event log of a case.
 	AppendEvent(ctx context.Context, ars, caseID, set string) error
+	// UpdateSubmissionEvent replaces a submission and appends a SET to the
+	// event log of its case at once: a reader sees both or neither (a
+	// subscriber must never find a submission submitted whose
+	// submit-submission event is not there yet).
+	UpdateSubmissionEvent(ctx context.Context, s *Submission, set string) error
 	// Events pages through the event log of a case, oldest first, and
 	// returns the total count.
 	Events(ctx context.Context, ars, caseID string, offset, limit int) ([]string, int, error)
@@ -280,6 +285,22 @@ func (m *MemStore) UpdateSubmission(_ context.Context, s *Submission) error {
 		return rathaus.Errorf(rathaus.ENOTFOUND, "submission %s not found", s.ID)
 	}
 	m.submissions[key] = copySub(s)
+	return nil
+}
+
+// UpdateSubmissionEvent implements DeliveryStore.
+func (m *MemStore) UpdateSubmissionEvent(_ context.Context, s *Submission, set string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key, ckey := k2(s.Tenant, s.ID), k2(s.Tenant, s.CaseID)
+	if _, ok := m.submissions[key]; !ok {
+		return rathaus.Errorf(rathaus.ENOTFOUND, "submission %s not found", s.ID)
+	}
+	if m.cases[ckey] != s.ID {
+		return rathaus.Errorf(rathaus.ENOTFOUND, "case %s not found", s.CaseID)
+	}
+	m.submissions[key] = copySub(s)
+	m.events[ckey] = append(m.events[ckey], set)
 	return nil
 }
 

@@ -351,6 +351,17 @@ func (s *FITConnectStore) AppendEvent(ctx context.Context, ars, caseID, set stri
 	})
 }
 
+// UpdateSubmissionEvent implements fitconnect.DeliveryStore: both writes
+// in one transaction.
+func (s *FITConnectStore) UpdateSubmissionEvent(ctx context.Context, sub *fitconnect.Submission, set string) error {
+	return s.db.Atomic(ctx, func(ctx context.Context, _ *sql.Tx) error {
+		if err := s.UpdateSubmission(ctx, sub); err != nil {
+			return err
+		}
+		return s.AppendEvent(ctx, sub.Tenant, sub.CaseID, set)
+	})
+}
+
 // Events implements fitconnect.DeliveryStore.
 func (s *FITConnectStore) Events(ctx context.Context, ars, caseID string, offset, limit int) ([]string, int, error) {
 	q := s.db.rd(ctx)

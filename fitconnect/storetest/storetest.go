@@ -139,6 +139,24 @@ func Run(t *testing.T, newStore func(t *testing.T) fitconnect.DeliveryStore) {
 		}
 		_, _, err = s.Events(ctx, tenantB, x.CaseID, 0, 5)
 		code(t, err, rathaus.ENOTFOUND)
+
+		// State and event together.
+		x.State = fitconnect.StateForwarded
+		if err := s.UpdateSubmissionEvent(ctx, x, "e4"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.Submission(ctx, tenantA, x.ID)
+		page, total, err = s.Events(ctx, tenantA, x.CaseID, 3, 5)
+		if got.State != fitconnect.StateForwarded || err != nil || total != 4 || !slices.Equal(page, []string{"e4"}) {
+			t.Errorf("after UpdateSubmissionEvent: state %s, events %v of %d, %v", got.State, page, total, err)
+		}
+		other := *x
+		other.Tenant, other.State = tenantB, fitconnect.StateDeleted
+		code(t, s.UpdateSubmissionEvent(ctx, &other, "e5"), rathaus.ENOTFOUND)
+		got, _ = s.Submission(ctx, tenantA, x.ID)
+		if _, total, _ := s.Events(ctx, tenantA, x.CaseID, 0, 5); got.State != fitconnect.StateForwarded || total != 4 {
+			t.Errorf("UpdateSubmissionEvent of another tenant changed state %s / events %d", got.State, total)
+		}
 	})
 
 	t.Run("ListAndDue", func(t *testing.T) {
