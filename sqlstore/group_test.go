@@ -20,11 +20,14 @@ import (
 )
 
 // openGroup opens a fresh store of the dialect with group commit forced on
-// and a table gc(id, v).
-func openGroup(t *testing.T, d string) *sqlstore.DB {
+// and a table gc(id, v); with, if given, changes the rest of the config.
+func openGroup(t *testing.T, d string, with ...func(*sqlstore.Config)) *sqlstore.DB {
 	t.Helper()
 	cfg := sqltest.NewConfig(t, d)
 	cfg.GroupCommit = sqlstore.GroupCommitOn
+	for _, f := range with {
+		f(&cfg)
+	}
 	db, err := sqlstore.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -593,17 +596,7 @@ func TestGroupCommitConfig(t *testing.T) {
 func TestGroupCommitInterruptedMember(t *testing.T) {
 	for _, cache := range []string{"on", "off"} {
 		t.Run("cache="+cache, func(t *testing.T) {
-			cfg := sqltest.NewConfig(t, sqlstore.SQLite)
-			cfg.GroupCommit = sqlstore.GroupCommitOn
-			cfg.StmtCache = cache
-			db, err := sqlstore.Open(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.SQL().Exec(`CREATE TABLE gc (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-				t.Fatal(err)
-			}
+			db := openGroup(t, sqlstore.SQLite, func(c *sqlstore.Config) { c.StmtCache = cache })
 			ctx := context.Background()
 			const n = 300000 // rows of the slow statement: well over the 5 ms until its cancel
 			slow, cancel := context.WithCancel(ctx)

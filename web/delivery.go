@@ -233,19 +233,26 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 // anything is shown: every read of application delivery data is recorded,
 // not throttled (the desk's "case.view" is not throttled either).
 func (h *deliveryAdmin) auditView(r *http.Request, ars, app string, ds []*delivery.Delivery) error {
-	if h.d.Audit == nil {
-		return rathaus.Errorf(rathaus.EUNAVAILABLE, "Zustellprotokoll derzeit nicht verfügbar (kein Audit-Log) / delivery history unavailable (no audit log)")
-	}
 	routes := make([]string, 0, len(ds))
 	for _, d := range ds {
 		if !contains(routes, d.RouteID) {
 			routes = append(routes, d.RouteID)
 		}
 	}
-	e := audit.Entry{Tenant: ars, Actor: h.s.principal(r).User.ID, Action: "delivery.view", Object: "application/" + app,
-		Details: map[string]string{"routes": strings.Join(routes, " ")}}
+	return h.record(r, audit.Entry{Tenant: ars, Action: "delivery.view", Object: "application/" + app,
+		Details: map[string]string{"routes": strings.Join(routes, " ")}},
+		"Zustellprotokoll derzeit nicht verfügbar / delivery history unavailable")
+}
+
+// record appends e (the principal as actor) to the audit log; unavailable
+// is the message when that is not possible — nothing is shown then.
+func (h *deliveryAdmin) record(r *http.Request, e audit.Entry, unavailable string) error {
+	if h.d.Audit == nil {
+		return rathaus.Errorf(rathaus.EUNAVAILABLE, "%s (kein Audit-Log / no audit log)", unavailable)
+	}
+	e.Actor = h.s.principal(r).User.ID
 	if _, err := h.d.Audit.Append(r.Context(), e); err != nil {
-		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Zustellprotokoll derzeit nicht verfügbar / delivery history unavailable")
+		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "%s", unavailable)
 	}
 	return nil
 }
@@ -254,21 +261,15 @@ func (h *deliveryAdmin) auditView(r *http.Request, ars, app string, ds []*delive
 // before it is shown: which subtree, and which applications' failed
 // deliveries (with their error texts) the operator saw.
 func (h *deliveryAdmin) auditList(r *http.Request, root string, failed []*delivery.Delivery) error {
-	if h.d.Audit == nil {
-		return rathaus.Errorf(rathaus.EUNAVAILABLE, "Zustellfehler derzeit nicht verfügbar (kein Audit-Log) / failed deliveries unavailable (no audit log)")
-	}
 	apps := make([]string, 0, len(failed))
 	for _, d := range failed {
 		if !contains(apps, d.ApplicationID) {
 			apps = append(apps, d.ApplicationID)
 		}
 	}
-	e := audit.Entry{Tenant: root, Actor: h.s.principal(r).User.ID, Action: "delivery.list", Object: "deliveries/" + root,
-		Details: map[string]string{"applications": strings.Join(apps, " ")}}
-	if _, err := h.d.Audit.Append(r.Context(), e); err != nil {
-		return rathaus.Wrap(rathaus.EUNAVAILABLE, err, "Zustellfehler derzeit nicht verfügbar / failed deliveries unavailable")
-	}
-	return nil
+	return h.record(r, audit.Entry{Tenant: root, Action: "delivery.list", Object: "deliveries/" + root,
+		Details: map[string]string{"applications": strings.Join(apps, " ")}},
+		"Zustellfehler derzeit nicht verfügbar / failed deliveries unavailable")
 }
 
 func (h *deliveryAdmin) redrive(w http.ResponseWriter, r *http.Request) error {
