@@ -19,7 +19,7 @@ var domain = map[string][]string{
 	"tenant":     {"rathaus"},
 	"catalog":    {"rathaus", "rathaus/tenant"},
 	"identity":   {"rathaus", "rathaus/tenant"},
-	"audit":      {"rathaus"},
+	"audit":      {"rathaus", "rathaus/internal/jsonw"},
 	"form":       {"rathaus"},
 	"fim":        {"rathaus", "rathaus/form"},
 	"bpmn":       {"rathaus"},
