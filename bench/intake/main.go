@@ -100,7 +100,7 @@ func main() {
 	flag.DurationVar(&linger, "linger", 0, "how long the group commit waits for more submissions during a peak (0: the Service's default, negative: never)")
 	flag.DurationVar(&outboxLag, "outbox-lag", 0, "how long the outbox pump may postpone its work during a peak (0: the Service's default)")
 	flag.IntVar(&maxBatch, "batch", 0, "most submissions per group commit (0: the Service's default)")
-	flag.BoolVar(&fsyncProbe, "fsync-probe", false, "with -http on SQLite: probe the disk during each rate (16 KiB append + fsync every 10 ms next to the database file, ≈ 0.3 KiB per request at 5,000/s in the disk column) and report its slowest fsync")
+	flag.BoolVar(&fsyncProbe, "fsync-probe", false, "with -http on SQLite: probe the disk during each rate (16 KiB append + fsync every 100 ms next to the database file; it perturbs the run a little) and report its slowest fsync")
 	flag.StringVar(&traceFile, "trace", "", "write a runtime execution trace of the intake phases to this file (go tool trace; -pprof=sched shows scheduling latency)")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the intake phases (direct and HTTP) to this file")
 	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the intake phases (direct and HTTP) to this file")
