@@ -131,7 +131,7 @@ func TestRateMeter(t *testing.T) {
 		t.Errorf("rate %.0f/s after 100 commits in ~300 ms", r)
 	}
 	if again := m.perSecond(); again != r {
-		t.Errorf("rate %.0f/s on the next call within 250 ms, want the same %.0f/s", again, r)
+		t.Errorf("rate %.0f/s on the next call within 50 ms, want the same %.0f/s", again, r)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if idle := m.perSecond(); idle != 0 {

@@ -100,3 +100,51 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not reached within 10 s")
 }
+
+// TestOutboxPeak: while commits run at or above OutboxPeakRate the pump
+// leaves the jobs in the outbox (the writer and the CPU belong to the
+// intake) and moves them when the peak is over (or after OutboxMaxLag,
+// see TestPumpUnderSustainedPeak); below the peak rate it moves them
+// within OutboxDelay.
+func TestOutboxPeak(t *testing.T) {
+	const lag = 600 * time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		peakRate float64
+		peak     bool
+	}{
+		{"Peak", 20, true},   // 20 commits/s counts as a peak here
+		{"Calm", 1e6, false}, // nothing is a peak
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := sqltest.Open(t, "sqlite")
+			e := newEnvOutbox(t, db, submission.Options{OutboxDelay: 5 * time.Millisecond, OutboxInterval: 20 * time.Millisecond,
+				OutboxMaxLag: lag, OutboxPeakRate: tc.peakRate}, true)
+			ctx := context.Background()
+			start := time.Now()
+			// ≈ 100 commits/s for 300 ms: a peak by the first rate, calm by the second.
+			for i := 0; time.Since(start) < 300*time.Millisecond; i++ {
+				if _, err := e.svc.Submit(ctx, request(darmstadt, fmt.Sprint("p", i))); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			inOutbox := e.count(t, `SELECT count(*) FROM submission_outbox`)
+			apps := e.count(t, `SELECT count(*) FROM applications`)
+			// The commits of the first ≈ 50 ms may be pumped before the
+			// rate is known.
+			if tc.peak && inOutbox < 2*apps-16 {
+				t.Errorf("during the peak %d jobs of %d applications left the outbox, want all but the first few kept", 2*apps-inOutbox, apps)
+			}
+			if !tc.peak && inOutbox > 4 {
+				t.Errorf("%d jobs in the outbox while calm, want them moved within the delay", inOutbox)
+			}
+			// After the peak (or at the latest after the max lag) the
+			// pump moves them.
+			waitFor(t, func() bool { return e.count(t, `SELECT count(*) FROM submission_outbox`) == 0 })
+			if got := e.count(t, `SELECT count(*) FROM river_job`); got != 2*apps {
+				t.Errorf("%d River jobs for %d applications, want two each", got, apps)
+			}
+		})
+	}
+}
