@@ -113,8 +113,8 @@ func TestCommitterLinger(t *testing.T) {
 	})
 }
 
-// TestRateMeter: the pump's peak detector reports the commit rate of the
-// last measurement window.
+// TestRateMeter: the pump's peak detector reports the commit rate, smoothed
+// over about 100 ms.
 func TestRateMeter(t *testing.T) {
 	var m rateMeter
 	if r := m.perSecond(); r != 0 {
@@ -125,16 +125,16 @@ func TestRateMeter(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	r := m.perSecond()
-	// 100 commits in ≥ 300 ms: at most 333/s, and at least 100/s unless
-	// the machine stalled for a second.
-	if r < 100 || r > 334 {
+	// 100 commits in ≥ 300 ms: at most 333/s, and at least 95/s (95 % of
+	// the way there after 300 ms) unless the machine stalled for a second.
+	if r < 95 || r > 334 {
 		t.Errorf("rate %.0f/s after 100 commits in ~300 ms", r)
 	}
 	if again := m.perSecond(); again != r {
 		t.Errorf("rate %.0f/s on the next call within 50 ms, want the same %.0f/s", again, r)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if idle := m.perSecond(); idle != 0 {
-		t.Errorf("rate %.0f/s after 300 ms without commits, want 0", idle)
+	if idle := m.perSecond(); idle > r/10 {
+		t.Errorf("rate %.0f/s after 300 ms without commits, want below a tenth of %.0f/s", idle, r)
 	}
 }

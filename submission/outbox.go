@@ -5,6 +5,7 @@ package submission
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,9 +143,11 @@ type rateMeter struct {
 
 func (m *rateMeter) add() { m.n.Add(1) }
 
-// perSecond returns the rate since the previous measurement, which is
-// renewed when it is at least 50 ms old (a peak is seen within ≈ 50 ms of
-// its start: ≥ 25 commits at the default 500/s).
+// perSecond returns the commit rate, smoothed: a measurement at least
+// 50 ms after the previous one moves the rate towards the rate of that
+// window with a time constant of 100 ms (a peak is seen within ≈ 50 ms of
+// its start; one empty window in a peak — a scheduling hiccup — does not
+// end it; after a second of silence the old rate is forgotten).
 func (m *rateMeter) perSecond() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -152,7 +155,8 @@ func (m *rateMeter) perSecond() float64 {
 	if d := now.Sub(m.lastT); d >= 50*time.Millisecond {
 		n := m.n.Load()
 		if !m.lastT.IsZero() {
-			m.rate = float64(n-m.lastN) / d.Seconds()
+			r := float64(n-m.lastN) / d.Seconds()
+			m.rate += (1 - math.Exp(-d.Seconds()/0.1)) * (r - m.rate)
 		}
 		m.lastN, m.lastT = n, now
 	}
