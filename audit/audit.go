@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"strconv"
 	"time"
 
@@ -53,25 +52,7 @@ func ComputeHash(e Entry) string {
 	b = append(b, `,"Object":`...)
 	b = jsonw.AppendString(b, e.Object)
 	b = append(b, `,"Details":`...)
-	if e.Details == nil {
-		b = append(b, "null"...)
-	} else {
-		keys := make([]string, 0, len(e.Details))
-		for k := range e.Details {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // encoding/json sorts map keys
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.AppendString(b, k)
-			b = append(b, ':')
-			b = jsonw.AppendString(b, e.Details[k])
-		}
-		b = append(b, '}')
-	}
+	b = jsonw.AppendStringMap(b, e.Details)
 	b = append(b, `,"Prev":`...)
 	b = jsonw.AppendString(b, e.Prev)
 	b = append(b, '}')

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -591,25 +590,7 @@ func (s *SubmissionStore) DeleteDraft(ctx context.Context, tenant, id string) er
 // detailsJSON returns what json.Marshal makes of an audit entry's details
 // (keys sorted, "null" for nil) without reflection.
 func detailsJSON(d map[string]string) string {
-	if d == nil {
-		return "null"
-	}
-	keys := make([]string, 0, len(d))
-	for k := range d {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b := make([]byte, 0, 128)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonw.AppendString(b, k)
-		b = append(b, ':')
-		b = jsonw.AppendString(b, d[k])
-	}
-	return string(append(b, '}'))
+	return string(jsonw.AppendStringMap(make([]byte, 0, 128), d))
 }
 
 // jobArgsJSON is jobJSON, without reflection for submission.JobArgs.

@@ -22,3 +22,27 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendStringMap: AppendStringMap writes what encoding/json writes for
+// nil, empty and filled maps.
+func FuzzAppendStringMap(f *testing.F) {
+	f.Add("reference", "DA-2026-7K3M-9QXT", "<k>", "v\n", 2)
+	f.Add("", "", "", "", 0)
+	f.Add("a", "\xff", "a", "dup", 1)
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string, mode int) {
+		var m map[string]string
+		switch mode % 3 {
+		case 1:
+			m = map[string]string{}
+		case 2:
+			m = map[string]string{k1: v1, k2: v2, "z": "last"}
+		}
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendStringMap([]byte("x"), m); string(got) != "x"+string(want) {
+			t.Fatalf("AppendStringMap(%q) = %s, want x%s", m, got, want)
+		}
+	})
+}
