@@ -649,40 +649,41 @@ func (h *formsAdmin) upload(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	fail := func(service string, errs ...string) error {
+	// fail shows the list with the upload's error; serviceBad names the
+	// service key as the field in error, else the files.
+	fail := func(service string, serviceBad bool, msg string) error {
 		d, err := h.listPage(r, ars, 1)
 		if err != nil {
 			return err
 		}
-		d.Upload.Service, d.Upload.Errors = service, errs
-		d.Upload.ServiceBad = !validKey(service) || errs[0] == h.s.tr(r, "forms.upload.unknownservice", "Key", service)
+		d.Upload.Service, d.Upload.Errors, d.Upload.ServiceBad = service, []string{msg}, serviceBad
 		h.s.render(w, r, http.StatusUnprocessableEntity, "forms_admin", d)
 		return nil
 	}
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		if strings.Contains(err.Error(), "too large") {
-			return fail("", h.s.tr(r, "forms.upload.toolarge", "MB", h.f.MaxUploadBytes>>20))
+			return fail("", false, h.s.tr(r, "forms.upload.toolarge", "MB", h.f.MaxUploadBytes>>20))
 		}
-		return fail("", h.s.tr(r, "forms.upload.unreadable"))
+		return fail("", false, h.s.tr(r, "forms.upload.unreadable"))
 	}
 	defer r.MultipartForm.RemoveAll()
 	service := strings.TrimSpace(r.PostFormValue("service"))
 	if !validKey(service) {
-		return fail(service, h.s.tr(r, "forms.upload.noservice"))
+		return fail(service, true, h.s.tr(r, "forms.upload.noservice"))
 	}
 	_, err = h.s.deps.Catalog.Resolve(ctx, ars, service)
 	if rathaus.ErrorCode(err) == rathaus.ENOTFOUND {
-		return fail(service, h.s.tr(r, "forms.upload.unknownservice", "Key", service))
+		return fail(service, true, h.s.tr(r, "forms.upload.unknownservice", "Key", service))
 	} else if err != nil {
 		return err
 	}
 	files, err := readUploads(r.MultipartForm.File["dateien"])
 	if err != nil {
-		return fail(service, rathaus.ErrorMessage(err))
+		return fail(service, false, rathaus.ErrorMessage(err))
 	}
 	m, err := ParseFIMUpload(files)
 	if err != nil {
-		return fail(service, rathaus.ErrorMessage(err))
+		return fail(service, false, rathaus.ErrorMessage(err))
 	}
 	if r.PostFormValue("aktion") == "pruefen" {
 		return h.check(w, r, ars, service, m)

@@ -395,6 +395,18 @@ func TestFormsAdmin(t *testing.T) {
 						}
 					})
 				}
+				t.Run("unreadable upload", func(t *testing.T) {
+					// A broken multipart body: the error is the files',
+					// not the (empty) service key's.
+					res := ff.do(http.MethodPost, "/verwaltung/"+arsDarmstadt+"/formulare", "--x\r\nkaputt",
+						[]*http.Cookie{ff.designer}, map[string]string{"Content-Type": "multipart/form-data; boundary=x"})
+					if res.StatusCode != http.StatusUnprocessableEntity {
+						t.Fatalf("status %d, want 422", res.StatusCode)
+					}
+					if !strings.Contains(res.body, `<a href="#f-dateien">`) || strings.Contains(res.body, `id="f-service" name="service" value="" required inputmode="numeric" autocomplete="off" aria-describedby="f-service-hint" aria-invalid="true"`) {
+						t.Errorf("an unreadable upload is not reported on the files field:\n%s", res.body)
+					}
+				})
 				if n := len(formImports(t, ff.db)); n != before {
 					t.Errorf("bad uploads wrote %d audit entries", n-before)
 				}
