@@ -62,8 +62,8 @@ func (c *ttlCache[K, V]) get(k K, load func() (V, error)) (V, error) {
 
 // put stores v for k as loaded at at (mu held, or in tests before use).
 func (c *ttlCache[K, V]) put(k K, v V, at time.Time) {
-	if len(c.m) >= c.max {
-		clear(c.m)
+	if _, ok := c.m[k]; !ok && len(c.m) >= c.max {
+		clear(c.m) // full: start over (a refresh of a present key is not growth)
 	}
 	c.m[k] = &ttlEntry[V]{v: v, at: at}
 }
