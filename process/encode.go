@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"rathaus/internal/jsonw"
 )
 
 // EncodeInstance returns the JSON encoding of inst, byte for byte what
@@ -30,19 +32,8 @@ type encoder struct {
 
 func (e *encoder) raw(s string) { e.b = append(e.b, s...) }
 
-// str appends s quoted as encoding/json does (HTML-safe): plain ASCII
-// directly, anything else through json.Marshal.
-func (e *encoder) str(s string) {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			e.value(s)
-			return
-		}
-	}
-	e.b = append(e.b, '"')
-	e.b = append(e.b, s...)
-	e.b = append(e.b, '"')
-}
+// str appends s quoted as encoding/json does (HTML-safe).
+func (e *encoder) str(s string) { e.b = jsonw.AppendString(e.b, s) }
 
 func (e *encoder) int(n int) { e.b = strconv.AppendInt(e.b, int64(n), 10) }
 

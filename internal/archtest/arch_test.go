@@ -23,7 +23,7 @@ var domain = map[string][]string{
 	"form":       {"rathaus"},
 	"fim":        {"rathaus", "rathaus/form"},
 	"bpmn":       {"rathaus"},
-	"process":    {"rathaus", "rathaus/bpmn", "github.com/expr-lang/expr", "github.com/expr-lang/expr/ast", "github.com/expr-lang/expr/vm", "github.com/expr-lang/expr/builtin"},
+	"process":    {"rathaus", "rathaus/bpmn", "rathaus/internal/jsonw", "github.com/expr-lang/expr", "github.com/expr-lang/expr/ast", "github.com/expr-lang/expr/vm", "github.com/expr-lang/expr/builtin"},
 	"vault":      {"rathaus"},
 	"submission": {"rathaus", "rathaus/audit", "rathaus/form", "rathaus/identity"},
 }
