@@ -5,7 +5,6 @@ package submission
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"rathaus"
@@ -18,16 +17,17 @@ import (
 // fails alone. One fsync then covers many submissions.
 //
 // During a peak — while submissions arrive at least once per linger on
-// average — it waits up to linger after the first submission of a batch
-// for more to arrive before it commits (PostgreSQL's commit_delay idea):
-// the fixed cost of a commit is then shared by more submissions. At a
-// lower rate it commits at once. A batch of lingerFull is full enough:
-// what arrived while the previous batch committed often is.
+// average (rate, which the pump reads too) — it waits up to linger after
+// the first submission of a batch for more to arrive before it commits
+// (PostgreSQL's commit_delay idea): the fixed cost of a commit is then
+// shared by more submissions. At a lower rate it commits at once. A batch
+// of lingerFull is full enough: what arrived while the previous batch
+// committed often is.
 type committer struct {
 	store    Store
 	maxBatch int
 	linger   time.Duration
-	arrivals atomic.Uint64 // submissions queued so far
+	rate     *rateMeter // counts every submission queued
 	queue    chan *pending
 	done     chan struct{}
 
@@ -46,8 +46,8 @@ type pending struct {
 	err chan error // buffered, 1
 }
 
-func newCommitter(store Store, maxBatch int, linger time.Duration) *committer {
-	c := &committer{store: store, maxBatch: maxBatch, linger: linger, queue: make(chan *pending, 4*maxBatch), done: make(chan struct{})}
+func newCommitter(store Store, maxBatch int, linger time.Duration, rate *rateMeter) *committer {
+	c := &committer{store: store, maxBatch: maxBatch, linger: linger, rate: rate, queue: make(chan *pending, 4*maxBatch), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -65,7 +65,7 @@ func (c *committer) submit(ctx context.Context, in *Intake) error {
 	select {
 	case c.queue <- p:
 		c.mu.RUnlock()
-		c.arrivals.Add(1)
+		c.rate.add()
 	case <-ctx.Done():
 		c.mu.RUnlock()
 		return ctx.Err()
@@ -92,46 +92,26 @@ func (c *committer) run() {
 	defer close(c.done)
 	batch := make([]*pending, 0, c.maxBatch)
 	ins := make([]*Intake, 0, c.maxBatch)
-	var (
-		timer *time.Timer
-		gap   time.Duration // moving average of the time between arrivals
-		lastT time.Time     // when the previous batch started
-		lastN uint64        // arrivals then
-		open  = true
-	)
-	for open {
+	var timer *time.Timer
+	for {
 		p, ok := <-c.queue
 		if !ok {
 			return
 		}
-		first := time.Now()
 		batch = append(batch[:0], p)
 	fill:
 		for len(batch) < c.maxBatch {
 			select {
 			case p, ok := <-c.queue:
 				if !ok {
-					open = false
-					break fill
+					break fill // closed: commit this batch, then return above
 				}
 				batch = append(batch, p)
 			default:
 				break fill
 			}
 		}
-		// The arrival rate since the previous batch, smoothed.
-		if n := c.arrivals.Load(); !lastT.IsZero() && n > lastN {
-			g := first.Sub(lastT) / time.Duration(n-lastN)
-			if gap == 0 {
-				gap = g
-			} else {
-				gap = (3*gap + g) / 4
-			}
-			lastT, lastN = first, n
-		} else if lastT.IsZero() {
-			lastT, lastN = first, n
-		}
-		if open && c.linger > 0 && gap > 0 && gap <= c.linger && len(batch) < lingerFull {
+		if c.linger > 0 && len(batch) < lingerFull && c.rate.perSecond()*c.linger.Seconds() >= 1 {
 			if timer == nil {
 				timer = time.NewTimer(c.linger)
 			} else {
@@ -142,7 +122,6 @@ func (c *committer) run() {
 				select {
 				case p, ok := <-c.queue:
 					if !ok {
-						open = false
 						break linger
 					}
 					batch = append(batch, p)
@@ -158,8 +137,6 @@ func (c *committer) run() {
 		}
 		c.commit(batch, ins)
 	}
-	// The queue was closed while the last batch was gathered: nothing is
-	// left in it.
 }
 
 // commit stores batch and answers each caller.

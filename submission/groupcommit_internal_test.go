@@ -39,7 +39,7 @@ func TestCommitterLinger(t *testing.T) {
 	const linger = 20 * time.Millisecond
 	t.Run("LowRate", func(t *testing.T) {
 		st := &batchStore{}
-		c := newCommitter(st, 256, linger)
+		c := newCommitter(st, 256, linger, &rateMeter{})
 		defer c.close()
 		for range 5 {
 			start := time.Now()
@@ -60,7 +60,7 @@ func TestCommitterLinger(t *testing.T) {
 	})
 	t.Run("Peak", func(t *testing.T) {
 		st := &batchStore{}
-		c := newCommitter(st, 256, linger)
+		c := newCommitter(st, 256, linger, &rateMeter{})
 		defer c.close()
 		// One submission per millisecond (20 per linger), for 400 ms.
 		var wg sync.WaitGroup
@@ -99,12 +99,18 @@ func TestCommitterLinger(t *testing.T) {
 		}
 	})
 	t.Run("Off", func(t *testing.T) {
+		// A rate meter that reports a peak: with linger 0 nobody waits anyway.
+		m := &rateMeter{rate: 1e6, lastT: time.Now().Add(time.Hour)}
 		st := &batchStore{}
-		c := newCommitter(st, 256, 0)
+		c := newCommitter(st, 256, 0, m)
 		defer c.close()
 		for range 20 {
+			start := time.Now()
 			if err := c.submit(context.Background(), &Intake{}); err != nil {
 				t.Fatal(err)
+			}
+			if took := time.Since(start); took >= 10*time.Millisecond {
+				t.Errorf("a submission took %v without linger, want it committed at once", took)
 			}
 		}
 		if got := len(st.batches()); got != 20 {

@@ -5,7 +5,6 @@ package submission
 import (
 	"context"
 	"log/slog"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +44,7 @@ type pump struct {
 	interval time.Duration
 	maxLag   time.Duration
 	max      int
-	busy     func() bool  // reports whether submissions wait for the writer
+	busy     func() bool  // reports a peak: submissions wait for the writer or arrive at ≥ OutboxPeakRate
 	since    atomic.Int64 // unix nanos of the first commit not yet pumped, 0 if none
 	kick     chan struct{}
 	stop     chan struct{}
@@ -130,35 +129,4 @@ func (p *pump) drain(ctx context.Context, yield bool) {
 func (p *pump) close() {
 	p.once.Do(func() { close(p.stop) })
 	<-p.done
-}
-
-// rateMeter measures the applications committed per second.
-type rateMeter struct {
-	n     atomic.Uint64
-	mu    sync.Mutex
-	lastN uint64
-	lastT time.Time
-	rate  float64
-}
-
-func (m *rateMeter) add() { m.n.Add(1) }
-
-// perSecond returns the commit rate, smoothed: a measurement at least
-// 50 ms after the previous one moves the rate towards the rate of that
-// window with a time constant of 100 ms (a peak is seen within ≈ 50 ms of
-// its start; one empty window in a peak — a scheduling hiccup — does not
-// end it; after a second of silence the old rate is forgotten).
-func (m *rateMeter) perSecond() float64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := time.Now()
-	if d := now.Sub(m.lastT); d >= 50*time.Millisecond {
-		n := m.n.Load()
-		if !m.lastT.IsZero() {
-			r := float64(n-m.lastN) / d.Seconds()
-			m.rate += (1 - math.Exp(-d.Seconds()/0.1)) * (r - m.rate)
-		}
-		m.lastN, m.lastT = n, now
-	}
-	return m.rate
 }

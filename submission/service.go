@@ -87,7 +87,7 @@ type Service struct {
 	opts   Options
 	gc     *committer // nil without group commit
 	pump   *pump      // nil unless the store uses an outbox
-	rate   *rateMeter // applications committed per second; nil without pump
+	rate   *rateMeter // submissions per second: the committer's linger and the pump's peak
 }
 
 // New returns an intake service over store, sealing with sealer (a
@@ -121,8 +121,9 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 			group = true
 		}
 	}
+	s.rate = &rateMeter{}
 	if group {
-		s.gc = newCommitter(store, opts.MaxBatch, max(opts.Linger, 0))
+		s.gc = newCommitter(store, opts.MaxBatch, max(opts.Linger, 0), s.rate)
 	}
 	if op, ok := store.(OutboxPump); ok && op.UsesOutbox() {
 		if opts.OutboxDelay <= 0 {
@@ -141,10 +142,8 @@ func New(store Store, sealer Sealer, opts Options) *Service {
 			opts.OutboxPeakRate = 500
 		}
 		s.opts = opts
-		s.rate = &rateMeter{}
-		busy := func() bool { return s.rate.perSecond() >= opts.OutboxPeakRate }
-		if s.gc != nil {
-			busy = func() bool { return len(s.gc.queue) > 0 || s.rate.perSecond() >= opts.OutboxPeakRate }
+		busy := func() bool {
+			return s.gc != nil && len(s.gc.queue) > 0 || s.rate.perSecond() >= opts.OutboxPeakRate
 		}
 		s.pump = newPump(op, opts.OutboxDelay, opts.OutboxInterval, opts.OutboxMaxLag, opts.OutboxBatch, busy)
 	}
@@ -524,12 +523,12 @@ func (s *Service) commit(ctx context.Context, in *Intake) error {
 	in.Existing = nil
 	var err error
 	if s.gc != nil {
-		err = s.gc.submit(ctx, in)
+		err = s.gc.submit(ctx, in) // counts the arrival in s.rate
 	} else {
+		s.rate.add()
 		err = s.store.CreateApplications(ctx, []*Intake{in})
 	}
 	if err == nil && s.pump != nil && in.Existing == nil {
-		s.rate.add()
 		s.pump.poke()
 	}
 	return err
