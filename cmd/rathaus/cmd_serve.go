@@ -219,7 +219,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening on "+base, "addr", ln.Addr().String(), "demo", *demo, "dialect", db.Dialect(), "version", version,
-		"gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit)
+		"gogc", gc.GCPercent, "memory_limit_bytes", gc.MemoryLimit, "gc_from_env", gc.FromEnv)
 	info := serveInfo{Base: base, Server: srv, DB: db}
 	var merrc chan error // nil (never ready) without a metrics listener
 	if ms != nil {

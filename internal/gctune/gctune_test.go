@@ -28,6 +28,9 @@ func TestApply(t *testing.T) {
 			if runtime.GOOS == "linux" && (lim == math.MaxInt64 || lim <= 0) {
 				t.Fatalf("no memory limit set on Linux (%d)", lim)
 			}
+			if m := availableMemory(); m > 0 && (lim != m/2 || s.MemoryLimit != m/2) {
+				t.Fatalf("memory limit %d (reported %d), want half of the available %d", lim, s.MemoryLimit, m)
+			}
 		case "env":
 			if got != 50 || s.GCPercent != 50 || !s.FromEnv {
 				t.Fatalf("GC percent %d (reported %d, from env %v), want GOGC=50 kept", got, s.GCPercent, s.FromEnv)
