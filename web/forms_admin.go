@@ -15,8 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"rathaus"
@@ -24,6 +22,7 @@ import (
 	"rathaus/form"
 	"rathaus/identity"
 	"rathaus/sqlstore"
+	"rathaus/submission"
 	"rathaus/tenant"
 )
 
@@ -31,6 +30,8 @@ import (
 // (*sqlstore.FormStore implements it).
 type FormsAdminStore interface {
 	FormBindingsIn(ctx context.Context, ars string) ([]sqlstore.FormBinding, error)
+	// Binding is a service's effective (nearest) form binding at ars.
+	Binding(ctx context.Context, ars, serviceKey string) (*submission.FormRef, error)
 	FormVersionsAt(ctx context.Context, ten, id string) ([]sqlstore.FormVersionInfo, error)
 	FormIn(ctx context.Context, ars, id, version string) (*form.Model, sqlstore.FormVersionInfo, error)
 	AttachForm(ctx context.Context, actor, ten, serviceKey string, m *form.Model) (replaced bool, err error)
@@ -61,9 +62,9 @@ type formsAdmin struct {
 	f *FormsAdmin
 	// summaries caches the counts of a stored version for the list, keyed
 	// by tenant, id, version and import time (a replaced version has a new
-	// import time, so no node shows stale counts).
-	summaries sync.Map // string → formSummary
-	cached    atomic.Int64
+	// import time, so no node shows stale counts and the entries need no
+	// expiry of their own).
+	summaries *ttlCache[string, formSummary]
 }
 
 // formSummary is what the list shows of a version.
@@ -72,7 +73,7 @@ type formSummary struct {
 	Fields, Groups, Rules, Recognised, Warnings int
 }
 
-// summariesMax bounds the summary cache (cleared when it grows past).
+// summariesMax bounds the summary cache (it starts over when full).
 const summariesMax = 2000
 
 // versionPath stands in URLs for a version that is empty (old XDatenfelder
@@ -108,7 +109,7 @@ func (f *FormsAdmin) Register(s *Server) {
 	if f.MaxUploadBytes <= 0 {
 		f.MaxUploadBytes = 20 << 20
 	}
-	h := &formsAdmin{s: s, f: f}
+	h := &formsAdmin{s: s, f: f, summaries: newTTLCache[string, formSummary](24*time.Hour, summariesMax)}
 	m := Meta{Scope: ScopeStaff, Role: identity.RoleServiceDesigner, Personal: true}
 	with := func(method, example string, probe func(ctx context.Context, fx *IsolationFixture) (IsolationProbe, error)) Meta {
 		c := m
@@ -330,32 +331,29 @@ func (h *formsAdmin) listPage(r *http.Request, ars string, page int) (*formsList
 // time. A version pinned from an ancestor is read each time and added to
 // the row's versions.
 func (h *formsAdmin) summary(ctx context.Context, b sqlstore.FormBinding, vs []sqlstore.FormVersionInfo, row *formRow) (formSummary, error) {
-	key := ""
+	read := func() (formSummary, sqlstore.FormVersionInfo, error) {
+		m, info, err := h.f.Store.FormIn(ctx, b.Tenant, b.FormID, b.FormVersion)
+		if err != nil {
+			return formSummary{}, info, err
+		}
+		c := m.Count()
+		return formSummary{Title: m.Title, Format: m.Format, Fields: c.Fields, Groups: c.Groups, Rules: len(m.Rules),
+			Recognised: m.RulesRecognised(), Warnings: len(m.Warnings)}, info, nil
+	}
 	for _, v := range vs {
 		if v.Version == b.FormVersion {
-			key = b.Tenant + "\x00" + b.FormID + "\x00" + b.FormVersion + "\x00" + strconv.FormatInt(v.ImportedAt.UnixMicro(), 10)
+			key := b.Tenant + "\x00" + b.FormID + "\x00" + b.FormVersion + "\x00" + strconv.FormatInt(v.ImportedAt.UnixMicro(), 10)
+			return h.summaries.get(key, func() (formSummary, error) {
+				sum, _, err := read()
+				return sum, err
+			})
 		}
 	}
-	if key != "" {
-		if v, ok := h.summaries.Load(key); ok {
-			return v.(formSummary), nil
-		}
-	}
-	m, info, err := h.f.Store.FormIn(ctx, b.Tenant, b.FormID, b.FormVersion)
+	sum, info, err := read()
 	if err != nil {
 		return formSummary{}, err
 	}
-	c := m.Count()
-	sum := formSummary{Title: m.Title, Format: m.Format, Fields: c.Fields, Groups: c.Groups, Rules: len(m.Rules), Recognised: m.RulesRecognised(), Warnings: len(m.Warnings)}
-	if key == "" {
-		row.Versions = append([]formVersionView{{Version: info.Version, ImportedAt: info.ImportedAt, Active: true, Link: row.Link}}, row.Versions...)
-		return sum, nil
-	}
-	if h.cached.Add(1) > summariesMax {
-		h.summaries.Clear()
-		h.cached.Store(1)
-	}
-	h.summaries.Store(key, sum)
+	row.Versions = append([]formVersionView{{Version: info.Version, ImportedAt: info.ImportedAt, Active: true, Link: row.Link}}, row.Versions...)
 	return sum, nil
 }
 
@@ -587,18 +585,11 @@ func (h *formsAdmin) activate(w http.ResponseWriter, r *http.Request) error {
 	if !validKey(service) {
 		return rathaus.Errorf(rathaus.EINVALID, "Feld service: bitte eine Leistung wählen.")
 	}
-	bs, err := h.f.Store.FormBindingsIn(ctx, ars)
-	if err != nil {
+	ref, err := h.f.Store.Binding(ctx, ars, service)
+	if err != nil && rathaus.ErrorCode(err) != rathaus.ENOTFOUND {
 		return err
 	}
-	uses := false
-	for _, b := range bs { // nearest first: the first binding of the service is its effective one
-		if b.ServiceKey == service {
-			uses = b.FormID == id
-			break
-		}
-	}
-	if !uses {
+	if err != nil || ref.ID != id {
 		return rathaus.Errorf(rathaus.EINVALID, "Feld service: die Leistung %s nutzt das Formular %s hier nicht.", service, id)
 	}
 	actor := ""
@@ -716,18 +707,10 @@ func (h *formsAdmin) check(w http.ResponseWriter, r *http.Request, ars, service 
 	d := formsDetailPage{Tenant: t, Model: m, ListURL: formsBase(ars), Checked: true,
 		Upload: formsUploadForm{Action: formsBase(ars), Service: service}}
 	describeForm(&d, m)
-	if bs, err := h.f.Store.FormBindingsIn(ctx, ars); err == nil {
-		for _, b := range bs { // nearest first: the service's effective binding
-			if b.ServiceKey != service {
-				continue
-			}
-			if b.FormID == m.ID {
-				if prev, _, err := h.f.Store.FormIn(ctx, ars, b.FormID, b.FormVersion); err == nil {
-					d.Diff = diffForms(m, prev)
-					d.Diff.PreviousURL = formLink(ars, b.FormID, b.FormVersion)
-				}
-			}
-			break
+	if ref, err := h.f.Store.Binding(ctx, ars, service); err == nil && ref.ID == m.ID {
+		if prev, _, err := h.f.Store.FormIn(ctx, ars, ref.ID, ref.Version); err == nil {
+			d.Diff = diffForms(m, prev)
+			d.Diff.PreviousURL = formLink(ars, ref.ID, ref.Version)
 		}
 	}
 	h.s.render(w, r, http.StatusOK, "forms_admin_detail", d)
