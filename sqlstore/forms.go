@@ -304,24 +304,33 @@ func (s *FormStore) FormVersionsAt(ctx context.Context, ten, id string) ([]FormV
 // FormIn returns form id in version as ars sees it: stored for ars or the
 // nearest ancestor, with the tenant that holds it and its import time.
 func (s *FormStore) FormIn(ctx context.Context, ars, id, version string) (*form.Model, FormVersionInfo, error) {
+	holder, js, at, err := s.formRow(ctx, ars, id, version)
+	if err != nil {
+		return nil, FormVersionInfo{}, err
+	}
+	var m form.Model
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		return nil, FormVersionInfo{}, rathaus.Wrap(rathaus.EINTERNAL, err, "stored form %s %s is not a model", id, version)
+	}
+	return &m, FormVersionInfo{Tenant: holder, ID: id, Version: version, Name: m.Name, Title: m.Title, Format: m.Format, ImportedAt: fromMicros(at)}, nil
+}
+
+// formRow finds form id in version as ars sees it (stored for ars or the
+// nearest ancestor; through the transaction of an Atomic ctx): the tenant
+// holding it, the model's JSON and its import time. ENOTFOUND when none.
+func (s *FormStore) formRow(ctx context.Context, ars, id, version string) (holder, js string, at int64, err error) {
 	for _, a := range tenant.Lineage(ars) {
-		var js string
-		var at int64
 		err := s.db.rd(ctx).QueryRowContext(ctx, s.db.Rebind(`SELECT model, imported_at FROM form_defs WHERE tenant = ? AND id = ? AND version = ?`),
 			a, id, version).Scan(&js, &at)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
-			return nil, FormVersionInfo{}, err
+			return "", "", 0, err
 		}
-		var m form.Model
-		if err := json.Unmarshal([]byte(js), &m); err != nil {
-			return nil, FormVersionInfo{}, rathaus.Wrap(rathaus.EINTERNAL, err, "stored form %s %s is not a model", id, version)
-		}
-		return &m, FormVersionInfo{Tenant: a, ID: id, Version: version, Name: m.Name, Title: m.Title, Format: m.Format, ImportedAt: fromMicros(at)}, nil
+		return a, js, at, nil
 	}
-	return nil, FormVersionInfo{}, rathaus.Errorf(rathaus.ENOTFOUND, "Formular %s (Version %s) nicht gefunden / form not found", id, version)
+	return "", "", 0, rathaus.Errorf(rathaus.ENOTFOUND, "Formular %s (Version %s) nicht gefunden / form not found", id, version)
 }
 
 // AttachForm stores m as a form version for the subtree ten, binds it to
@@ -361,21 +370,8 @@ func (s *FormStore) AttachForm(ctx context.Context, actor, ten, serviceKey strin
 // or an ancestor).
 func (s *FormStore) ActivateForm(ctx context.Context, actor, ten, serviceKey, id, version string) error {
 	return s.db.Atomic(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		found := false
-		for _, a := range tenant.Lineage(ten) {
-			var one int
-			err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT 1 FROM form_defs WHERE tenant = ? AND id = ? AND version = ?`), a, id, version).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			found = true
-			break
-		}
-		if !found {
-			return rathaus.Errorf(rathaus.ENOTFOUND, "Formular %s (Version %s) nicht gefunden / form not found", id, version)
+		if _, _, _, err := s.formRow(ctx, ten, id, version); err != nil {
+			return err
 		}
 		if err := s.Bind(ctx, ten, serviceKey, id, version); err != nil {
 			return err
