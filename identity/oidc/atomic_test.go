@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"rathaus/audit"
@@ -65,9 +66,12 @@ func TestLoginIsOneTransaction(t *testing.T) {
 					before := logins()
 					bad := setupOn(t, db.Identity(), failingLogin{db.Audit()})
 					c := newClient(t)
-					res, _ := bad.login(t, c, tc.as, "/mein-konto", tc.user, tc.pw)
+					res, page := bad.login(t, c, tc.as, "/mein-konto", tc.user, tc.pw)
 					if res.StatusCode != http.StatusServiceUnavailable || bad.sessionCookie(c) != "" {
 						t.Fatalf("failed audit: status %d, session %q; want 503 and none", res.StatusCode, bad.sessionCookie(c))
+					}
+					if !strings.Contains(page, "Anmeldung derzeit nicht möglich") || strings.Contains(page, "injected") {
+						t.Errorf("failed audit: the page does not say the login is unavailable, or shows the store's error:\n%.400s", page)
 					}
 					if n := count(`SELECT count(*) FROM users WHERE subject = ?`, tc.user); n != 0 {
 						t.Errorf("users left after the failed login: %d", n)

@@ -424,7 +424,7 @@ func (h *Handler) storeLogin(ctx context.Context, want identity.User, grants []i
 	err := identity.RunAtomic(ctx, h.store, func(ctx context.Context) error {
 		var err error
 		if u, err = h.store.UpsertUser(ctx, want); err != nil {
-			return unavailable(err)
+			return err
 		}
 		if u.Kind != want.Kind {
 			return rathaus.Errorf(rathaus.EFORBIDDEN, "Dieses Konto ist als %s registriert und kann sich hier nicht anmelden. / This account cannot log in here.", kindLabel(u.Kind))
@@ -434,21 +434,20 @@ func (h *Handler) storeLogin(ctx context.Context, want identity.User, grants []i
 				grants[i].UserID = u.ID
 			}
 			if err := h.store.SetGrants(ctx, u.ID, grants); err != nil {
-				return unavailable(err)
+				return err
 			}
 		}
 		if h.audit != nil {
 			if _, err := h.audit.Append(ctx, audit.Entry{Actor: u.ID, Action: "login", Object: "user/" + u.ID, Details: details}); err != nil {
-				return unavailable(err)
+				return err
 			}
 		}
 		return nil
 	})
-	if c := rathaus.ErrorCode(err); err != nil && c != rathaus.EFORBIDDEN && c != rathaus.EUNAVAILABLE {
-		return nil, unavailable(err) // the commit failed
-	}
 	if err != nil {
-		return nil, err
+		// One message for every failure of the store, its commit included
+		// (their texts are not for citizens); the kind mismatch as is.
+		return nil, unavailable(err)
 	}
 	return u, nil
 }
