@@ -233,12 +233,7 @@ func (h *deliveryAdmin) history(w http.ResponseWriter, r *http.Request) error {
 // anything is shown: every read of application delivery data is recorded,
 // not throttled (the desk's "case.view" is not throttled either).
 func (h *deliveryAdmin) auditView(r *http.Request, ars, app string, ds []*delivery.Delivery) error {
-	routes := make([]string, 0, len(ds))
-	for _, d := range ds {
-		if !contains(routes, d.RouteID) {
-			routes = append(routes, d.RouteID)
-		}
-	}
+	routes := distinct(ds, func(d *delivery.Delivery) string { return d.RouteID })
 	return h.record(r, audit.Entry{Tenant: ars, Action: "delivery.view", Object: "application/" + app,
 		Details: map[string]string{"routes": strings.Join(routes, " ")}},
 		"Zustellprotokoll derzeit nicht verfügbar / delivery history unavailable")
@@ -261,15 +256,21 @@ func (h *deliveryAdmin) record(r *http.Request, e audit.Entry, unavailable strin
 // before it is shown: which subtree, and which applications' failed
 // deliveries (with their error texts) the operator saw.
 func (h *deliveryAdmin) auditList(r *http.Request, root string, failed []*delivery.Delivery) error {
-	apps := make([]string, 0, len(failed))
-	for _, d := range failed {
-		if !contains(apps, d.ApplicationID) {
-			apps = append(apps, d.ApplicationID)
-		}
-	}
+	apps := distinct(failed, func(d *delivery.Delivery) string { return d.ApplicationID })
 	return h.record(r, audit.Entry{Tenant: root, Action: "delivery.list", Object: "deliveries/" + root,
 		Details: map[string]string{"applications": strings.Join(apps, " ")}},
 		"Zustellfehler derzeit nicht verfügbar / failed deliveries unavailable")
+}
+
+// distinct returns key of each delivery, in order, without repeats.
+func distinct(ds []*delivery.Delivery, key func(*delivery.Delivery) string) []string {
+	out := make([]string, 0, len(ds))
+	for _, d := range ds {
+		if k := key(d); !contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (h *deliveryAdmin) redrive(w http.ResponseWriter, r *http.Request) error {
