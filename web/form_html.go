@@ -137,10 +137,10 @@ func (w *hw) endClass(hasError bool) {
 	w.s(`"`)
 }
 
-// ids writes the id (withID), data-id and hidden attributes of a group's
-// or control's element.
-func (w *hw) ids(id string, withID bool, bareID string, hidden bool) {
-	if withID {
+// ids writes the id (unless ""), data-id and hidden attributes of a
+// group's or control's element.
+func (w *hw) ids(id, bareID string, hidden bool) {
+	if id != "" {
 		w.attr("id", id)
 	}
 	w.attr("data-id", bareID)
@@ -155,7 +155,7 @@ func (w *hw) group(g *groupView) {
 		w.s(" top")
 	}
 	w.endClass(g.Error != "")
-	w.ids(g.ID, true, g.BareID, g.Hidden)
+	w.ids(g.ID, g.BareID, g.Hidden)
 	w.ariaDescribedBy(g.ID, false, g.Help != "", g.Error != "")
 	w.s(">\n<legend>")
 	w.e(g.Legend)
@@ -234,7 +234,7 @@ func (w *hw) errorMessage(id, msg string, x *nodeTexts) {
 
 func (w *hw) repeated(r *repeatedView) {
 	w.s("\n<fieldset class=\"field repeated\"")
-	w.ids(r.ID, true, r.BareID, r.Hidden)
+	w.ids(r.ID, r.BareID, r.Hidden)
 	w.s(">\n<legend>")
 	w.e(r.Label)
 	w.s("</legend>\n")
@@ -317,7 +317,7 @@ func (w *hw) field(f *fieldView) {
 	switch f.Control {
 	case "label":
 		w.s(`<p class="label-text"`)
-		w.ids("", false, f.BareID, f.Hidden)
+		w.ids("", f.BareID, f.Hidden)
 		w.s(">")
 		w.e(f.Text)
 		w.s("</p>\n")
@@ -325,7 +325,7 @@ func (w *hw) field(f *fieldView) {
 	case "radio", "bool":
 		w.s("\n<fieldset class=\"field radios")
 		w.endClass(f.Error != "")
-		w.ids(f.ID, true, f.BareID, f.Hidden)
+		w.ids(f.ID, f.BareID, f.Hidden)
 		w.ariaDescribedBy(f.ID, f.Help != "", f.Hint != "", f.Error != "")
 		w.s(">\n<legend>")
 		w.labelText(f)
@@ -351,7 +351,7 @@ func (w *hw) field(f *fieldView) {
 	}
 	w.s("\n<div class=\"field")
 	w.endClass(f.Error != "")
-	w.ids("", false, f.BareID, f.Hidden)
+	w.ids("", f.BareID, f.Hidden)
 	w.s(">\n")
 	if f.Control == "file" && f.File != nil {
 		w.s(`<p class="label"`)
