@@ -71,8 +71,8 @@ type Options struct {
 	// peak (default 60 s): intake first, jobs at most this late; after
 	// that it moves one batch per round while the peak lasts.
 	OutboxMaxLag time.Duration
-	// OutboxPeakRate is the intake rate (applications committed per
-	// second) from which on the intake counts as a peak and the pump
+	// OutboxPeakRate is the intake rate (submissions per second, the
+	// rate meter the group commit's linger reads too) from which on the intake counts as a peak and the pump
 	// postpones its work (default 500/s). Below it the pump keeps the
 	// job queue current within OutboxDelay; it also postpones whenever
 	// submissions wait for the writer.
